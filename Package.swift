@@ -1,0 +1,100 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// Upcoming features every target turns on (as Hummingbird does): explicit existentials, imports
+/// visible only where they are written, and internal imports unless an API needs them public.
+let upcoming: [SwiftSetting] = [
+  .enableUpcomingFeature("ExistentialAny"),
+  .enableUpcomingFeature("MemberImportVisibility"),
+  .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+  name: "weir",
+  platforms: [.macOS(.v15)],
+  products: [
+    .executable(name: "weir", targets: ["weir"]),
+    .executable(name: "firmware-sim", targets: ["firmware-sim"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+    .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+    .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+    .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+  ],
+  targets: [
+    // C libraries, wrapped once at the edge.
+    .systemLibrary(
+      name: "CMosquitto", pkgConfig: "libmosquitto",
+      providers: [.apt(["libmosquitto-dev"])]),
+    .systemLibrary(
+      name: "CRdKafka", pkgConfig: "rdkafka",
+      providers: [.apt(["librdkafka-dev"])]),
+    // CRC-32C with the SSE4.2 instruction (Swift cannot enable a CPU feature per function).
+    .target(name: "CWeirCRC32C", cSettings: [.unsafeFlags(["-O3"])]),
+
+    .target(
+      name: "PartitionedLog",
+      dependencies: [
+        "CWeirCRC32C",
+        .product(name: "GRDB", package: "GRDB.swift"),
+        .product(name: "SystemPackage", package: "swift-system"),
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "Metrics", package: "swift-metrics"),
+      ],
+      swiftSettings: upcoming),
+    .target(
+      name: "Rules",
+      dependencies: [
+        .product(name: "Collections", package: "swift-collections")
+      ],
+      swiftSettings: upcoming),
+    .target(
+      name: "Gateway",
+      dependencies: [
+        "PartitionedLog",
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "SystemPackage", package: "swift-system"),
+      ],
+      swiftSettings: upcoming),
+    .executableTarget(
+      name: "weir",
+      dependencies: [
+        "Gateway",
+        "PartitionedLog",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "Logging", package: "swift-log"),
+      ],
+      swiftSettings: upcoming),
+
+    // The simulated fleet: an independent device implementation that shares no gateway code.
+    .target(
+      name: "FirmwareSim",
+      dependencies: ["CMosquitto"],
+      path: "firmware-sim/Sources/FirmwareSim",
+      swiftSettings: upcoming),
+    .executableTarget(
+      name: "firmware-sim",
+      dependencies: [
+        "FirmwareSim",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
+      path: "firmware-sim/Sources/firmware-sim",
+      swiftSettings: upcoming),
+
+    .testTarget(
+      name: "PartitionedLogTests",
+      dependencies: ["PartitionedLog", "Gateway"],
+      swiftSettings: upcoming),
+    .testTarget(
+      name: "RulesTests",
+      dependencies: ["Rules"],
+      swiftSettings: upcoming),
+    .testTarget(
+      name: "FirmwareSimTests",
+      dependencies: ["FirmwareSim"],
+      swiftSettings: upcoming),
+  ]
+)

@@ -1,0 +1,1 @@
+// The simulated fleet lands here (issue 7).
