@@ -23,6 +23,7 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
     .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
     .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+    .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
   ],
   targets: [
     // C libraries, wrapped once at the edge.
@@ -72,7 +73,10 @@ let package = Package(
     // The simulated fleet: an independent device implementation that shares no gateway code.
     .target(
       name: "FirmwareSim",
-      dependencies: ["CMosquitto"],
+      dependencies: [
+        "CMosquitto",
+        .product(name: "Yams", package: "Yams"),
+      ],
       path: "firmware-sim/Sources/FirmwareSim",
       swiftSettings: upcoming),
     .executableTarget(
