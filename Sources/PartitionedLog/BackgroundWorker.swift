@@ -1,0 +1,71 @@
+import Logging
+import Foundation
+import Synchronization
+
+/// The store's one background thread: interval fsyncs, recovery points, free-space measurement
+/// and retention. It sleeps until the next deadline or until an append wakes it.
+final class BackgroundWorker: @unchecked Sendable {
+  private weak var store: LogStore?
+  private let context: LogContext
+  private let stopping = Atomic<Bool>(false)
+  private let done = ConditionLock()
+  private var finished = false
+
+  init(store: LogStore) {
+    self.store = store
+    self.context = store.context
+    let thread = Thread { [self] in run() }
+    thread.name = "weir-log-background"
+    thread.start()
+  }
+
+  func stop() {
+    guard !stopping.exchange(true, ordering: .relaxed) else { return }
+    context.wake.withLock { context.wake.broadcast() }
+    done.withLock {
+      while !finished { done.wait() }
+    }
+  }
+
+  private func run() {
+    var nextRecoverySave = monotonicNanoseconds()
+    var nextRetention = monotonicNanoseconds()
+    let recoveryEvery = Int64(context.options.recoveryPointSaveMs) * 1_000_000
+    let retentionEvery = Int64(context.options.retentionCheckMs) * 1_000_000
+    while !stopping.load(ordering: .relaxed) {
+      guard let store else { break }
+      let partitions = store.allPartitions
+      var now = monotonicNanoseconds()
+      for p in partitions { p.flushIfDue(nowNs: now) }
+      let woken = context.wakeRequested.exchange(false, ordering: .relaxed)
+      now = monotonicNanoseconds()
+      if now >= nextRetention || woken {
+        store.runRetention()
+        nextRetention = now + retentionEvery
+      }
+      if now >= nextRecoverySave {
+        do {
+          try store.saveRecoveryPoints()
+        } catch {
+          context.logger.error("could not save recovery points", metadata: ["error": "\(error)"])
+        }
+        nextRecoverySave = now + recoveryEvery
+      }
+      var sleep = min(nextRecoverySave, nextRetention) - now
+      for p in partitions {
+        if let due = p.nanosecondsUntilFlush(nowNs: now) { sleep = min(sleep, due) }
+      }
+      if sleep > 0 && !context.wakeRequested.load(ordering: .relaxed) {
+        context.wake.withLock {
+          if !stopping.load(ordering: .relaxed) && !context.wakeRequested.load(ordering: .relaxed) {
+            context.wake.wait(nanoseconds: max(sleep, 100_000))
+          }
+        }
+      }
+    }
+    done.withLock {
+      finished = true
+      done.broadcast()
+    }
+  }
+}

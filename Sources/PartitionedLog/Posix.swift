@@ -1,0 +1,131 @@
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// The one place the log makes system calls: each retries `EINTR` and throws a ``LogError``
+/// carrying `errno` and what was being done (as swift-nio's `Posix` does).
+enum Posix {
+  static func open(_ path: String, _ flags: Int32, _ mode: mode_t = 0o644) throws(LogError) -> Int32 {
+    while true {
+      let fd = Glibc.open(path, flags | O_CLOEXEC, mode)
+      if fd >= 0 { return fd }
+      if errno == EINTR { continue }
+      throw LogError(.io, "open \(path)", errno: errno)
+    }
+  }
+
+  static func close(_ fd: Int32) {
+    _ = Glibc.close(fd)
+  }
+
+  /// Writes all of `count` bytes at `offset`, looping over short writes.
+  static func pwriteAll(
+    _ fd: Int32, _ base: UnsafeRawPointer, _ count: Int, at offset: Int64, _ what: @autoclosure () -> String
+  ) throws(LogError) {
+    var done = 0
+    while done < count {
+      let n = Glibc.pwrite(fd, base + done, count - done, off_t(offset) + off_t(done))
+      if n > 0 {
+        done += n
+      } else if n < 0 && errno == EINTR {
+        continue
+      } else {
+        throw LogError(.io, "write \(what())", errno: n < 0 ? errno : EIO)
+      }
+    }
+  }
+
+  /// Reads up to `count` bytes at `offset`; returns fewer only at end of file.
+  static func pread(
+    _ fd: Int32, _ base: UnsafeMutableRawPointer, _ count: Int, at offset: Int64, _ what: @autoclosure () -> String
+  ) throws(LogError) -> Int {
+    var done = 0
+    while done < count {
+      let n = Glibc.pread(fd, base + done, count - done, off_t(offset) + off_t(done))
+      if n > 0 {
+        done += n
+      } else if n == 0 {
+        break
+      } else if errno == EINTR {
+        continue
+      } else {
+        throw LogError(.io, "read \(what())", errno: errno)
+      }
+    }
+    return done
+  }
+
+  static func fdatasync(_ fd: Int32, _ what: @autoclosure () -> String) throws(LogError) {
+    while Glibc.fdatasync(fd) != 0 {
+      if errno == EINTR { continue }
+      throw LogError(.io, "fsync \(what())", errno: errno)
+    }
+  }
+
+  static func ftruncate(_ fd: Int32, _ length: Int64, _ what: @autoclosure () -> String) throws(LogError) {
+    while Glibc.ftruncate(fd, off_t(length)) != 0 {
+      if errno == EINTR { continue }
+      throw LogError(.io, "truncate \(what())", errno: errno)
+    }
+  }
+
+  static func fileSize(_ fd: Int32, _ what: @autoclosure () -> String) throws(LogError) -> Int64 {
+    var st = stat()
+    if fstat(fd, &st) != 0 { throw LogError(.io, "stat \(what())", errno: errno) }
+    return Int64(st.st_size)
+  }
+
+  /// Makes a directory's entries (new, renamed or deleted files) durable.
+  static func fsyncDirectory(_ path: String) throws(LogError) {
+    let fd = try open(path, O_RDONLY | O_DIRECTORY)
+    defer { close(fd) }
+    try fdatasync(fd, "directory \(path)")
+  }
+
+  static func mkdirs(_ path: String) throws(LogError) {
+    var current = path.hasPrefix("/") ? "" : "."
+    for part in path.split(separator: "/") {
+      current += "/" + part
+      if mkdir(current, 0o755) != 0 && errno != EEXIST {
+        throw LogError(.io, "create directory \(current)", errno: errno)
+      }
+    }
+  }
+
+  static func unlink(_ path: String) throws(LogError) {
+    if Glibc.unlink(path) != 0 && errno != ENOENT { throw LogError(.io, "delete \(path)", errno: errno) }
+  }
+
+  static func rename(_ from: String, _ to: String) throws(LogError) {
+    if Glibc.rename(from, to) != 0 { throw LogError(.io, "rename \(from) to \(to)", errno: errno) }
+  }
+
+  static func exists(_ path: String) -> Bool {
+    access(path, F_OK) == 0
+  }
+
+  /// The names in a directory, without `.` and `..`.
+  static func listDirectory(_ path: String) throws(LogError) -> [String] {
+    guard let dir = opendir(path) else { throw LogError(.io, "list \(path)", errno: errno) }
+    defer { closedir(dir) }
+    var names: [String] = []
+    while let entry = readdir(dir) {
+      let name = withUnsafePointer(to: entry.pointee.d_name) {
+        $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+      }
+      if name != "." && name != ".." { names.append(name) }
+    }
+    return names
+  }
+
+  /// Bytes available to an unprivileged user on the file system holding `path`.
+  static func freeBytes(_ path: String) throws(LogError) -> Int64 {
+    var st = statvfs()
+    if statvfs(path, &st) != 0 { throw LogError(.io, "statvfs \(path)", errno: errno) }
+    return Int64(st.f_bavail) * Int64(st.f_frsize)
+  }
+}

@@ -1,0 +1,206 @@
+extension RuleParser {
+  /// Parses an expression; precedence from loosest: OR, AND, NOT, comparisons/IN/BETWEEN/IS, + -, * / %, unary -.
+  mutating func expression() throws(Failure) -> Expression {
+    try orExpression()
+  }
+
+  private mutating func orExpression() throws(Failure) -> Expression {
+    var lhs = try andExpression()
+    while current.isKeyword("OR") {
+      position += 1
+      let rhs = try andExpression()
+      lhs = Expression(.binary(.or, lhs, rhs), at: lhs.location)
+    }
+    return lhs
+  }
+
+  private mutating func andExpression() throws(Failure) -> Expression {
+    var lhs = try notExpression()
+    while current.isKeyword("AND") {
+      position += 1
+      let rhs = try notExpression()
+      lhs = Expression(.binary(.and, lhs, rhs), at: lhs.location)
+    }
+    return lhs
+  }
+
+  private mutating func notExpression() throws(Failure) -> Expression {
+    if current.isKeyword("NOT") {
+      let location = take().location
+      return Expression(.unary(.not, try notExpression()), at: location)
+    }
+    return try predicate()
+  }
+
+  private mutating func predicate() throws(Failure) -> Expression {
+    let lhs = try additive()
+    let comparisons: [Token.Symbol: BinaryOperator] = [
+      .equal: .equal, .notEqual: .notEqual, .lessGreater: .notEqual, .less: .less, .lessEqual: .lessEqual,
+      .greater: .greater, .greaterEqual: .greaterEqual,
+    ]
+    if case .symbol(let symbol) = current.kind, let op = comparisons[symbol] {
+      position += 1
+      let rhs = try additive()
+      return Expression(.binary(op, lhs, rhs), at: lhs.location)
+    }
+    if current.isKeyword("IS") {
+      position += 1
+      let negated = accept(keyword: "NOT")
+      try expect(keyword: "NULL", negated ? "after IS NOT" : "after IS")
+      return Expression(.isNull(lhs, negated: negated), at: lhs.location)
+    }
+    let negated: Bool
+    if current.isKeyword("NOT"), tokens[position + 1].isKeyword("IN") || tokens[position + 1].isKeyword("BETWEEN") {
+      position += 1
+      negated = true
+    } else {
+      negated = false
+    }
+    if accept(keyword: "IN") {
+      try expect(.leftParen, "after IN")
+      var list: [Expression] = []
+      repeat { list.append(try expression()) } while accept(.comma)
+      try expect(.rightParen, "to close the IN list")
+      return Expression(.inList(lhs, list, negated: negated), at: lhs.location)
+    }
+    if accept(keyword: "BETWEEN") {
+      let low = try additive()
+      try expect(keyword: "AND", "between the bounds of BETWEEN")
+      let high = try additive()
+      return Expression(.between(lhs, low: low, high: high, negated: negated), at: lhs.location)
+    }
+    return lhs
+  }
+
+  private mutating func additive() throws(Failure) -> Expression {
+    var lhs = try multiplicative()
+    while true {
+      let op: BinaryOperator
+      if current.isSymbol(.plus) { op = .add } else if current.isSymbol(.minus) { op = .subtract } else { return lhs }
+      position += 1
+      let rhs = try multiplicative()
+      lhs = Expression(.binary(op, lhs, rhs), at: lhs.location)
+    }
+  }
+
+  private mutating func multiplicative() throws(Failure) -> Expression {
+    var lhs = try unary()
+    while true {
+      let op: BinaryOperator
+      if current.isSymbol(.star) {
+        op = .multiply
+      } else if current.isSymbol(.slash) {
+        op = .divide
+      } else if current.isSymbol(.percent) {
+        op = .modulo
+      } else {
+        return lhs
+      }
+      position += 1
+      let rhs = try unary()
+      lhs = Expression(.binary(op, lhs, rhs), at: lhs.location)
+    }
+  }
+
+  private mutating func unary() throws(Failure) -> Expression {
+    if current.isSymbol(.minus) {
+      let location = take().location
+      let operand = try unary()
+      if case .number(let v) = operand.kind { return Expression(.number(-v), at: location) }
+      return Expression(.unary(.negate, operand), at: location)
+    }
+    if current.isSymbol(.plus) {
+      position += 1
+      return try unary()
+    }
+    return try primary()
+  }
+
+  private mutating func primary() throws(Failure) -> Expression {
+    let token = current
+    let location = token.location
+    switch token.kind {
+    case .number(let v):
+      position += 1
+      return Expression(.number(v), at: location)
+    case .duration(let ms):
+      position += 1
+      return Expression(.duration(milliseconds: ms), at: location)
+    case .string(let s):
+      position += 1
+      return Expression(.string(s), at: location)
+    case .symbol(.leftParen):
+      position += 1
+      let inner = try expression()
+      try expect(.rightParen, "to close the parenthesis")
+      return inner
+    case .identifier where !token.quoted:
+      switch token.text.uppercased() {
+      case "TRUE", "FALSE":
+        position += 1
+        return Expression(.boolean(token.text.uppercased() == "TRUE"), at: location)
+      case "NULL":
+        position += 1
+        return Expression(.null, at: location)
+      case "CASE": return try caseExpression()
+      default: break
+      }
+    default: break
+    }
+    guard case .identifier = token.kind, token.quoted || !Token.reserved.contains(token.text.uppercased()) else {
+      throw expected("an expression (a field, number, string, duration or function call)")
+    }
+    position += 1
+    if !token.quoted, current.isSymbol(.leftParen) {
+      position += 1
+      return try call(name: token.text.lowercased(), at: location)
+    }
+    var components: [FieldPath.Component] = [.key(token.text)]
+    while true {
+      if accept(.dot) {
+        guard case .identifier = current.kind else { throw expected("a field name after '.'") }
+        components.append(.key(take().text))
+      } else if accept(.leftBracket) {
+        guard case .number(let n) = current.kind, n == n.rounded(), n >= 0, n < 1e9 else {
+          throw expected("an array index (0 or more) inside [ ]")
+        }
+        position += 1
+        components.append(.index(Int(n)))
+        try expect(.rightBracket, "to close the array index")
+      } else {
+        break
+      }
+    }
+    return Expression(.field(FieldPath(components)), at: location)
+  }
+
+  private mutating func call(name: String, at location: SourceLocation) throws(Failure) -> Expression {
+    if accept(.star) {
+      try expect(.rightParen, "after '*'")
+      return Expression(.call(name: name, arguments: [], star: true), at: location)
+    }
+    var arguments: [Expression] = []
+    if !accept(.rightParen) {
+      repeat { arguments.append(try expression()) } while accept(.comma)
+      try expect(.rightParen, "to close the arguments of \(name)(...)")
+    }
+    return Expression(.call(name: name, arguments: arguments, star: false), at: location)
+  }
+
+  private mutating func caseExpression() throws(Failure) -> Expression {
+    let location = take().location
+    var subject: Expression?
+    if !current.isKeyword("WHEN") { subject = try expression() }
+    var branches: [Expression.CaseBranch] = []
+    while accept(keyword: "WHEN") {
+      let condition = try expression()
+      try expect(keyword: "THEN", "after the WHEN condition")
+      branches.append(.init(condition: condition, result: try expression()))
+    }
+    guard !branches.isEmpty else { throw expected("WHEN in CASE") }
+    var otherwise: Expression?
+    if accept(keyword: "ELSE") { otherwise = try expression() }
+    try expect(keyword: "END", "to close CASE")
+    return Expression(.caseWhen(subject: subject, branches: branches, otherwise: otherwise), at: location)
+  }
+}

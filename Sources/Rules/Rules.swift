@@ -1,1 +1,0 @@
-// The rule engine lands here (issue 5).

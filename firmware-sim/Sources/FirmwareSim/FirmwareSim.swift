@@ -1,1 +1,0 @@
-// The simulated fleet lands here (issue 7).

@@ -1,0 +1,205 @@
+import Foundation
+
+/// How the fleet reaches the broker.
+public struct FleetRunOptions: Sendable {
+  public var broker: BrokerURL
+  /// Topics are `<topicPrefix>/<device>/telemetry`. Default: `sensors`.
+  public var topicPrefix: String = "sensors"
+  /// Connections shared by the devices (device i uses connection i mod count). Default: 4.
+  public var connections: Int = 4
+  /// One connection per device instead (client id per device). Default: false.
+  public var connectionPerDevice: Bool = false
+  /// Client ids are `<clientIDPrefix>-<n>`, n from 1. Default: `firmware-sim`.
+  public var clientIDPrefix: String = "firmware-sim"
+  /// Every this many real seconds, every connection is cut at once and reconnects one second later.
+  /// Default: nil (no storms).
+  public var reconnectStormSeconds: Double?
+  /// How long to wait for the first connections, real seconds. Default: 10.
+  public var connectTimeoutSeconds: Double = 10
+  /// How long to wait at the end for QoS 1 acknowledgements, real seconds. Default: 10.
+  public var drainTimeoutSeconds: Double = 10
+  /// QoS 1 messages in flight per connection. Default: 1000.
+  public var maxInflight: Int32 = 1000
+
+  public init(broker: BrokerURL) {
+    self.broker = broker
+  }
+}
+
+/// What a fleet run did.
+public struct FleetRunSummary: Sendable, Equatable {
+  /// Messages handed to libmosquitto.
+  public var published = 0
+  /// Messages that could not be published (QoS 0 while a connection was down, or an error).
+  public var dropped = 0
+  /// Messages written (QoS 0) or acknowledged (QoS 1) by the end.
+  public var delivered = 0
+  /// Simulated seconds covered.
+  public var simulatedSeconds = 0.0
+  /// Real seconds the run took.
+  public var realSeconds = 0.0
+  /// Reconnections after the first connect, over all connections.
+  public var reconnections = 0
+  /// Reconnect storms triggered.
+  public var storms = 0
+  /// Whether a stop request ended the run.
+  public var stopped = false
+
+  /// The summary as one JSON object.
+  public func json() -> String {
+    "{\"published\":\(published),\"delivered\":\(delivered),\"dropped\":\(dropped)"
+      + ",\"simulated_s\":\(Format.number(simulatedSeconds)),\"real_s\":\(Format.number(realSeconds))"
+      + ",\"reconnections\":\(reconnections),\"storms\":\(storms),\"stopped\":\(stopped)}"
+  }
+}
+
+/// Plays a ``FleetSimulator`` onto an MQTT broker in real or accelerated time.
+///
+/// The calling thread paces and publishes (each message waits until simulated time, `speed` times
+/// faster than the wall clock, reaches its send time); each connection's own libmosquitto thread
+/// does the network I/O. If the broker or the machine cannot keep up, messages go out as fast as
+/// possible and the progress line shows how far behind simulated time is.
+public struct FleetRunner {
+  public var simulator: FleetSimulator
+  public let options: FleetRunOptions
+  private let stop: StopFlag
+  private let progress: ProgressSink?
+
+  public init(simulator: FleetSimulator, options: FleetRunOptions, stop: StopFlag, progress: ProgressSink?) {
+    self.simulator = simulator
+    self.options = options
+    self.stop = stop
+    self.progress = progress
+  }
+
+  /// Connect, play the fleet until its end or a stop request, drain, disconnect.
+  public mutating func run() throws -> FleetRunSummary {
+    let devices = simulator.devices
+    let clients = try connectClients(count: options.connectionPerDevice ? devices.count : max(1, min(options.connections, devices.count)))
+    defer {
+      for client in clients { client.close() }
+    }
+    let topics = devices.map { "\(options.topicPrefix)/\($0.id)/telemetry" }
+    let clock = simulator.clock
+    var summary = FleetRunSummary()
+    var lastError: MosquittoError?
+    let realStart = SimClock.monotonicSeconds()
+    var nextReport = realStart + 1
+    var reportedPublished = 0
+    var nextStorm = options.reconnectStormSeconds.map { realStart + $0 }
+    var lastSimMillis: Int64 = 0
+
+    func housekeeping(_ now: Double, _ summary: inout FleetRunSummary) {
+      if let stormAt = nextStorm, now >= stormAt, let every = options.reconnectStormSeconds {
+        for client in clients { client.dropConnection() }
+        summary.storms += 1
+        nextStorm = stormAt + every
+      }
+      if now >= nextReport {
+        let connected = clients.filter(\.isConnected).count
+        let rate = Double(summary.published - reportedPublished) / max(now - nextReport + 1, 0.001)
+        reportedPublished = summary.published
+        let simNow = Double(clock.simMillis(forRealSeconds: now - realStart)) / 1000
+        let lag = simNow - Double(lastSimMillis) / 1000
+        var line = "firmware-sim: \(Format.oneDecimal(now - realStart))s sim \(Format.duration(Double(lastSimMillis) / 1000))"
+          + " | devices \(devices.count) | connected \(connected)/\(clients.count)"
+          + " | sent \(summary.published) (\(Int(rate))/s) | dropped \(summary.dropped)"
+        if lag > 5 { line += " | behind \(Format.oneDecimal(lag))s sim" }
+        if let lastError { line += " | last error: \(lastError)" }
+        progress?(line)
+        nextReport += 1
+        if nextReport < now { nextReport = now + 1 }
+      }
+    }
+
+    messages: while let message = simulator.next() {
+      while true {
+        if stop.isStopped {
+          summary.stopped = true
+          break messages
+        }
+        let now = SimClock.monotonicSeconds()
+        housekeeping(now, &summary)
+        let simNow = clock.simMillis(forRealSeconds: now - realStart)
+        if simNow >= message.sendMillis { break }
+        let wait = clock.realSeconds(forSimMillis: message.sendMillis - simNow)
+        Thread.sleep(forTimeInterval: min(wait, max(nextReport - now, 0.001), 0.1))
+      }
+      let device = devices[message.device]
+      let client = clients[options.connectionPerDevice ? message.device : message.device % clients.count]
+      do {
+        try client.publish(topic: topics[message.device], payload: message.payload, qos: device.qos)
+        summary.published += 1
+      } catch {
+        summary.dropped += 1
+        lastError = error
+      }
+      lastSimMillis = message.sendMillis
+    }
+
+    drain(clients, published: summary.published)
+    summary.delivered = clients.reduce(0) { $0 + $1.acknowledged }
+    summary.reconnections = clients.reduce(0) { $0 + max($1.connections - 1, 0) }
+    summary.simulatedSeconds = Double(lastSimMillis) / 1000
+    summary.realSeconds = SimClock.monotonicSeconds() - realStart
+    return summary
+  }
+
+  private func connectClients(count: Int) throws -> [MosquittoClient] {
+    var clients: [MosquittoClient] = []
+    for number in 1...count {
+      var configuration = MosquittoClient.Configuration(clientID: "\(options.clientIDPrefix)-\(number)")
+      configuration.username = options.broker.username
+      configuration.password = options.broker.password
+      configuration.maxInflight = options.maxInflight
+      let client = try MosquittoClient(configuration)
+      try client.connectAsync(host: options.broker.host, port: options.broker.port)
+      try client.startLoop()
+      clients.append(client)
+    }
+    let deadline = SimClock.monotonicSeconds() + options.connectTimeoutSeconds
+    for client in clients {
+      let remaining = max(deadline - SimClock.monotonicSeconds(), 0)
+      _ = try client.waitUntilConnected(timeout: remaining)
+    }
+    let connected = clients.filter(\.isConnected).count
+    if connected == 0 {
+      for client in clients { client.close() }
+      throw FleetRunError.cannotConnect(options.broker, seconds: options.connectTimeoutSeconds)
+    }
+    progress?("firmware-sim: \(connected)/\(count) connections up to \(options.broker)")
+    return clients
+  }
+
+  /// Wait for QoS 1 acknowledgements (and QoS 0 writes) to catch up, giving up after the drain
+  /// timeout or when nothing has moved for two seconds.
+  private func drain(_ clients: [MosquittoClient], published: Int) {
+    let deadline = SimClock.monotonicSeconds() + options.drainTimeoutSeconds
+    var last = -1
+    var lastChange = SimClock.monotonicSeconds()
+    while true {
+      let delivered = clients.reduce(0) { $0 + $1.acknowledged }
+      let now = SimClock.monotonicSeconds()
+      if delivered >= published || now >= deadline { return }
+      if delivered != last {
+        last = delivered
+        lastChange = now
+      } else if now - lastChange > 2 {
+        return
+      }
+      Thread.sleep(forTimeInterval: 0.01)
+    }
+  }
+}
+
+/// Why a fleet run could not start.
+public enum FleetRunError: Error, CustomStringConvertible {
+  case cannotConnect(BrokerURL, seconds: Double)
+
+  public var description: String {
+    switch self {
+    case .cannotConnect(let broker, let seconds):
+      "no connection to \(broker) came up within \(Format.oneDecimal(seconds)) s; is the broker running?"
+    }
+  }
+}
