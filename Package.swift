@@ -71,10 +71,13 @@ let package = Package(
       swiftSettings: upcoming),
 
     // The simulated fleet: an independent device implementation that shares no gateway code.
+    // posix_openpt & co. are XSI functions Swift's Glibc module hides; a C shim exposes them.
+    .target(name: "CPseudoTerminal", path: "firmware-sim/Sources/CPseudoTerminal"),
     .target(
       name: "FirmwareSim",
       dependencies: [
         "CMosquitto",
+        "CPseudoTerminal",
         .product(name: "Yams", package: "Yams"),
       ],
       path: "firmware-sim/Sources/FirmwareSim",
@@ -91,6 +94,7 @@ let package = Package(
     .testTarget(
       name: "PartitionedLogTests",
       dependencies: ["PartitionedLog", "Gateway"],
+      exclude: ["Fixtures"],
       swiftSettings: upcoming),
     .testTarget(
       name: "RulesTests",
