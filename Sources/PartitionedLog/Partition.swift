@@ -48,6 +48,8 @@ public final class Partition: @unchecked Sendable {
   var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
   var nextWaiterID = 0
   var diskBytes: Int64 = 0
+  /// fsyncs of the log data done so far (tests check group commit with it).
+  var syncCount = 0
   /// The last point known fsynced, saved as the recovery point.
   var synced: RecoveryPoint
 
@@ -159,7 +161,9 @@ public final class Partition: @unchecked Sendable {
         fsyncTimer.recordNanoseconds(monotonicNanoseconds() - started)
         lock.lock()
         switch result {
-        case .success: markSynced(target)
+        case .success:
+          syncCount += 1
+          markSynced(target)
         case .failure(let error): fence(error)
         }
         continue
@@ -313,7 +317,9 @@ public final class Partition: @unchecked Sendable {
     fsyncTimer.recordNanoseconds(monotonicNanoseconds() - started)
     lock.lock()
     switch result {
-    case .success: markSynced(target)
+    case .success:
+      syncCount += 1
+      markSynced(target)
     case .failure(let error): fence(error)
     }
     lock.unlock()
