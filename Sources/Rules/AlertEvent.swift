@@ -1,0 +1,86 @@
+/// An alert transition, ready to append to the `alerts` topic and to publish on local MQTT.
+public struct AlertEvent: Sendable, Hashable {
+  /// Whether the alert was raised or cleared.
+  public enum State: String, Sendable {
+    /// The rule's condition turned true for the key.
+    case raised
+    /// The condition was false for the rule's `CLEAR AFTER` number of windows.
+    case cleared
+  }
+
+  /// One named SELECT value of the window that caused the transition.
+  public struct NamedValue: Sendable, Hashable {
+    /// The SELECT item's alias.
+    public var name: String
+    /// Its value for the window.
+    public var value: Value
+  }
+
+  /// The rule's name.
+  public var rule: String
+  /// The severity from `RAISE ALERT 'severity'`.
+  public var severity: String
+  /// The group key, as text (parts of a multi-part key joined by `|`).
+  public var key: String
+  /// Raised or cleared.
+  public var state: State
+  /// The window's start, epoch milliseconds.
+  public var windowStart: Int64
+  /// The window's end, epoch milliseconds (exclusive for time windows).
+  public var windowEnd: Int64
+  /// The SELECT values, in SELECT order.
+  public var values: [NamedValue]
+  /// The alert's message, with `{name}` placeholders filled in.
+  public var message: String
+  /// The alert as one JSON object (UTF-8): the value of the record for the `alerts` topic and the MQTT payload.
+  public var json: [UInt8]
+  /// `weir/alerts/<rule>/<key>`, with MQTT wildcard and level characters in the key replaced by `_`.
+  public var mqttTopic: String
+
+  /// The timestamp to give the alert record: the window's end, so replays produce identical records.
+  public var timestamp: Int64 { windowEnd }
+  /// The record key to give the alert record: the group key's UTF-8 bytes.
+  public var recordKey: [UInt8] { Array(key.utf8) }
+  /// The JSON as a String.
+  public var jsonString: String { String(decoding: json, as: UTF8.self) }
+}
+
+/// A record that arrived behind its key's watermark, to append to the side topic named by `late = 'topic:NAME'`.
+public struct LateRecord: Sendable, Hashable {
+  /// The rule that found it late.
+  public var rule: String
+  /// The side topic to append it to.
+  public var topic: String
+  /// Where it came from.
+  public var sourceTopic: String
+  /// Its partition in the source topic.
+  public var partition: Int32
+  /// Its offset in the source topic.
+  public var offset: Int64
+  /// Its timestamp (epoch milliseconds).
+  public var timestamp: Int64
+  /// A copy of its key.
+  public var key: [UInt8]?
+  /// A copy of its value.
+  public var value: [UInt8]
+}
+
+/// What the engine produced while processing records; the caller drains it.
+public struct RuleOutput: Sendable {
+  /// Alert transitions, in the order they happened.
+  public var alerts: [AlertEvent] = []
+  /// Late records to route to side topics.
+  public var lateRecords: [LateRecord] = []
+
+  /// Creates an empty output.
+  public init() {}
+
+  /// True if nothing was produced.
+  public var isEmpty: Bool { alerts.isEmpty && lateRecords.isEmpty }
+
+  /// Empties both lists, keeping their storage.
+  public mutating func removeAll() {
+    alerts.removeAll(keepingCapacity: true)
+    lateRecords.removeAll(keepingCapacity: true)
+  }
+}

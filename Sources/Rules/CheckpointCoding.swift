@@ -1,0 +1,183 @@
+/// Writes the engine's checkpoint: little-endian integers, IEEE-754 bit patterns for doubles (so every value
+/// restores bit for bit), and length-prefixed bytes. The same state always gives the same bytes.
+struct CheckpointWriter {
+  private(set) var bytes: [UInt8] = []
+
+  mutating func int(_ v: Int64) {
+    withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) }
+  }
+
+  mutating func int(_ v: Int) { int(Int64(v)) }
+
+  mutating func double(_ v: Double) { int(Int64(bitPattern: v.bitPattern)) }
+
+  mutating func bool(_ v: Bool) { bytes.append(v ? 1 : 0) }
+
+  mutating func bytes(_ v: some Collection<UInt8>) {
+    int(v.count)
+    bytes.append(contentsOf: v)
+  }
+
+  mutating func string(_ v: String) { bytes(Array(v.utf8)) }
+}
+
+/// Reads what `CheckpointWriter` wrote; every read checks bounds and throws on truncated or corrupt input.
+struct CheckpointReader {
+  let data: [UInt8]
+  var position = 0
+
+  init(_ data: [UInt8]) {
+    self.data = data
+  }
+
+  var isAtEnd: Bool { position == data.count }
+
+  mutating func int() throws(CheckpointError) -> Int64 {
+    guard position + 8 <= data.count else { throw CheckpointError(message: "checkpoint ends early at byte \(position)") }
+    var v: UInt64 = 0
+    for i in 0..<8 { v |= UInt64(data[position + i]) << (8 * UInt64(i)) }
+    position += 8
+    return Int64(bitPattern: v)
+  }
+
+  mutating func count(_ limit: Int = 1 << 31) throws(CheckpointError) -> Int {
+    let v = try int()
+    guard v >= 0, v <= limit else { throw CheckpointError(message: "checkpoint has an impossible length \(v) at byte \(position - 8)") }
+    return Int(v)
+  }
+
+  mutating func double() throws(CheckpointError) -> Double { Double(bitPattern: UInt64(bitPattern: try int())) }
+
+  mutating func bool() throws(CheckpointError) -> Bool {
+    guard position < data.count else { throw CheckpointError(message: "checkpoint ends early at byte \(position)") }
+    position += 1
+    return data[position - 1] != 0
+  }
+
+  mutating func bytes() throws(CheckpointError) -> [UInt8] {
+    let n = try count()
+    guard position + n <= data.count else { throw CheckpointError(message: "checkpoint ends early at byte \(position)") }
+    defer { position += n }
+    return Array(data[position..<position + n])
+  }
+
+  mutating func string() throws(CheckpointError) -> String { String(decoding: try bytes(), as: UTF8.self) }
+}
+
+/// A checkpoint that cannot be restored.
+public struct CheckpointError: Error, Sendable, CustomStringConvertible {
+  /// What was wrong with it.
+  public var message: String
+
+  /// Creates an error.
+  public init(message: String) {
+    self.message = message
+  }
+
+  public var description: String { "cannot restore rule checkpoint: \(message)" }
+}
+
+extension WindowAccumulator {
+  func encode(into w: inout CheckpointWriter) {
+    w.int(records)
+    w.int(inputs.count)
+    for input in inputs { input.encode(into: &w) }
+  }
+
+  init(from r: inout CheckpointReader, layout: AccumulatorLayout) throws(CheckpointError) {
+    self.init(layout: layout)
+    records = try r.int()
+    guard try r.count() == inputs.count else { throw CheckpointError(message: "accumulator shape does not match the rule") }
+    for i in inputs.indices { inputs[i] = try InputAccumulator(from: &r) }
+  }
+}
+
+extension InputAccumulator {
+  func encode(into w: inout CheckpointWriter) {
+    w.int(nonNull)
+    w.int(n)
+    for d in [sum, sumCompensation, mean, m2, m3, m4, min, max] { w.double(d) }
+    w.int(firstTime)
+    w.double(firstNumber)
+    w.int(lastTime)
+    w.double(lastNumber)
+    w.int(origin)
+    for d in [meanTime, m2Time, coMoment] { w.double(d) }
+    w.int(values.count)
+    for v in values { w.double(v) }
+    w.int(anyFirstTime)
+    anyFirst.encode(into: &w)
+    w.int(anyLastTime)
+    anyLast.encode(into: &w)
+    w.int(ewma.count)
+    for e in ewma {
+      for d in [e.alpha, e.first, e.weighted, e.decay] { w.double(d) }
+      w.int(e.count)
+    }
+  }
+
+  init(from r: inout CheckpointReader) throws(CheckpointError) {
+    self.init(ewmaAlphas: [])
+    nonNull = try r.int()
+    n = try r.int()
+    sum = try r.double()
+    sumCompensation = try r.double()
+    mean = try r.double()
+    m2 = try r.double()
+    m3 = try r.double()
+    m4 = try r.double()
+    min = try r.double()
+    max = try r.double()
+    firstTime = try r.int()
+    firstNumber = try r.double()
+    lastTime = try r.int()
+    lastNumber = try r.double()
+    origin = try r.int()
+    meanTime = try r.double()
+    m2Time = try r.double()
+    coMoment = try r.double()
+    let valueCount = try r.count()
+    values.reserveCapacity(valueCount)
+    for _ in 0..<valueCount { values.append(try r.double()) }
+    anyFirstTime = try r.int()
+    anyFirst = try StoredValue(from: &r)
+    anyLastTime = try r.int()
+    anyLast = try StoredValue(from: &r)
+    let ewmaCount = try r.count(1024)
+    for _ in 0..<ewmaCount {
+      var e = EWMAState(alpha: try r.double())
+      e.first = try r.double()
+      e.weighted = try r.double()
+      e.decay = try r.double()
+      e.count = try r.int()
+      ewma.append(e)
+    }
+  }
+}
+
+extension StoredValue {
+  func encode(into w: inout CheckpointWriter) {
+    switch self {
+    case .null: w.int(0)
+    case .number(let v):
+      w.int(1)
+      w.double(v)
+    case .bool(let b):
+      w.int(2)
+      w.bool(b)
+    case .text(let bytes):
+      w.int(3)
+      w.bytes(bytes)
+    }
+  }
+
+  init(from r: inout CheckpointReader) throws(CheckpointError) {
+    switch try r.int() {
+    case 0: self = .null
+    case 1: self = .number(try r.double())
+    case 2: self = .bool(try r.bool())
+    case 3: self = .text(try r.bytes())
+    case let tag: throw CheckpointError(message: "unknown value tag \(tag)")
+    }
+  }
+}

@@ -1,0 +1,148 @@
+/// Evaluates windowed alert rules over telemetry records, one synchronous caller at a time.
+///
+/// Feed it records in offset order per partition (any number of partitions, interleaved as you like): all state is
+/// per rule and per group key, so partitions stay independent. Each call appends what it produced to a
+/// `RuleOutput`. Records at or below a partition's last processed offset are skipped, which makes replay after a
+/// restore from `checkpoint()` idempotent. Idle timeouts run on processing time read from the injected clock.
+///
+/// The engine is not thread-safe: give it one owner (the log consumer's thread).
+public final class RuleEngine {
+  var runtimes: [any RuleRuntimeProtocol] = []
+  var topicNames: [String] = []
+  var topicIndex: [String: Int] = [:]
+  var plans: [TopicPlan?] = []
+  /// Per topic, per partition: the last processed offset (-1: none).
+  var offsets: [[Int64]] = []
+  var engineStats = RuleEngineStatistics()
+  let now: () -> Int64
+  var nextIdleCheck = Int64.max
+  private var lastTopicName = ""
+  private var lastTopic = -1
+
+  /// Creates an engine with no rules whose idle timeouts follow `clock`.
+  public convenience init<C: Clock>(clock: C) where C.Duration == Swift.Duration {
+    let origin = clock.now
+    self.init {
+      let elapsed = origin.duration(to: clock.now).components
+      return elapsed.seconds * 1000 + elapsed.attoseconds / 1_000_000_000_000_000
+    }
+  }
+
+  /// Creates an engine running the rules in `source`; throws every error if any rule is invalid.
+  public convenience init<C: Clock>(source: String, fileName: String, clock: C) throws(RuleLoadError)
+  where C.Duration == Swift.Duration {
+    self.init(clock: clock)
+    let report = reload(source: source, fileName: fileName)
+    if !report.refused.isEmpty { throw RuleLoadError(errors: report.refused) }
+  }
+
+  /// Creates an engine whose processing time (epoch or any milliseconds) is read from `now`.
+  init(now: @escaping () -> Int64) {
+    self.now = now
+  }
+
+  /// The names of the running rules, in file order.
+  public var ruleNames: [String] { runtimes.map(\.compiled.name) }
+
+  /// Counters for metrics.
+  public var statistics: RuleEngineStatistics {
+    var s = engineStats
+    s.rules = runtimes.map(\.statistics)
+    return s
+  }
+
+  /// The last processed offset of a partition, if any record of it was processed.
+  public func lastOffset(topic: String, partition: Int32) -> Int64? {
+    guard let t = topicIndex[topic], Int(partition) < offsets[t].count, offsets[t][Int(partition)] >= 0 else {
+      return nil
+    }
+    return offsets[t][Int(partition)]
+  }
+
+  /// Interns a topic name; reuse the id for every record of that topic.
+  public func topic(_ name: String) -> TopicID {
+    if let i = topicIndex[name] { return TopicID(index: i) }
+    topicNames.append(name)
+    topicIndex[name] = topicNames.count - 1
+    plans.append(nil)
+    offsets.append([])
+    rebuildPlans()
+    return TopicID(index: topicNames.count - 1)
+  }
+
+  /// Processes one record of `topic`, reading the clock once.
+  public func process(_ record: RuleInputRecord, topic: TopicID, into output: inout RuleOutput) {
+    let time = now()
+    process(record, topic: topic.index, now: time, into: &output)
+    closeIdleKeysIfDue(now: time, into: &output)
+  }
+
+  /// Processes one record of the topic named `topic`.
+  public func process(_ record: RuleInputRecord, topic: String, into output: inout RuleOutput) {
+    if topic != lastTopicName || lastTopic < 0 {
+      lastTopic = self.topic(topic).index
+      lastTopicName = topic
+    }
+    process(record, topic: TopicID(index: lastTopic), into: &output)
+  }
+
+  /// Processes records of one topic, in order, reading the clock once for the batch.
+  public func process(_ records: some Sequence<RuleInputRecord>, topic: TopicID, into output: inout RuleOutput) {
+    let time = now()
+    for record in records { process(record, topic: topic.index, now: time, into: &output) }
+    closeIdleKeysIfDue(now: time, into: &output)
+  }
+
+  /// Closes every open window of every key now, as at the end of an offline input.
+  public func closeAllWindows(into output: inout RuleOutput) {
+    for runtime in runtimes { _ = runtime.closeIdleKeys(now: Int64.max, into: &output, force: true) }
+  }
+
+  /// Closes the windows of keys that have been silent for their rule's idle timeout.
+  ///
+  /// Processing records does this too; call it on a timer so silent keys close when no records arrive at all.
+  public func tick(into output: inout RuleOutput) {
+    closeIdleKeysIfDue(now: now(), into: &output)
+  }
+
+  @inline(__always) private func process(_ record: RuleInputRecord, topic: Int, now: Int64, into output: inout RuleOutput) {
+    engineStats.recordsReceived += 1
+    let partition = Int(record.partition)
+    if partition >= offsets[topic].count {
+      offsets[topic].append(contentsOf: repeatElement(-1, count: partition + 1 - offsets[topic].count))
+    }
+    guard record.offset > offsets[topic][partition] else {
+      engineStats.duplicatesSkipped += 1
+      return
+    }
+    offsets[topic][partition] = record.offset
+    guard let plan = plans[topic] else { return }
+    guard plan.extractor.extract(record.value, into: plan.slots) else {
+      engineStats.malformedPayloads += 1
+      return
+    }
+    let context = RecordContext(slots: plan.slots, key: record.key, timestamp: record.timestamp)
+    let info = RecordInfo(topic: topicNames[topic], partition: record.partition, offset: record.offset, value: record.value)
+    for runtime in plan.runtimes {
+      runtime.process(context, info, now: now, into: &output)
+      if runtime.compiled.definition.options.idleTimeoutMilliseconds != nil {
+        nextIdleCheck = min(nextIdleCheck, now &+ runtime.compiled.definition.options.idleTimeoutMilliseconds!)
+      }
+    }
+  }
+
+  private func closeIdleKeysIfDue(now: Int64, into output: inout RuleOutput) {
+    guard now >= nextIdleCheck else { return }
+    var next = Int64.max
+    for runtime in runtimes { next = min(next, runtime.closeIdleKeys(now: now, into: &output, force: false)) }
+    nextIdleCheck = next
+  }
+
+  func rebuildPlans() {
+    for t in topicNames.indices {
+      let reading = runtimes.filter { $0.compiled.definition.topic == topicNames[t] }
+      plans[t] = reading.isEmpty ? nil : TopicPlan(runtimes: reading)
+    }
+    nextIdleCheck = Int64.min
+  }
+}

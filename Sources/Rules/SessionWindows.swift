@@ -1,0 +1,89 @@
+/// Session windows: a key's records less than `gap` apart share a window, which ends `gap` after its last record.
+///
+/// A record opens [t, t + gap); windows that overlap merge, which also joins two sessions when a late record
+/// bridges them. A session closes when the key's watermark reaches its end.
+struct SessionWindows: WindowStrategy {
+  struct Session {
+    var start: Int64
+    var end: Int64
+    var accumulator: WindowAccumulator
+  }
+
+  struct KeyWindows {
+    var sessions: [Session] = []
+  }
+
+  let gap: Int64
+
+  var usesWatermark: Bool { true }
+
+  func makeWindows() -> KeyWindows { KeyWindows() }
+
+  func hasOpenWindows(_ w: KeyWindows) -> Bool { !w.sessions.isEmpty }
+
+  func add(
+    _ values: UnsafeBufferPointer<Scalar>, time: Int64, to w: inout KeyWindows, layout: AccumulatorLayout,
+    emit: (borrowing ClosedWindow) -> Void
+  ) {
+    let end = time + gap
+    var first = -1
+    var last = -1
+    for i in w.sessions.indices where w.sessions[i].start < end && time < w.sessions[i].end {
+      if first < 0 { first = i }
+      last = i
+    }
+    if first < 0 {
+      var accumulator = WindowAccumulator(layout: layout)
+      accumulator.add(values, time: time, layout: layout)
+      let index = w.sessions.firstIndex(where: { $0.start > time }) ?? w.sessions.count
+      w.sessions.insert(Session(start: time, end: end, accumulator: accumulator), at: index)
+      return
+    }
+    w.sessions[first].accumulator.add(values, time: time, layout: layout)
+    w.sessions[first].start = min(w.sessions[first].start, time)
+    w.sessions[first].end = max(w.sessions[first].end, end)
+    if last > first {
+      for i in first + 1...last {
+        let other = w.sessions[i]
+        w.sessions[first].accumulator.merge(other.accumulator, layout: layout)
+        w.sessions[first].end = max(w.sessions[first].end, other.end)
+      }
+      w.sessions.removeSubrange(first + 1...last)
+    }
+  }
+
+  func close(
+    upTo watermark: Int64, _ w: inout KeyWindows, layout: AccumulatorLayout, emit: (borrowing ClosedWindow) -> Void
+  ) {
+    while let s = w.sessions.first, s.end <= watermark {
+      w.sessions.removeFirst()
+      emit(ClosedWindow(start: s.start, end: s.end, accumulator: s.accumulator))
+    }
+  }
+
+  func flush(_ w: inout KeyWindows, layout: AccumulatorLayout, emit: (borrowing ClosedWindow) -> Void) -> Int64 {
+    let bound = w.sessions.map(\.end).max() ?? Int64.min
+    close(upTo: Int64.max, &w, layout: layout, emit: emit)
+    return bound
+  }
+
+  func encode(_ w: KeyWindows, into writer: inout CheckpointWriter) {
+    writer.int(w.sessions.count)
+    for s in w.sessions {
+      writer.int(s.start)
+      writer.int(s.end)
+      s.accumulator.encode(into: &writer)
+    }
+  }
+
+  func decode(from r: inout CheckpointReader, layout: AccumulatorLayout) throws(CheckpointError) -> KeyWindows {
+    var w = KeyWindows()
+    let count = try r.count()
+    for _ in 0..<count {
+      let start = try r.int()
+      let end = try r.int()
+      w.sessions.append(Session(start: start, end: end, accumulator: try WindowAccumulator(from: &r, layout: layout)))
+    }
+    return w
+  }
+}
