@@ -164,6 +164,11 @@ public struct Scenario: Sendable, Equatable {
     return devices
   }
 
+  /// Parse a start time: epoch milliseconds or a UTC time `2026-01-05T06:00:00Z`.
+  public static func epochMillis(_ text: String) -> Int64? {
+    ISOTime.epochMillis(text)
+  }
+
   /// The latest failure time, in simulated seconds, if the scenario has any.
   public var lastFailureSeconds: Double? {
     failures.map(\.failureSeconds).max()
