@@ -57,8 +57,8 @@ struct PanedWindows: WindowStrategy {
   func close(
     upTo watermark: Int64, _ w: inout KeyWindows, layout: AccumulatorLayout, emit: (borrowing ClosedWindow) -> Void
   ) {
-    guard let first = w.panes.first else { return }
-    var start = max((first.start - size + 1).alignedUp(to: advance), w.nextStart)
+    guard !w.panes.isEmpty else { return }
+    var start = max((w.panes[0].start - size + 1).alignedUp(to: advance), w.nextStart)
     guard start <= watermark - size else { return }
     // Windows starting here or later still end after the watermark; never skip past it.
     let limit = (watermark - size + 1).alignedUp(to: advance)
@@ -85,12 +85,12 @@ struct PanedWindows: WindowStrategy {
         emit(ClosedWindow(start: start, end: end, accumulator: m))
         merged = m
         start += advance
-      } else if let next = w.panes.first(where: { $0.start >= end }) {
-        start = min(max(start + advance, (next.start - size + 1).alignedUp(to: advance)), limit)
+      } else if let next = w.panes.firstIndex(where: { $0.start >= end }) {
+        start = min(max(start + advance, (w.panes[next].start - size + 1).alignedUp(to: advance)), limit)
       } else {
         start = limit
       }
-      while let p = w.panes.first, p.start + pane <= start {
+      while !w.panes.isEmpty, w.panes[0].start + pane <= start {
         var spare = w.panes.removeFirst().accumulator
         if w.spares.count < 4 {
           spare.reset(layout: layout)

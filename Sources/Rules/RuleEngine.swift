@@ -123,12 +123,8 @@ public final class RuleEngine {
     }
     let context = RecordContext(slots: plan.slots, key: record.key, timestamp: record.timestamp)
     let info = RecordInfo(topic: topicNames[topic], partition: record.partition, offset: record.offset, value: record.value)
-    for runtime in plan.runtimes {
-      runtime.process(context, info, now: now, into: &output)
-      if runtime.compiled.definition.options.idleTimeoutMilliseconds != nil {
-        nextIdleCheck = min(nextIdleCheck, now &+ runtime.compiled.definition.options.idleTimeoutMilliseconds!)
-      }
-    }
+    for runtime in plan.runtimes { runtime.process(context, info, now: now, into: &output) }
+    if let idle = plan.idleTimeout { nextIdleCheck = min(nextIdleCheck, now &+ idle) }
   }
 
   private func closeIdleKeysIfDue(now: Int64, into output: inout RuleOutput) {

@@ -158,7 +158,8 @@ extension RuleParser {
     var components: [FieldPath.Component] = [.key(token.text)]
     while true {
       if accept(.dot) {
-        guard case .identifier = current.kind else { throw expected("a field name after '.'") }
+        guard case .identifier = current.kind, current.quoted || !Token.reserved.contains(current.text.uppercased())
+        else { throw expected("a field name after '.' (quote names that are keywords: a.\"end\")") }
         components.append(.key(take().text))
       } else if accept(.leftBracket) {
         guard case .number(let n) = current.kind, n == n.rounded(), n >= 0, n < 1e9 else {

@@ -173,8 +173,10 @@ struct RuleParser {
     // Topic names such as `plant.line-1` are written unquoted in practice; glue their pieces back together.
     while current.isSymbol(.dot) || current.isSymbol(.minus) {
       let separator = take().text
-      guard case .identifier = current.kind else { throw expected("the rest of the topic name after '\(separator)'") }
-      text += separator + take().text
+      switch current.kind {
+      case .identifier, .number: text += separator + take().text
+      default: throw expected("the rest of the topic name after '\(separator)'")
+      }
     }
     return text
   }

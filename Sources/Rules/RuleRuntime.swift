@@ -48,6 +48,8 @@ final class RuleRuntime<Strategy: WindowStrategy>: RuleRuntimeProtocol {
   var keyScratch: [UInt8] = []
   let inputScratch: UnsafeMutableBufferPointer<Scalar>
   let emptyInput = InputAccumulator(ewmaAlphas: [])
+  let layout: AccumulatorLayout
+  let latePolicy: LatePolicy
   var stats: RuleStatistics
 
   init(compiled: CompiledRule, strategy: Strategy) {
@@ -61,6 +63,8 @@ final class RuleRuntime<Strategy: WindowStrategy>: RuleRuntimeProtocol {
     inputScratch = .allocate(capacity: max(1, compiled.inputs.count))
     inputScratch.initialize(repeating: .null)
     stats = RuleStatistics(rule: compiled.name)
+    layout = compiled.layout
+    latePolicy = compiled.definition.options.late
   }
 
   deinit { inputScratch.deallocate() }
@@ -91,7 +95,7 @@ final class RuleRuntime<Strategy: WindowStrategy>: RuleRuntimeProtocol {
     meta[id].lastSeen = now
     if strategy.usesWatermark, time < watermark(meta[id]) {
       stats.lateRecords += 1
-      if case .topic(let topic) = compiled.definition.options.late {
+      if case .topic(let topic) = latePolicy {
         let key = context.key.map { Array($0) }
         output.lateRecords.append(
           LateRecord(
@@ -102,7 +106,6 @@ final class RuleRuntime<Strategy: WindowStrategy>: RuleRuntimeProtocol {
     }
     for i in inputs.indices { inputScratch[i] = inputs[i].evaluate(context) }
     let values = UnsafeBufferPointer(start: inputScratch.baseAddress, count: inputs.count)
-    let layout = compiled.layout
     strategy.add(values, time: time, to: &windows[id], layout: layout) { window in
       self.evaluate(window, key: id, into: &output)
     }
@@ -227,7 +230,6 @@ final class RuleRuntime<Strategy: WindowStrategy>: RuleRuntimeProtocol {
   func closeIdleKeys(now: Int64, into output: inout RuleOutput, force: Bool) -> Int64 {
     guard let idle = force ? 0 : idleTimeout else { return Int64.max }
     var next = Int64.max
-    let layout = compiled.layout
     for id in meta.indices where strategy.hasOpenWindows(windows[id]) {
       let deadline = meta[id].lastSeen &+ idle
       if force || deadline <= now {

@@ -3,6 +3,8 @@ final class TopicPlan {
   let extractor: JSONFieldExtractor
   let slots: UnsafeMutableBufferPointer<Scalar>
   let runtimes: [any RuleRuntimeProtocol]
+  /// The shortest idle timeout of the topic's rules, if any has one.
+  let idleTimeout: Int64?
 
   init(runtimes: [any RuleRuntimeProtocol]) {
     var paths: [FieldPath] = []
@@ -22,6 +24,7 @@ final class TopicPlan {
     slots = .allocate(capacity: max(1, paths.count))
     slots.initialize(repeating: .null)
     self.runtimes = runtimes
+    idleTimeout = runtimes.compactMap(\.compiled.definition.options.idleTimeoutMilliseconds).min()
   }
 
   deinit { slots.deallocate() }
