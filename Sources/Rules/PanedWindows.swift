@@ -88,7 +88,7 @@ struct PanedWindows: WindowStrategy {
       } else if let next = w.panes.firstIndex(where: { $0.start >= end }) {
         start = min(max(start + advance, (w.panes[next].start - size + 1).alignedUp(to: advance)), limit)
       } else {
-        start = limit
+        break  // No data left: the next window worth emitting starts here or later.
       }
       while !w.panes.isEmpty, w.panes[0].start + pane <= start {
         var spare = w.panes.removeFirst().accumulator

@@ -41,6 +41,11 @@ public final class RuleEngine {
     self.now = now
   }
 
+  /// Calls `observer` for every window any rule evaluates (rule, key, start, end, SELECT values, HAVING result).
+  func observeWindows(_ observer: @escaping (String, String, Int64, Int64, [Value], Bool) -> Void) {
+    for runtime in runtimes { runtime.windowObserver = observer }
+  }
+
   /// The names of the running rules, in file order.
   public var ruleNames: [String] { runtimes.map(\.compiled.name) }
 

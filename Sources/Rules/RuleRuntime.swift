@@ -1,6 +1,7 @@
 /// A running rule: its compiled form plus the state of every key (windows, watermark, alert).
 protocol RuleRuntimeProtocol: AnyObject {
   var compiled: CompiledRule { get }
+  var windowObserver: ((String, String, Int64, Int64, [Value], Bool) -> Void)? { get set }
   var statistics: RuleStatistics { get }
   /// Renumbers the rule's field slots to the topic-wide slots (`map[local] = topic slot`).
   func bind(slotMap: [Int])
@@ -51,6 +52,8 @@ final class RuleRuntime<Strategy: WindowStrategy>: RuleRuntimeProtocol {
   let layout: AccumulatorLayout
   let latePolicy: LatePolicy
   var stats: RuleStatistics
+  /// Sees every evaluated window (rule, key, start, end, SELECT values, HAVING result); for tests and tracing.
+  var windowObserver: ((String, String, Int64, Int64, [Value], Bool) -> Void)?
 
   init(compiled: CompiledRule, strategy: Strategy) {
     self.compiled = compiled
@@ -170,6 +173,7 @@ final class RuleRuntime<Strategy: WindowStrategy>: RuleRuntimeProtocol {
     var env = WindowExpression.Environment(aggregates: aggregates, keyParts: keyParts[id], selectValues: [])
     for item in compiled.select { env.selectValues.append(item.evaluate(env)) }
     let condition = compiled.having.map { $0.evaluate(env) == .bool(true) } ?? true
+    windowObserver?(compiled.name, keyNames[id], window.start, window.end, env.selectValues, condition)
     var m = meta[id]
     var transition: AlertEvent.State?
     if condition {
