@@ -220,3 +220,12 @@ public final class LogStore: @unchecked Sendable {
 
   deinit { background?.stop() }
 }
+
+extension LogStore {
+  /// Stops the background thread and abandons the store without flushing or marking the stop
+  /// clean: what `kill -9` leaves behind, for recovery tests in one process.
+  func abandonForTesting() {
+    background?.stop()
+    background = nil
+  }
+}

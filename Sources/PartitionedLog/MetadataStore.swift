@@ -80,6 +80,10 @@ public final class MetadataStore: Sendable {
 
   // MARK: Meta values
 
+  func journalMode() throws(LogError) -> String? {
+    try read("read journal mode") { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
+  }
+
   func value(_ key: String) throws(LogError) -> String? {
     try read("read \(key)") { db in try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = ?", arguments: [key]) }
   }

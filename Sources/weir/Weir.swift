@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct Weir: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "weir",
+    abstract: "Weir: an IoT telemetry edge gateway with a durable partitioned log.",
+    version: "0.1.0",
+    subcommands: [LogCommand.self, BenchCommand.self, DebugCommand.self])
+}
