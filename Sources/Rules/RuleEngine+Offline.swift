@@ -67,7 +67,10 @@ extension RuleEngine {
     }
     let timestamp: Int64
     switch object["timestamp"] {
-    case let n as NSNumber where !(n is Bool) && n.doubleValue.rounded() == n.doubleValue:
+    case let n as NSNumber:
+      guard n.doubleValue.rounded() == n.doubleValue, n.doubleValue.magnitude < 9e15 else {
+        throw fail("timestamp \(n) is not a whole number of epoch milliseconds")
+      }
       timestamp = n.int64Value
     case let s as String:
       guard let t = Timestamp.parseRFC3339(s) else { throw fail("timestamp '\(s)' is not RFC 3339") }
