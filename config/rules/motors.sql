@@ -1,0 +1,18 @@
+-- The example rules of ARCHITECTURE.md §6, as shipped with the default configuration.
+-- Test them offline: weir rules test config/rules/motors.sql --input records.jsonl
+
+-- Bearing wear: vibration RMS too high, or its trend reaching the ISO 10816 "unacceptable" zone within two hours.
+CREATE RULE bearing_wear AS
+SELECT device, rms(vibration) AS vib_rms, slope(vibration) AS vib_trend
+FROM telemetry
+WHERE kind = 'motor'
+GROUP BY device, HOPPING(10m, 1m)
+HAVING vib_rms > 7.1 OR time_to_threshold(vibration, 11.2) < 2h
+RAISE ALERT 'warning' CLEAR AFTER 3 WINDOWS;
+
+-- Overheating: any reading above 95 °C in a minute.
+CREATE RULE overheat AS
+SELECT device, max(temperature) AS t_max FROM telemetry
+GROUP BY device, TUMBLING(1m)
+HAVING t_max > 95
+RAISE ALERT 'critical';
