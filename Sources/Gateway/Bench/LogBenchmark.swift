@@ -43,6 +43,8 @@ public enum LogBenchmark {
     let perPartition = (0..<options.partitions).map { p in
       options.records / options.partitions + (p < options.records % options.partitions ? 1 : 0)
     }
+    // Start each timed phase with no other dirty pages being written back.
+    sync()
     progress("appending \(options.records) records of \(options.recordBytes) bytes to \(options.partitions) partition(s)")
     let appendStart = monotonicSeconds()
     try runThreads(options.partitions) { p in
@@ -98,6 +100,7 @@ public enum LogBenchmark {
     try store.close()
 
     progress("measuring the disk: \(logBytes) bytes written sequentially and fsynced")
+    sync()
     let diskSeconds = try DiskCeiling.sequentialWrite(directory: dir, bytes: logBytes)
 
     let appendMBps = Double(logBytes) / appendSeconds / 1e6
