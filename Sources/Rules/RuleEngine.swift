@@ -128,7 +128,7 @@ public final class RuleEngine {
     }
     let context = RecordContext(slots: plan.slots, key: record.key, timestamp: record.timestamp)
     let info = RecordInfo(topic: topicNames[topic], partition: record.partition, offset: record.offset, value: record.value)
-    for runtime in plan.runtimes { runtime.process(context, info, now: now, into: &output) }
+    for handle in plan.handles { handle.process(context, info, now: now, into: &output) }
     if let idle = plan.idleTimeout { nextIdleCheck = min(nextIdleCheck, now &+ idle) }
   }
 

@@ -3,6 +3,8 @@ final class TopicPlan {
   let extractor: JSONFieldExtractor
   let slots: UnsafeMutableBufferPointer<Scalar>
   let runtimes: [any RuleRuntimeProtocol]
+  /// The same runtimes with their concrete types, so the per-record call is specialised for its window strategy.
+  let handles: [RuntimeHandle]
   /// The shortest idle timeout of the topic's rules, if any has one.
   let idleTimeout: Int64?
 
@@ -24,8 +26,40 @@ final class TopicPlan {
     slots = .allocate(capacity: max(1, paths.count))
     slots.initialize(repeating: .null)
     self.runtimes = runtimes
+    handles = runtimes.map(RuntimeHandle.init)
     idleTimeout = runtimes.compactMap(\.compiled.definition.options.idleTimeoutMilliseconds).min()
   }
 
   deinit { slots.deallocate() }
+}
+
+/// A runtime with its window strategy known statically: calling through a generic class's protocol witness would
+/// run the unspecialised generic code on every record.
+enum RuntimeHandle {
+  case paned(RuleRuntime<PanedWindows>)
+  case sliding(RuleRuntime<SlidingWindows>)
+  case session(RuleRuntime<SessionWindows>)
+  case count(RuleRuntime<CountWindows>)
+
+  init(_ runtime: any RuleRuntimeProtocol) {
+    if let r = runtime as? RuleRuntime<PanedWindows> {
+      self = .paned(r)
+    } else if let r = runtime as? RuleRuntime<SlidingWindows> {
+      self = .sliding(r)
+    } else if let r = runtime as? RuleRuntime<SessionWindows> {
+      self = .session(r)
+    } else {
+      self = .count(runtime as! RuleRuntime<CountWindows>)
+    }
+  }
+
+  @inline(__always)
+  func process(_ context: borrowing RecordContext, _ record: RecordInfo, now: Int64, into output: inout RuleOutput) {
+    switch self {
+    case .paned(let r): r.process(context, record, now: now, into: &output)
+    case .sliding(let r): r.process(context, record, now: now, into: &output)
+    case .session(let r): r.process(context, record, now: now, into: &output)
+    case .count(let r): r.process(context, record, now: now, into: &output)
+    }
+  }
 }
