@@ -46,6 +46,34 @@ let package = Package(
         .product(name: "Metrics", package: "swift-metrics"),
       ],
       swiftSettings: upcoming),
+    // The one Swift wrapper of libmosquitto that the gateway uses (ingest and the MQTT uplink).
+    .target(
+      name: "MQTT",
+      dependencies: [
+        "CMosquitto",
+        .product(name: "Logging", package: "swift-log"),
+      ],
+      swiftSettings: upcoming),
+    .target(
+      name: "Ingest",
+      dependencies: [
+        "PartitionedLog",
+        "MQTT",
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "Metrics", package: "swift-metrics"),
+        .product(name: "SystemPackage", package: "swift-system"),
+      ],
+      swiftSettings: upcoming),
+    .target(
+      name: "Uplink",
+      dependencies: [
+        "PartitionedLog",
+        "CRdKafka",
+        "MQTT",
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "Metrics", package: "swift-metrics"),
+      ],
+      swiftSettings: upcoming),
     .target(
       name: "Rules",
       dependencies: [
@@ -56,6 +84,8 @@ let package = Package(
       name: "Gateway",
       dependencies: [
         "PartitionedLog",
+        "Ingest",
+        "Uplink",
         .product(name: "Logging", package: "swift-log"),
         .product(name: "SystemPackage", package: "swift-system"),
       ],
@@ -95,6 +125,14 @@ let package = Package(
       name: "PartitionedLogTests",
       dependencies: ["PartitionedLog", "Gateway"],
       exclude: ["Fixtures"],
+      swiftSettings: upcoming),
+    .testTarget(
+      name: "IngestTests",
+      dependencies: ["Ingest", "PartitionedLog", "MQTT"],
+      swiftSettings: upcoming),
+    .testTarget(
+      name: "UplinkTests",
+      dependencies: ["Uplink", "PartitionedLog", "MQTT"],
       swiftSettings: upcoming),
     .testTarget(
       name: "RulesTests",

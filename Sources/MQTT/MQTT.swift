@@ -1,0 +1,1 @@
+// The libmosquitto wrapper lands here.

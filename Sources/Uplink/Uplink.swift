@@ -1,0 +1,1 @@
+// The uplinks land here (issue 4).
