@@ -2,7 +2,7 @@
 /// said otherwise; the three content faults are exclusive (one reading gets at most one of them),
 /// so their rates must add up to at most 1.
 public struct FaultRates: Sendable, Equatable, Codable {
-  /// Payload bytes that are not JSON (truncated, `=` for `:`, trailing comma).
+  /// Payload bytes that are not JSON (truncated, `=` for `:`, a doubled `{`).
   public var malformed: Double = 0
   /// One key left out: `device`, `ts` or a measurement.
   public var missingField: Double = 0

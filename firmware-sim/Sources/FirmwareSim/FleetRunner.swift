@@ -75,7 +75,10 @@ public struct FleetRunner {
   /// Connect, play the fleet until its end or a stop request, drain, disconnect.
   public mutating func run() throws -> FleetRunSummary {
     let devices = simulator.devices
-    let clients = try connectClients(count: options.connectionPerDevice ? devices.count : max(1, min(options.connections, devices.count)))
+    let connections = try connectClients(
+      count: options.connectionPerDevice ? devices.count : max(1, min(options.connections, devices.count))
+    ).map(FleetConnection.init(client:))
+    let clients = connections.map(\.client)
     defer {
       for client in clients { client.close() }
     }
@@ -96,6 +99,11 @@ public struct FleetRunner {
         nextStorm = stormAt + every
       }
       if now >= nextReport {
+        for connection in connections {
+          let (flushed, lost) = connection.flush()
+          summary.published += flushed
+          summary.dropped += lost
+        }
         let connected = clients.filter(\.isConnected).count
         let rate = Double(summary.published - reportedPublished) / max(now - nextReport + 1, 0.001)
         reportedPublished = summary.published
@@ -104,6 +112,8 @@ public struct FleetRunner {
         var line = "firmware-sim: \(Format.oneDecimal(now - realStart))s sim \(Format.duration(Double(lastSimMillis) / 1000))"
           + " | devices \(devices.count) | connected \(connected)/\(clients.count)"
           + " | sent \(summary.published) (\(Int(rate))/s) | dropped \(summary.dropped)"
+        let waiting = connections.reduce(0) { $0 + $1.pending }
+        if waiting > 0 { line += " | outbox \(waiting)" }
         if lag > 5 { line += " | behind \(Format.oneDecimal(lag))s sim" }
         if let lastError { line += " | last error: \(lastError)" }
         progress?(line)
@@ -126,18 +136,23 @@ public struct FleetRunner {
         Thread.sleep(forTimeInterval: min(wait, max(nextReport - now, 0.001), 0.1))
       }
       let device = devices[message.device]
-      let client = clients[options.connectionPerDevice ? message.device : message.device % clients.count]
-      do {
-        try client.publish(topic: topics[message.device], payload: message.payload, qos: device.qos)
+      let connection = connections[options.connectionPerDevice ? message.device : message.device % connections.count]
+      let (outcome, flushed, lost) = connection.send(topic: topics[message.device], payload: message.payload, qos: device.qos)
+      summary.published += flushed
+      summary.dropped += lost
+      switch outcome {
+      case .published:
         summary.published += 1
-      } catch {
+      case .queued:
+        break
+      case .dropped(let error):
         summary.dropped += 1
-        lastError = error
+        if let error { lastError = error }
       }
       lastSimMillis = message.sendMillis
     }
 
-    drain(clients, published: summary.published)
+    drain(connections, summary: &summary)
     summary.delivered = clients.reduce(0) { $0 + $1.acknowledged }
     summary.reconnections = clients.reduce(0) { $0 + max($1.connections - 1, 0) }
     summary.simulatedSeconds = Double(lastSimMillis) / 1000
@@ -145,22 +160,35 @@ public struct FleetRunner {
     return summary
   }
 
+  /// Create and start every connection, then wait for them to come up.
+  ///
+  /// libmosquitto 2.0.11's loop thread waits while a client is still in its initial state, and a
+  /// `mosquitto_connect_async` that fails at once (connection refused) leaves it there: the loop
+  /// never retries a failed *first* connect (pinned by a test). So first connects are retried here,
+  /// every second, until the timeout; after that the loop thread handles reconnects itself.
   private func connectClients(count: Int) throws -> [MosquittoClient] {
     var clients: [MosquittoClient] = []
+    var notStarted: [MosquittoClient] = []
     for number in 1...count {
       var configuration = MosquittoClient.Configuration(clientID: "\(options.clientIDPrefix)-\(number)")
       configuration.username = options.broker.username
       configuration.password = options.broker.password
       configuration.maxInflight = options.maxInflight
       let client = try MosquittoClient(configuration)
-      try client.connectAsync(host: options.broker.host, port: options.broker.port)
+      if try !startConnecting(client) { notStarted.append(client) }
       try client.startLoop()
       clients.append(client)
     }
     let deadline = SimClock.monotonicSeconds() + options.connectTimeoutSeconds
-    for client in clients {
-      let remaining = max(deadline - SimClock.monotonicSeconds(), 0)
-      _ = try client.waitUntilConnected(timeout: remaining)
+    var nextRetry = SimClock.monotonicSeconds() + 1
+    while SimClock.monotonicSeconds() < deadline {
+      // Throws if the broker refused a connection (bad credentials, say).
+      if try clients.allSatisfy({ try $0.waitUntilConnected(timeout: 0) }) { break }
+      if SimClock.monotonicSeconds() >= nextRetry {
+        notStarted = try notStarted.filter { try !startConnecting($0) }
+        nextRetry += 1
+      }
+      Thread.sleep(forTimeInterval: 0.01)
     }
     let connected = clients.filter(\.isConnected).count
     if connected == 0 {
@@ -171,24 +199,43 @@ public struct FleetRunner {
     return clients
   }
 
-  /// Wait for QoS 1 acknowledgements (and QoS 0 writes) to catch up, giving up after the drain
-  /// timeout or when nothing has moved for two seconds.
-  private func drain(_ clients: [MosquittoClient], published: Int) {
+  /// Begin connecting; false when the broker could not be reached (retry later).
+  private func startConnecting(_ client: MosquittoClient) throws -> Bool {
+    do {
+      try client.connectAsync(host: options.broker.host, port: options.broker.port)
+      return true
+    } catch {
+      if error.isNetworkFailure { return false }
+      throw error
+    }
+  }
+
+  /// Wait for outboxes to empty and QoS 1 acknowledgements (and QoS 0 writes) to catch up, giving
+  /// up after the drain timeout or when nothing has moved for two seconds (three if a reconnect
+  /// may still be under way).
+  private func drain(_ connections: [FleetConnection], summary: inout FleetRunSummary) {
     let deadline = SimClock.monotonicSeconds() + options.drainTimeoutSeconds
     var last = -1
     var lastChange = SimClock.monotonicSeconds()
     while true {
-      let delivered = clients.reduce(0) { $0 + $1.acknowledged }
+      for connection in connections {
+        let (flushed, lost) = connection.flush()
+        summary.published += flushed
+        summary.dropped += lost
+      }
+      let waiting = connections.reduce(0) { $0 + $1.pending }
+      let delivered = connections.reduce(0) { $0 + $1.client.acknowledged }
       let now = SimClock.monotonicSeconds()
-      if delivered >= published || now >= deadline { return }
-      if delivered != last {
-        last = delivered
+      if (waiting == 0 && delivered >= summary.published) || now >= deadline { break }
+      if delivered + waiting != last {
+        last = delivered + waiting
         lastChange = now
-      } else if now - lastChange > 2 {
-        return
+      } else if now - lastChange > 3 {
+        break
       }
       Thread.sleep(forTimeInterval: 0.01)
     }
+    summary.dropped += connections.reduce(0) { $0 + $1.pending }
   }
 }
 

@@ -306,6 +306,12 @@ public struct MosquittoError: Error, CustomStringConvertible, Equatable {
     code == Int32(MOSQ_ERR_NO_CONN.rawValue) || code == Int32(MOSQ_ERR_CONN_LOST.rawValue)
   }
 
+  /// The network failed (connection refused, host unknown, connection lost): the loop thread keeps
+  /// retrying, so a caller may carry on and wait for ``MosquittoClient/isConnected``.
+  public var isNetworkFailure: Bool {
+    isNotConnected || code == Int32(MOSQ_ERR_ERRNO.rawValue) || code == Int32(MOSQ_ERR_EAI.rawValue)
+  }
+
   public var description: String {
     "\(operation): \(message) (mosquitto error \(code))"
   }

@@ -9,7 +9,7 @@
 /// - Vibration grows mildly with load; its noise is multiplicative (4 %), as RMS readings are.
 ///
 /// Degradation: bearing wear blends vibration toward its threshold (exponential, see
-/// ``Degradation``) and heats the bearing by up to 25 °C through a 10-minute lag; overheating blends
+/// ``Degradation``) and heats the bearing by up to 30 °C through a 5-minute lag; overheating blends
 /// the temperature toward its threshold and draws up to 5 % more current.
 struct MotorModel: Sendable {
   private var rng: Xoshiro256
@@ -35,7 +35,7 @@ struct MotorModel: Sendable {
       nightLoad: rng.uniform(0.3, 0.5), dayLoad: rng.uniform(0.7, 0.95),
       meanChangeSeconds: rng.uniform(600, 1800), rng: &rng)
     bearingRise = FirstOrderLag(value: 0, tauSeconds: 900)
-    wearHeat = FirstOrderLag(value: 0, tauSeconds: 600)
+    wearHeat = FirstOrderLag(value: 0, tauSeconds: 300)
     self.degradation = degradation
     self.rng = rng
   }
@@ -60,7 +60,7 @@ struct MotorModel: Sendable {
       switch degradation.mode {
       case .bearingWear:
         vibration = degradation.blend(healthy: vibration, at: simMillis)
-        temperature += wearHeat.step(toward: 25 * min(g, 1.5), seconds: seconds)
+        temperature += wearHeat.step(toward: 30 * min(g, 1.5), seconds: seconds)
         current *= 1 + 0.03 * min(g, 1)
       case .overheating:
         temperature = degradation.blend(healthy: temperature, at: simMillis)

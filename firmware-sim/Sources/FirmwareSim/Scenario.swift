@@ -143,22 +143,27 @@ public struct Scenario: Sendable, Equatable {
   /// The devices of this scenario, numbered per kind from 1 in group order, with their
   /// degradations attached. `qos` overrides every group's QoS when given.
   public func devices(qos: Int32? = nil) -> [DeviceSpec] {
+    numberedDevices().map { id, group in
+      let degradation = failures.first { $0.device == id }.map {
+        Degradation(
+          mode: $0.scenario, onsetMillis: Int64($0.onsetSeconds * 1000),
+          failureMillis: Int64($0.failureSeconds * 1000), threshold: $0.threshold)
+      }
+      return DeviceSpec(
+        id: id, kind: group.kind, intervalMillis: Int64(group.intervalSeconds * 1000),
+        qos: qos ?? group.qos, degradation: degradation)
+    }
+  }
+
+  /// Device ids with their groups, numbered per kind from 1 in group order.
+  private func numberedDevices() -> [(id: String, group: DeviceGroup)] {
     var numbers: [DeviceKind: Int] = [:]
-    var devices: [DeviceSpec] = []
+    var devices: [(id: String, group: DeviceGroup)] = []
     for group in groups {
-      for _ in 0..<group.count {
+      for _ in 0..<max(group.count, 0) {
         let number = numbers[group.kind, default: 0] + 1
         numbers[group.kind] = number
-        let id = DeviceSpec.id(kind: group.kind, number: number)
-        let degradation = failures.first { $0.device == id }.map {
-          Degradation(
-            mode: $0.scenario, onsetMillis: Int64($0.onsetSeconds * 1000),
-            failureMillis: Int64($0.failureSeconds * 1000), threshold: $0.threshold)
-        }
-        devices.append(
-          DeviceSpec(
-            id: id, kind: group.kind, intervalMillis: Int64(group.intervalSeconds * 1000),
-            qos: qos ?? group.qos, degradation: degradation))
+        devices.append((DeviceSpec.id(kind: group.kind, number: number), group))
       }
     }
     return devices
@@ -191,7 +196,7 @@ public struct Scenario: Sendable, Equatable {
     if topicPrefix.isEmpty || topicPrefix.contains("+") || topicPrefix.contains("#") {
       problems.append(("topic_prefix", "topic prefix must be non-empty and free of wildcards"))
     }
-    let known = Dictionary(devices().map { ($0.id, $0.kind) }, uniquingKeysWith: { first, _ in first })
+    let known = Dictionary(numberedDevices().map { ($0.id, $0.group.kind) }, uniquingKeysWith: { first, _ in first })
     var seen: Set<String> = []
     for (index, failure) in failures.enumerated() {
       let key = "scenarios[\(index)]"
@@ -205,7 +210,7 @@ public struct Scenario: Sendable, Equatable {
       if !failure.scenario.kinds.contains(kind) {
         problems.append(("\(key).scenario", "\(failure.scenario.rawValue) does not apply to a \(kind.rawValue)"))
       }
-      if !(failure.onsetSeconds >= 0 && failure.failureSeconds > failure.onsetSeconds) {
+      if !(failure.onsetSeconds >= 0 && Int64(failure.failureSeconds * 1000) > Int64(failure.onsetSeconds * 1000)) {
         problems.append(("\(key).failure_s", "need 0 <= onset_s < failure_s"))
       }
     }

@@ -97,7 +97,8 @@ public enum TelemetryEncoder {
   /// Break a JSON object so that no parser accepts it:
   /// 0. truncated (a proper prefix of an object never closes it), `cut` in [0, 1) picks where;
   /// 1. the first `:` replaced by `=`;
-  /// 2. a trailing comma before the closing brace.
+  /// 2. a doubled opening brace (`{{"device":…`). A trailing comma would not do: lenient parsers,
+  ///    Foundation's among them, accept it.
   public static func malform(_ buffer: inout [UInt8], variant: Int, cut: Double) {
     switch variant % malformedVariants {
     case 0:
@@ -108,7 +109,7 @@ public enum TelemetryEncoder {
         buffer[colon] = UInt8(ascii: "=")
       }
     default:
-      buffer.insert(UInt8(ascii: ","), at: buffer.count - 1)
+      buffer.insert(UInt8(ascii: "{"), at: 0)
     }
   }
 
