@@ -141,9 +141,14 @@ final class RuleRuntime<Strategy: WindowStrategy>: RuleRuntimeProtocol {
           withUnsafeBytes(of: (v == 0 ? 0 : v).bitPattern.littleEndian) { keyScratch.append(contentsOf: $0) }
         case .text(let p, let n, let escaped):
           keyScratch.append(4)
-          let bytes = escaped ? Scalar.bytes(p, n, escaped: true) : Array(UnsafeRawBufferPointer(start: p, count: n))
-          withUnsafeBytes(of: UInt32(bytes.count).littleEndian) { keyScratch.append(contentsOf: $0) }
-          keyScratch.append(contentsOf: bytes)
+          if escaped {
+            let bytes = Scalar.bytes(p, n, escaped: true)
+            withUnsafeBytes(of: UInt32(bytes.count).littleEndian) { keyScratch.append(contentsOf: $0) }
+            keyScratch.append(contentsOf: bytes)
+          } else {
+            withUnsafeBytes(of: UInt32(n).littleEndian) { keyScratch.append(contentsOf: $0) }
+            keyScratch.append(contentsOf: UnsafeRawBufferPointer(start: p, count: n))
+          }
         }
       }
       found = keyScratch.withUnsafeBytes { interner.intern($0) }
