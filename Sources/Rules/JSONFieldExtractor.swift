@@ -134,6 +134,9 @@ private struct Scanner {
   let slots: UnsafeMutableBufferPointer<Scalar>
   var remaining: Int
   var pos = 0
+  /// Nesting depth; bounded so a hostile payload cannot exhaust the stack.
+  var depth = 0
+  static let maximumDepth = 256
 
   init(
     p: UnsafePointer<UInt8>, end: Int, nodes: UnsafeBufferPointer<JSONFieldExtractor.Node>,
@@ -231,6 +234,9 @@ private struct Scanner {
   }
 
   mutating func object(node: Int) throws(ScanStop) {
+    depth += 1
+    defer { depth -= 1 }
+    guard depth <= Scanner.maximumDepth else { throw ScanStop() }
     pos += 1
     skipSpace()
     if try byte() == UInt8(ascii: "}") {
@@ -256,6 +262,9 @@ private struct Scanner {
   }
 
   mutating func array(node: Int) throws(ScanStop) {
+    depth += 1
+    defer { depth -= 1 }
+    guard depth <= Scanner.maximumDepth else { throw ScanStop() }
     pos += 1
     skipSpace()
     if try byte() == UInt8(ascii: "]") {

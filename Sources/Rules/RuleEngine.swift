@@ -16,6 +16,8 @@ public final class RuleEngine {
   var engineStats = RuleEngineStatistics()
   let now: () -> Int64
   var nextIdleCheck = Int64.max
+  /// About 36 million years either side of 1970.
+  static let timestampLimit: Int64 = 1 << 60
   private var lastTopicName = ""
   private var lastTopic = -1
 
@@ -122,6 +124,11 @@ public final class RuleEngine {
     }
     offsets[topic][partition] = record.offset
     guard let plan = plans[topic] else { return }
+    // Window arithmetic adds sizes to event times; keep far-out timestamps from overflowing it.
+    guard record.timestamp > -RuleEngine.timestampLimit, record.timestamp < RuleEngine.timestampLimit else {
+      engineStats.invalidTimestamps += 1
+      return
+    }
     guard plan.extractor.extract(record.value, into: plan.slots) else {
       engineStats.malformedPayloads += 1
       return

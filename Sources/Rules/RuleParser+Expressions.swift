@@ -1,12 +1,20 @@
 extension RuleParser {
   /// Parses an expression; precedence from loosest: OR, AND, NOT, comparisons/IN/BETWEEN/IS, + -, * / %, unary -.
   mutating func expression() throws(Failure) -> Expression {
-    try orExpression()
+    // Bounded so that a pathological file cannot exhaust the stack of the parser or of the evaluators.
+    depth += 1
+    defer { depth -= 1 }
+    guard depth <= RuleParser.maximumDepth else {
+      throw failure("the expression nests more than \(RuleParser.maximumDepth) levels deep; simplify it")
+    }
+    return try orExpression()
   }
 
   private mutating func orExpression() throws(Failure) -> Expression {
     var lhs = try andExpression()
+    var chain = 0
     while current.isKeyword("OR") {
+      try checkChain(&chain)
       position += 1
       let rhs = try andExpression()
       lhs = Expression(.binary(.or, lhs, rhs), at: lhs.location)
@@ -16,7 +24,9 @@ extension RuleParser {
 
   private mutating func andExpression() throws(Failure) -> Expression {
     var lhs = try notExpression()
+    var chain = 0
     while current.isKeyword("AND") {
+      try checkChain(&chain)
       position += 1
       let rhs = try notExpression()
       lhs = Expression(.binary(.and, lhs, rhs), at: lhs.location)
@@ -27,9 +37,27 @@ extension RuleParser {
   private mutating func notExpression() throws(Failure) -> Expression {
     if current.isKeyword("NOT") {
       let location = take().location
-      return Expression(.unary(.not, try notExpression()), at: location)
+      return Expression(.unary(.not, try expressionBelowNot()), at: location)
     }
     return try predicate()
+  }
+
+  /// Each operator in a chain such as `a + b + c` deepens the tree by one; count it against the nesting limit.
+  private func checkChain(_ chain: inout Int) throws(Failure) {
+    chain += 1
+    guard depth + chain <= RuleParser.maximumDepth else {
+      throw failure("the expression has more than \(RuleParser.maximumDepth) operators in a row; simplify it")
+    }
+  }
+
+  /// The operand of NOT, counted against the nesting limit like a parenthesis.
+  private mutating func expressionBelowNot() throws(Failure) -> Expression {
+    depth += 1
+    defer { depth -= 1 }
+    guard depth <= RuleParser.maximumDepth else {
+      throw failure("the expression nests more than \(RuleParser.maximumDepth) levels deep; simplify it")
+    }
+    return try notExpression()
   }
 
   private mutating func predicate() throws(Failure) -> Expression {
@@ -74,9 +102,11 @@ extension RuleParser {
 
   private mutating func additive() throws(Failure) -> Expression {
     var lhs = try multiplicative()
+    var chain = 0
     while true {
       let op: BinaryOperator
       if current.isSymbol(.plus) { op = .add } else if current.isSymbol(.minus) { op = .subtract } else { return lhs }
+      try checkChain(&chain)
       position += 1
       let rhs = try multiplicative()
       lhs = Expression(.binary(op, lhs, rhs), at: lhs.location)
@@ -85,6 +115,7 @@ extension RuleParser {
 
   private mutating func multiplicative() throws(Failure) -> Expression {
     var lhs = try unary()
+    var chain = 0
     while true {
       let op: BinaryOperator
       if current.isSymbol(.star) {
@@ -96,6 +127,7 @@ extension RuleParser {
       } else {
         return lhs
       }
+      try checkChain(&chain)
       position += 1
       let rhs = try unary()
       lhs = Expression(.binary(op, lhs, rhs), at: lhs.location)
@@ -105,12 +137,22 @@ extension RuleParser {
   private mutating func unary() throws(Failure) -> Expression {
     if current.isSymbol(.minus) {
       let location = take().location
+      depth += 1
+      defer { depth -= 1 }
+      guard depth <= RuleParser.maximumDepth else {
+        throw failure("the expression nests more than \(RuleParser.maximumDepth) levels deep; simplify it")
+      }
       let operand = try unary()
       if case .number(let v) = operand.kind { return Expression(.number(-v), at: location) }
       return Expression(.unary(.negate, operand), at: location)
     }
     if current.isSymbol(.plus) {
       position += 1
+      depth += 1
+      defer { depth -= 1 }
+      guard depth <= RuleParser.maximumDepth else {
+        throw failure("the expression nests more than \(RuleParser.maximumDepth) levels deep; simplify it")
+      }
       return try unary()
     }
     return try primary()

@@ -12,6 +12,8 @@ struct RuleParser {
   private(set) var tokens: [Token]
   var position = 0
   var ruleName: String?
+  var depth = 0
+  static let maximumDepth = 200
 
   init(source: String, file: String) {
     var lexer = Lexer(source)

@@ -26,6 +26,8 @@ public struct RuleEngineStatistics: Sendable, Hashable {
   public var duplicatesSkipped: Int64 = 0
   /// Records whose payload was not well-formed JSON where the rules needed to read it.
   public var malformedPayloads: Int64 = 0
+  /// Records whose timestamp is absurdly far from 1970 (beyond ±2⁶⁰ ms), skipped.
+  public var invalidTimestamps: Int64 = 0
   /// Per rule, in rule-file order.
   public var rules: [RuleStatistics] = []
 }

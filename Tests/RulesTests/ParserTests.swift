@@ -205,3 +205,36 @@ import Testing
     #expect(errors.map(\.rule) == ["broken", "bad"])
   }
 }
+
+@Suite struct HostileInputTests {
+  @Test func deeplyNestedExpressionsAreRefusedNotFatal() {
+    for body in [
+      String(repeating: "(", count: 100_000) + "x",
+      String(repeating: "NOT ", count: 100_000) + "x",
+      String(repeating: "- ", count: 100_000) + "x",
+      Array(repeating: "x", count: 100_000).joined(separator: " + "),
+      Array(repeating: "x", count: 100_000).joined(separator: " AND "),
+    ] {
+      let source = "CREATE RULE r AS SELECT count(*) FROM t WHERE \(body) GROUP BY TUMBLING(1m) RAISE ALERT 'x'"
+      let (rules, errors) = RuleFile.parse(source, fileName: "deep.sql")
+      #expect(rules.isEmpty)
+      #expect(errors.first?.message.contains("simplify it") == true)
+    }
+  }
+
+  @Test func deeplyNestedPayloadIsMalformedNotFatal() throws {
+    let feed = try Feeder("CREATE RULE r AS SELECT count(x) AS n FROM telemetry GROUP BY COUNT(1) RAISE ALERT 'i'")
+    feed.send(#"{"skip":"# + String(repeating: "[", count: 100_000) + "}", at: t0)
+    #expect(feed.engine.statistics.malformedPayloads == 1)
+  }
+
+  @Test func absurdTimestampsAreSkipped() throws {
+    let feed = try Feeder("CREATE RULE r AS SELECT count(*) AS n FROM telemetry GROUP BY SESSION(1h) RAISE ALERT 'i'")
+    feed.send(#"{"x":1}"#, at: Int64.max)
+    feed.send(#"{"x":1}"#, at: Int64.min)
+    feed.send(#"{"x":1}"#, at: t0)
+    feed.closeAll()
+    #expect(feed.engine.statistics.invalidTimestamps == 2)
+    #expect(feed.alerts.count == 1)
+  }
+}
