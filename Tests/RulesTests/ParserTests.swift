@@ -238,3 +238,31 @@ import Testing
     #expect(feed.alerts.count == 1)
   }
 }
+
+@Suite struct RandomInputTests {
+  /// Token soup and byte soup never crash the parser or the payload scanner.
+  @Test(arguments: [21, 22, 23] as [UInt64])
+  func randomInputIsReportedNotFatal(_ seed: UInt64) throws {
+    var random = SeededRandom(seed: seed)
+    let vocabulary = [
+      "CREATE", "RULE", "r", "AS", "SELECT", "max(x)", "count(*)", "FROM", "t", "WHERE", "GROUP", "BY", "TUMBLING(1m)",
+      "HOPPING(", "10m", ",", ")", "(", "HAVING", "RAISE", "ALERT", "'w'", "CLEAR", "AFTER", "3", "WINDOWS", ";",
+      "WITH", "lateness", "=", "30s", "AND", "OR", "NOT", "IN", "BETWEEN", "IS", "NULL", "CASE", "WHEN", "THEN",
+      "END", "+", "-", "*", "/", "a.b[0]", "'", "\"", "--", "\n", "#", "é", "1e999", "percentile(x, 2)",
+    ]
+    for _ in 0..<300 {
+      let count = Int.random(in: 1...40, using: &random)
+      let text = (0..<count).map { _ in vocabulary.randomElement(using: &random)! }.joined(separator: " ")
+      let (rules, errors) = RuleFile.parse(text, fileName: "soup.sql")
+      #expect(rules.count + errors.count >= 1 || text.allSatisfy { $0 == ";" || $0 == " " || $0 == "\n" } || text.contains("--"))
+    }
+    let feed = try Feeder("CREATE RULE r AS SELECT avg(a.b[1]) AS x, last(c) AS c FROM telemetry GROUP BY d, COUNT(3) RAISE ALERT 'i'")
+    let alphabet = Array("{}[]\":,\\ 0123456789.eE-+truefalsnbcd".utf8)
+    for i in 0..<2000 {
+      let length = Int.random(in: 0...60, using: &random)
+      let bytes = (0..<length).map { _ in alphabet.randomElement(using: &random)! }
+      feed.send(String(decoding: bytes, as: UTF8.self), at: t0 + Int64(i))
+    }
+    #expect(feed.engine.statistics.recordsReceived == 2000)
+  }
+}
