@@ -176,7 +176,9 @@ struct RuleParser {
     while current.isSymbol(.dot) || current.isSymbol(.minus) {
       let separator = take().text
       switch current.kind {
-      case .identifier, .number: text += separator + take().text
+      case .identifier where current.quoted || !Token.reserved.contains(current.text.uppercased()):
+        text += separator + take().text
+      case .number: text += separator + take().text
       default: throw expected("the rest of the topic name after '\(separator)'")
       }
     }
