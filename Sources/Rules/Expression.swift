@@ -92,6 +92,7 @@ public enum UnaryOperator: String, Sendable {
 
 /// An infix operator.
 public enum BinaryOperator: String, Sendable {
+  // Arithmetic, comparison and logic; the raw value is how the operator is written.
   case add = "+", subtract = "-", multiply = "*", divide = "/", modulo = "%"
   case equal = "=", notEqual = "!=", less = "<", lessEqual = "<=", greater = ">", greaterEqual = ">="
   case and = "AND", or = "OR"

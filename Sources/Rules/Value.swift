@@ -1,8 +1,12 @@
 /// A value computed per window: a SELECT column, the HAVING result, a group key part.
 public enum Value: Sendable, Hashable, CustomStringConvertible {
+  /// No value (SQL NULL): a missing field, an empty window, an undefined result.
   case null
+  /// A finite number.
   case number(Double)
+  /// Text.
   case string(String)
+  /// A boolean.
   case bool(Bool)
 
   /// The number, if this is one (NaN and infinities count as no number).
