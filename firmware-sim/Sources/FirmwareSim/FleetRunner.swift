@@ -75,10 +75,8 @@ public struct FleetRunner {
   /// Connect, play the fleet until its end or a stop request, drain, disconnect.
   public mutating func run() throws -> FleetRunSummary {
     let devices = simulator.devices
-    let connections = try connectClients(
-      count: options.connectionPerDevice ? devices.count : max(1, min(options.connections, devices.count))
-    ).map(FleetConnection.init(client:))
-    let clients = connections.map(\.client)
+    let clients = try connectClients(
+      count: options.connectionPerDevice ? devices.count : max(1, min(options.connections, devices.count)))
     defer {
       for client in clients { client.close() }
     }
@@ -99,11 +97,6 @@ public struct FleetRunner {
         nextStorm = stormAt + every
       }
       if now >= nextReport {
-        for connection in connections {
-          let (flushed, lost) = connection.flush()
-          summary.published += flushed
-          summary.dropped += lost
-        }
         let connected = clients.filter(\.isConnected).count
         let rate = Double(summary.published - reportedPublished) / max(now - nextReport + 1, 0.001)
         reportedPublished = summary.published
@@ -112,8 +105,6 @@ public struct FleetRunner {
         var line = "firmware-sim: \(Format.oneDecimal(now - realStart))s sim \(Format.duration(Double(lastSimMillis) / 1000))"
           + " | devices \(devices.count) | connected \(connected)/\(clients.count)"
           + " | sent \(summary.published) (\(Int(rate))/s) | dropped \(summary.dropped)"
-        let waiting = connections.reduce(0) { $0 + $1.pending }
-        if waiting > 0 { line += " | outbox \(waiting)" }
         if lag > 5 { line += " | behind \(Format.oneDecimal(lag))s sim" }
         if let lastError { line += " | last error: \(lastError)" }
         progress?(line)
@@ -136,23 +127,25 @@ public struct FleetRunner {
         Thread.sleep(forTimeInterval: min(wait, max(nextReport - now, 0.001), 0.1))
       }
       let device = devices[message.device]
-      let connection = connections[options.connectionPerDevice ? message.device : message.device % connections.count]
-      let (outcome, flushed, lost) = connection.send(topic: topics[message.device], payload: message.payload, qos: device.qos)
-      summary.published += flushed
-      summary.dropped += lost
-      switch outcome {
-      case .published:
+      let client = clients[options.connectionPerDevice ? message.device : message.device % clients.count]
+      do {
+        try client.publish(topic: topics[message.device], payload: message.payload, qos: device.qos)
         summary.published += 1
-      case .queued:
-        break
-      case .dropped(let error):
-        summary.dropped += 1
-        if let error { lastError = error }
+      } catch {
+        // libmosquitto 2.0.11 answers a QoS 1 publish with MOSQ_ERR_NO_CONN while the connection
+        // is down, yet keeps the message and sends it after reconnecting (pinned by a test): it is
+        // queued, not lost. A QoS 0 message is gone.
+        if device.qos > 0 && error.isNotConnected {
+          summary.published += 1
+        } else {
+          summary.dropped += 1
+          lastError = error
+        }
       }
       lastSimMillis = message.sendMillis
     }
 
-    drain(connections, summary: &summary)
+    drain(clients, published: summary.published)
     summary.delivered = clients.reduce(0) { $0 + $1.acknowledged }
     summary.reconnections = clients.reduce(0) { $0 + max($1.connections - 1, 0) }
     summary.simulatedSeconds = Double(lastSimMillis) / 1000
@@ -210,32 +203,24 @@ public struct FleetRunner {
     }
   }
 
-  /// Wait for outboxes to empty and QoS 1 acknowledgements (and QoS 0 writes) to catch up, giving
-  /// up after the drain timeout or when nothing has moved for two seconds (three if a reconnect
-  /// may still be under way).
-  private func drain(_ connections: [FleetConnection], summary: inout FleetRunSummary) {
+  /// Wait for QoS 1 acknowledgements (and QoS 0 writes) to catch up, giving up after the drain
+  /// timeout or when nothing has moved for five seconds (a reconnect may be under way).
+  private func drain(_ clients: [MosquittoClient], published: Int) {
     let deadline = SimClock.monotonicSeconds() + options.drainTimeoutSeconds
     var last = -1
     var lastChange = SimClock.monotonicSeconds()
     while true {
-      for connection in connections {
-        let (flushed, lost) = connection.flush()
-        summary.published += flushed
-        summary.dropped += lost
-      }
-      let waiting = connections.reduce(0) { $0 + $1.pending }
-      let delivered = connections.reduce(0) { $0 + $1.client.acknowledged }
+      let delivered = clients.reduce(0) { $0 + $1.acknowledged }
       let now = SimClock.monotonicSeconds()
-      if (waiting == 0 && delivered >= summary.published) || now >= deadline { break }
-      if delivered + waiting != last {
-        last = delivered + waiting
+      if delivered >= published || now >= deadline { return }
+      if delivered != last {
+        last = delivered
         lastChange = now
-      } else if now - lastChange > 3 {
-        break
+      } else if now - lastChange > 5 {
+        return
       }
       Thread.sleep(forTimeInterval: 0.01)
     }
-    summary.dropped += connections.reduce(0) { $0 + $1.pending }
   }
 }
 
