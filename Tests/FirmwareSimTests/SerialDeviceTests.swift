@@ -88,6 +88,74 @@ struct SerialDeviceTests {
     #expect(csvLines.contains("device,kind,ts,vibration,temperature,current,rpm\r"))
   }
 
+  /// Serial faults at their rates, read back through the slave like a gateway would.
+  @Test func serialFaultRates() throws {
+    let directory = try TestSupport.temporaryDirectory("serial-rates")
+    defer { try? FileManager.default.removeItem(at: directory) }
+    var faults = SerialFaultRates()
+    faults.badChecksum = 0.2
+    faults.garbage = 0.1
+    faults.overlong = 0.05
+    faults.overlongBytes = 200
+    let player = try Self.player(.nmea, in: directory, faults: faults)
+    let fd = open(player.options.link!, O_RDONLY | O_NOCTTY | O_NONBLOCK)
+    #expect(fd >= 0)
+    defer { close(fd) }
+    var bytes: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 8192)
+    for _ in 0..<300 {
+      try player.emitReading()
+      while true {
+        let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if count <= 0 { break }
+        bytes.append(contentsOf: buffer[0..<count])
+      }
+    }
+    #expect(player.summary.droppedBytes == 0)
+    let lines = Self.lines(bytes)
+    let overlong = lines.filter { $0.utf8.count == 201 }.count
+    let sentences = lines.filter { $0.utf8.count != 201 }
+    #expect(sentences.count == 1200)
+    let garbled = sentences.filter { !$0.hasPrefix("$") }.count
+    let bad = sentences.filter { line in
+      let bytes = Array(line.utf8)
+      let start = bytes.firstIndex(of: UInt8(ascii: "$"))!
+      return !NMEA.isValid(String(decoding: bytes[start...], as: UTF8.self))
+    }.count
+    #expect(TestSupport.consistent(observed: bad, trials: 1200, rate: 0.2))
+    #expect(TestSupport.consistent(observed: garbled, trials: 1200, rate: 0.1))
+    #expect(TestSupport.consistent(observed: overlong, trials: 1200, rate: 0.05))
+  }
+
+  @Test func modbusFaultsCorruptTheCRCOrStaySilent() throws {
+    let directory = try TestSupport.temporaryDirectory("modbus-faults")
+    defer { try? FileManager.default.removeItem(at: directory) }
+    for (badChecksum, noResponse) in [(1.0, 0.0), (0.0, 1.0)] {
+      var faults = SerialFaultRates()
+      faults.badChecksum = badChecksum
+      faults.noResponse = noResponse
+      let player = try Self.player(.modbusRTU, in: directory, faults: faults)
+      let fd = open(player.options.link!, O_RDWR | O_NOCTTY | O_NONBLOCK)
+      defer { close(fd) }
+      let request = ModbusTests.bytes("01 03 00 00 00 02 C4 0B")
+      _ = request.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+      var response: [UInt8] = []
+      for _ in 0..<20 {
+        try player.serve(timeoutMilliseconds: 10)
+        var buffer = [UInt8](repeating: 0, count: 64)
+        let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if count > 0 { response.append(contentsOf: buffer[0..<count]) }
+      }
+      if noResponse > 0 {
+        #expect(response.isEmpty)
+        #expect(player.summary.unanswered == 1)
+      } else {
+        #expect(response.count == 9)
+        #expect(Array(response.suffix(2)) != ModbusTests.crc(Array(response.prefix(7))))
+      }
+    }
+  }
+
   @Test func csvAndJSONLinesFormats() throws {
     let directory = try TestSupport.temporaryDirectory("lines")
     defer { try? FileManager.default.removeItem(at: directory) }

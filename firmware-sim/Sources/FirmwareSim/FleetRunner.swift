@@ -1,58 +1,5 @@
 import Foundation
 
-/// How the fleet reaches the broker.
-public struct FleetRunOptions: Sendable {
-  public var broker: BrokerURL
-  /// Topics are `<topicPrefix>/<device>/telemetry`. Default: `sensors`.
-  public var topicPrefix: String = "sensors"
-  /// Connections shared by the devices (device i uses connection i mod count). Default: 4.
-  public var connections: Int = 4
-  /// One connection per device instead (client id per device). Default: false.
-  public var connectionPerDevice: Bool = false
-  /// Client ids are `<clientIDPrefix>-<n>`, n from 1. Default: `firmware-sim`.
-  public var clientIDPrefix: String = "firmware-sim"
-  /// Every this many real seconds, every connection is cut at once and reconnects one second later.
-  /// Default: nil (no storms).
-  public var reconnectStormSeconds: Double?
-  /// How long to wait for the first connections, real seconds. Default: 10.
-  public var connectTimeoutSeconds: Double = 10
-  /// How long to wait at the end for QoS 1 acknowledgements, real seconds. Default: 10.
-  public var drainTimeoutSeconds: Double = 10
-  /// QoS 1 messages in flight per connection. Default: 1000.
-  public var maxInflight: Int32 = 1000
-
-  public init(broker: BrokerURL) {
-    self.broker = broker
-  }
-}
-
-/// What a fleet run did.
-public struct FleetRunSummary: Sendable, Equatable {
-  /// Messages handed to libmosquitto.
-  public var published = 0
-  /// Messages that could not be published (QoS 0 while a connection was down, or an error).
-  public var dropped = 0
-  /// Messages written (QoS 0) or acknowledged (QoS 1) by the end.
-  public var delivered = 0
-  /// Simulated seconds covered.
-  public var simulatedSeconds = 0.0
-  /// Real seconds the run took.
-  public var realSeconds = 0.0
-  /// Reconnections after the first connect, over all connections.
-  public var reconnections = 0
-  /// Reconnect storms triggered.
-  public var storms = 0
-  /// Whether a stop request ended the run.
-  public var stopped = false
-
-  /// The summary as one JSON object.
-  public func json() -> String {
-    "{\"published\":\(published),\"delivered\":\(delivered),\"dropped\":\(dropped)"
-      + ",\"simulated_s\":\(Format.number(simulatedSeconds)),\"real_s\":\(Format.number(realSeconds))"
-      + ",\"reconnections\":\(reconnections),\"storms\":\(storms),\"stopped\":\(stopped)}"
-  }
-}
-
 /// Plays a ``FleetSimulator`` onto an MQTT broker in real or accelerated time.
 ///
 /// The calling thread paces and publishes (each message waits until simulated time, `speed` times
@@ -220,18 +167,6 @@ public struct FleetRunner {
         return
       }
       Thread.sleep(forTimeInterval: 0.01)
-    }
-  }
-}
-
-/// Why a fleet run could not start.
-public enum FleetRunError: Error, CustomStringConvertible {
-  case cannotConnect(BrokerURL, seconds: Double)
-
-  public var description: String {
-    switch self {
-    case .cannotConnect(let broker, let seconds):
-      "no connection to \(broker) came up within \(Format.oneDecimal(seconds)) s; is the broker running?"
     }
   }
 }

@@ -1,56 +1,6 @@
 import Foundation
 import Synchronization
 
-/// Load mode: publish as fast as the broker takes, for benchmarks.
-public struct LoadOptions: Sendable {
-  public var broker: BrokerURL
-  /// Messages in total, split evenly over the publishers. Default: 100 000.
-  public var messages: Int = 100_000
-  /// Payload size in bytes. Default: 100.
-  public var payloadBytes: Int = 100
-  /// 0 or 1. Default: 0.
-  public var qos: Int32 = 0
-  /// Connections publishing in parallel, one thread each. Default: 1.
-  public var publishers: Int = 1
-  /// Topics are `<topicPrefix>/<publisher>/<n>`, n = message number mod ``topicsPerPublisher``.
-  /// Default: `bench`.
-  public var topicPrefix: String = "bench"
-  /// Distinct topics per publisher. Default: 1.
-  public var topicsPerPublisher: Int = 1
-  /// QoS 1 messages in flight per publisher (libmosquitto's send maximum, and our own window).
-  /// Default: 1000.
-  public var maxInflight: Int32 = 1000
-  /// Client ids are `<clientIDPrefix>-<n>`. Default: `firmware-sim-load`.
-  public var clientIDPrefix: String = "firmware-sim-load"
-
-  public init(broker: BrokerURL) {
-    self.broker = broker
-  }
-}
-
-/// The rate a load run achieved.
-public struct LoadResult: Sendable, Equatable {
-  /// Messages written (QoS 0) or acknowledged (QoS 1).
-  public var messages: Int
-  /// Seconds from the first publish to the last write or PUBACK.
-  public var seconds: Double
-  public var qos: Int32
-  public var publishers: Int
-  public var payloadBytes: Int
-  /// Publishes that failed.
-  public var errors: Int
-
-  public var messagesPerSecond: Double {
-    seconds > 0 ? Double(messages) / seconds : 0
-  }
-
-  /// One JSON object: `{"messages":..,"seconds":..,"msgs_per_s":..,...}`.
-  public func json() -> String {
-    "{\"messages\":\(messages),\"seconds\":\(Format.number(seconds)),\"msgs_per_s\":\(Format.number(messagesPerSecond))"
-      + ",\"qos\":\(qos),\"publishers\":\(publishers),\"payload_bytes\":\(payloadBytes),\"errors\":\(errors)}"
-  }
-}
-
 /// Runs load mode: one dedicated thread per publisher, each driving its own connection's network
 /// loop (manual mode), so publishes go straight to the socket with no hand-off. QoS 0 flushes the
 /// loop whenever the socket pushes back; QoS 1 pipelines up to ``LoadOptions/maxInflight`` PUBLISHes
@@ -218,50 +168,5 @@ private struct LoadWorker {
       try client.loop(timeoutMilliseconds: 10)
     }
     shared.errors.add(errors, ordering: .relaxed)
-  }
-}
-
-/// A load-mode payload of exactly `size` bytes, formatted once; only the sequence number is
-/// rewritten per message, right-aligned in a fixed-width field (spaces are valid JSON whitespace):
-/// `{"pub":0,"seq":          42,"pad":"xxxx…"}`. Payloads too small for that are the bare field
-/// padded with `x`.
-struct LoadPayload {
-  private(set) var bytes: [UInt8]
-  private let sequenceOffset: Int
-  static let sequenceWidth = 12
-
-  init(publisher: Int, size: Int) {
-    let head = Array("{\"pub\":\(publisher),\"seq\":".utf8)
-    let middle = Array(",\"pad\":\"".utf8)
-    let tail = Array("\"}".utf8)
-    let fixed = head.count + Self.sequenceWidth + middle.count + tail.count
-    if size >= fixed {
-      bytes = head + [UInt8](repeating: UInt8(ascii: " "), count: Self.sequenceWidth) + middle
-        + [UInt8](repeating: UInt8(ascii: "x"), count: size - fixed) + tail
-      sequenceOffset = head.count
-    } else {
-      bytes = [UInt8](repeating: UInt8(ascii: "x"), count: size)
-      sequenceOffset = 0
-    }
-  }
-
-  /// Write `sequence` into the fixed field in place (no allocation).
-  mutating func setSequence(_ sequence: Int) {
-    let width = min(Self.sequenceWidth, bytes.count - sequenceOffset)
-    guard width > 0 else { return }
-    let offset = sequenceOffset
-    bytes.withUnsafeMutableBufferPointer { buffer in
-      var rest = sequence
-      var index = offset + width - 1
-      repeat {
-        buffer[index] = UInt8(ascii: "0") + UInt8(rest % 10)
-        rest /= 10
-        index -= 1
-      } while rest > 0 && index >= offset
-      while index >= offset {
-        buffer[index] = UInt8(ascii: " ")
-        index -= 1
-      }
-    }
   }
 }

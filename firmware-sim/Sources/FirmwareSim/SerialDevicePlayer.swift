@@ -162,9 +162,18 @@ public final class SerialDevicePlayer {
       intervalSeconds: Int(options.device.intervalMillis / 1000))
   }
 
+  /// The faults that go before a line: an over-long line, then garbage glued to the real line.
   private func writeLineFaults() throws {
     let garbage = rng.chance(options.faults.garbage)
     let overlong = rng.chance(options.faults.overlong)
+    if overlong {
+      var bytes = [UInt8](repeating: 0, count: options.faults.overlongBytes)
+      for index in bytes.indices {
+        bytes[index] = UInt8(ascii: "A") + UInt8(index % 26)
+      }
+      bytes.append(contentsOf: [0x0D, 0x0A])
+      try send(bytes, countsAsLine: false)
+    }
     if garbage {
       let count = 1 + rng.below(32)
       var bytes: [UInt8] = []
@@ -172,14 +181,6 @@ public final class SerialDevicePlayer {
         let byte = UInt8(truncatingIfNeeded: rng.next())
         if byte != 0x0A && byte != 0x0D && byte != UInt8(ascii: "$") { bytes.append(byte) }
       }
-      try send(bytes, countsAsLine: false)
-    }
-    if overlong {
-      var bytes = [UInt8](repeating: 0, count: options.faults.overlongBytes)
-      for index in bytes.indices {
-        bytes[index] = UInt8(ascii: "A") + UInt8(index % 26)
-      }
-      bytes.append(contentsOf: [0x0D, 0x0A])
       try send(bytes, countsAsLine: false)
     }
   }
