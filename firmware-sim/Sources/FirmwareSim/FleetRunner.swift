@@ -44,13 +44,15 @@ public struct FleetRunner {
         nextStorm = stormAt + every
       }
       if now >= nextReport {
-        let connected = clients.filter(\.isConnected).count
+        let up = clients.map(\.isConnected)
+        let connected = up.filter { $0 }.count
+        let devicesUp = devices.indices.filter { up[options.connectionPerDevice ? $0 : $0 % clients.count] }.count
         let rate = Double(summary.published - reportedPublished) / max(now - nextReport + 1, 0.001)
         reportedPublished = summary.published
         let simNow = Double(clock.simMillis(forRealSeconds: now - realStart)) / 1000
         let lag = simNow - Double(lastSimMillis) / 1000
         var line = "firmware-sim: \(Format.oneDecimal(now - realStart))s sim \(Format.duration(Double(lastSimMillis) / 1000))"
-          + " | devices \(devices.count) | connected \(connected)/\(clients.count)"
+          + " | devices connected \(devicesUp)/\(devices.count) (connections \(connected)/\(clients.count))"
           + " | sent \(summary.published) (\(Int(rate))/s) | dropped \(summary.dropped)"
         if lag > 5 { line += " | behind \(Format.oneDecimal(lag))s sim" }
         if let lastError { line += " | last error: \(lastError)" }

@@ -1,6 +1,10 @@
 import Foundation
 import Yams
 
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 /// A fleet scenario, as written in `config/fleet/*.yaml`: which devices, how often they report,
 /// which ones degrade and when, and the default fault rates. See `docs/firmware-sim.md`.
 public struct Scenario: Sendable, Equatable {
@@ -98,13 +102,11 @@ public struct Scenario: Sendable, Equatable {
 
   /// Read and validate a scenario file.
   public static func load(path: String) throws(ScenarioError) -> Scenario {
-    let text: String
-    do {
-      text = try String(contentsOfFile: path, encoding: .utf8)
-    } catch {
-      throw ScenarioError(file: path, key: nil, message: "cannot read the file: \(error)")
+    guard let data = FileManager.default.contents(atPath: path) else {
+      let reason = access(path, R_OK) == 0 ? "it is not a readable file" : String(cString: strerror(errno))
+      throw ScenarioError(file: path, key: nil, message: "cannot read the scenario: \(reason)")
     }
-    return try parse(yaml: text, file: path)
+    return try parse(yaml: String(decoding: data, as: UTF8.self), file: path)
   }
 
   /// Parse and validate scenario YAML; `file` names the source in errors.
