@@ -16,7 +16,9 @@ struct SerialDeviceTests {
     return try SerialDevicePlayer(options)
   }
 
-  /// Open the slave through the symlink and read whatever is buffered there.
+  /// Open the slave through the symlink and read whatever is buffered there: at least
+  /// `expectAtLeast` bytes, then on until the line has been quiet for 50 ms (a pty may hand the
+  /// data over in several chunks).
   static func readAvailable(_ path: String, expectAtLeast: Int) throws -> [UInt8] {
     let fd = open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK)
     guard fd >= 0 else { throw SystemError(errno: errno, operation: "open \(path)") }
@@ -24,10 +26,14 @@ struct SerialDeviceTests {
     var collected: [UInt8] = []
     var buffer = [UInt8](repeating: 0, count: 4096)
     let deadline = Date().addingTimeInterval(2)
-    while collected.count < expectAtLeast && Date() < deadline {
+    var quietSince = Date()
+    while Date() < deadline {
       let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
       if count > 0 {
         collected.append(contentsOf: buffer[0..<count])
+        quietSince = Date()
+      } else if collected.count >= expectAtLeast && Date().timeIntervalSince(quietSince) > 0.05 {
+        break
       } else {
         usleep(2000)
       }
