@@ -1,0 +1,265 @@
+import Foundation
+import Logging
+import PartitionedLog
+import Synchronization
+
+/// The store-and-forward loop every uplink runs, whatever its transport: reads each partition
+/// through the uplink's cursor in offset order, hands records to the transport within a bounded
+/// in-flight window, a bandwidth cap and topic priorities, advances each partition's confirmed
+/// position over the contiguous prefix its delivery reports confirm, rewinds a partition to that
+/// position after a failed report, and commits positions to `weir.db`.
+///
+/// Everything but ``run()``, ``stop()`` and ``snapshot()`` runs on one thread of its own, which
+/// also serves the transport's reports (librdkafka's poll loop), so the bookkeeping needs no locks.
+final class ForwardingEngine<Transport: UplinkTransport>: @unchecked Sendable {
+  let options: UplinkOptions
+  let store: LogStore
+  let transport: Transport
+  let clock: any LogClock
+  let logger: Logger
+  let lanes: [Lane]
+  /// Lanes by priority, highest first, for strict priority between topics.
+  let priorityGroups: [[Lane]]
+  var roundRobin: [Int]
+  let wakeup: Wakeup
+  private let stopRequested = Atomic<Bool>(false)
+  private let started = Atomic<Bool>(false)
+  let published: Mutex<UplinkSnapshot>
+
+  // Header values shared by every record.
+  let gatewayBytes: OwnedBytes
+  let headerBuffer: HeaderBuffer
+  let offsetText = OwnedBytes(count: 24)
+
+  // Thread-confined state.
+  var inFlightRecords = 0
+  var inFlightBytes = 0
+  var peakInFlightRecords = 0
+  var peakInFlightBytes = 0
+  var inFlightSinceNs: Int64 = 0
+  var bucket: TokenBucket?
+  var reachable = true
+  var lastReportNs: Int64 = 0
+  var lastPurgeNs: Int64 = 0
+  var nextRestartNs: Int64 = 0
+  var globalFailures = 0
+  var transportRestarts: Int64 = 0
+  var rewinds: Int64 = 0
+  var lastError: String?
+  var nextCommitNs: Int64 = 0
+  var nextSnapshotNs: Int64 = 0
+  var transportBusy = false
+  var liveShareBytes: Int64 = 0
+  var backlogShareBytes: Int64 = 0
+  /// Bytes handed to the transport since start.
+  var submittedBytes: Int64 = 0
+  var random = SystemRandomNumberGenerator()
+  var stopping = false
+  /// Called on every confirmed send, in report order (tests watch the order of arrival with it).
+  var deliveryObserver: (@Sendable (_ topic: String, _ partition: Int32, _ offset: Int64) -> Void)?
+
+  init(options: UplinkOptions, store: LogStore, transport: Transport, clock: any LogClock, logger: Logger)
+    throws(UplinkError)
+  {
+    if let problem = options.problem() { throw UplinkError(.configuration, problem) }
+    self.options = options
+    self.store = store
+    self.transport = transport
+    self.clock = clock
+    self.logger = logger
+    self.wakeup = try Wakeup()
+    self.gatewayBytes = OwnedBytes(Array(options.gateway.utf8))
+    self.headerBuffer = HeaderBuffer()
+    let liveFirst: Bool
+    if case .liveFirst = options.drainOrder { liveFirst = true } else { liveFirst = false }
+    var lanes: [Lane] = []
+    var positions: [(topic: String, partition: Int32, offset: Int64)] = []
+    for uplinkTopic in options.topics {
+      guard let topic = store.topic(uplinkTopic.name) else {
+        throw UplinkError(
+          .configuration,
+          "uplink \(options.name): local topic \(uplinkTopic.name) does not exist (create it in the log first)")
+      }
+      let remote = try TopicTemplate.render(
+        uplinkTopic.remote ?? options.topicTemplate, gateway: options.gateway, topic: uplinkTopic.name)
+      for partition in topic.partitions {
+        let state = partition.state
+        let saved = store.metadata.cursor(options.cursorName, topic: topic.name, partition: partition.id)
+        var start = saved ?? (options.startAt == .earliest ? state.logStartOffset : state.highWatermark)
+        start = min(start, state.logEndOffset)
+        if saved == nil { positions.append((topic.name, partition.id, start)) }
+        let lane = Lane(
+          slot: lanes.count, topic: topic.name, partition: partition, priority: uplinkTopic.priority,
+          remoteTopic: remote, start: start, committed: start, highWatermark: state.highWatermark,
+          liveFirst: liveFirst, readBytes: options.readBytes,
+          metrics: LaneMetrics(uplink: options.name, topic: topic.name, partition: partition.id))
+        lane.remoteIndex = try transport.remoteTopic(remote)
+        lanes.append(lane)
+      }
+    }
+    if lanes.count >= 1 << 16 { throw UplinkError(.configuration, "uplink \(options.name): more than 65535 partitions") }
+    do {
+      // A cursor that exists is counted by retention when it deletes records not yet read.
+      try store.metadata.commit(cursor: options.cursorName, positions, now: clock.nowMilliseconds())
+    } catch {
+      throw UplinkError(.log, "uplink \(options.name): cannot create its cursor: \(error)")
+    }
+    self.lanes = lanes
+    let priorities = Set(lanes.map(\.priority)).sorted(by: >)
+    priorityGroups = priorities.map { p in lanes.filter { $0.priority == p } }
+    roundRobin = Array(repeating: 0, count: priorityGroups.count)
+    published = Mutex(.initial(name: options.name, kind: transport.kind, window: options.window))
+    if let rate = options.bandwidthBytesPerSecond {
+      bucket = TokenBucket(bytesPerSecond: rate, burst: options.burstBytes, nowNs: monotonicNanos())
+    }
+  }
+
+  // MARK: Service
+
+  /// Runs until ``stop()`` or cancellation; returns after committing the confirmed positions.
+  func run() async throws {
+    guard !started.exchange(true, ordering: .acquiringAndReleasing) else {
+      throw UplinkError(.state, "uplink \(options.name) is already running; run it once")
+    }
+    try await withTaskCancellationHandler {
+      try await withThrowingTaskGroup(of: Void.self) { group in
+        for lane in lanes {
+          let partition = lane.partition
+          let wakeup = self.wakeup
+          group.addTask { await LogWatcher.watch(partition, wakeup) }
+        }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+          let thread = Thread {
+            self.threadMain()
+            continuation.resume()
+          }
+          thread.name = "weir-uplink-\(options.name)"
+          thread.stackSize = 1 << 20
+          thread.start()
+        }
+        group.cancelAll()
+        try await group.waitForAll()
+      }
+    } onCancel: {
+      stop()
+    }
+  }
+
+  /// Asks the loop to stop: it waits up to the shutdown grace for what is in flight, commits and
+  /// returns from ``run()``.
+  func stop() {
+    stopRequested.store(true, ordering: .releasing)
+    wakeup.signal()
+  }
+
+  func snapshot() -> UplinkSnapshot { published.withLock { $0 } }
+
+  // MARK: The loop
+
+  private func threadMain() {
+    transport.attach(wakeup)
+    let start = monotonicNanos()
+    lastReportNs = start
+    nextCommitNs = start + Int64(options.commitIntervalMs) * 1_000_000
+    nextSnapshotNs = start
+    logger.info(
+      "uplink starting",
+      metadata: ["uplink": "\(options.name)", "kind": "\(transport.kind)", "partitions": "\(lanes.count)"])
+    while !stopRequested.load(ordering: .acquiring) {
+      wakeup.clear()
+      serveReports(timeoutMs: 0)
+      let now = monotonicNanos()
+      if let reason = transport.brokenReason, now >= nextRestartNs {
+        restartTransport(reason, now: now)
+      }
+      housekeeping(now: now)
+      var sent = 0
+      if transport.brokenReason == nil { sent = sendRound(now: now) }
+      if sent == 0 { wakeup.wait(timeoutMs: idleTimeoutMs(now: monotonicNanos())) }
+    }
+    shutdown()
+  }
+
+  private func shutdown() {
+    stopping = true
+    let deadline = monotonicNanos() + Int64(options.shutdownGraceMs) * 1_000_000
+    while inFlightRecords > 0 && monotonicNanos() < deadline && transport.brokenReason == nil {
+      wakeup.clear()
+      serveReports(timeoutMs: 0)
+      if inFlightRecords > 0 { wakeup.wait(timeoutMs: 20) }
+    }
+    commit()
+    transport.close()
+    publishSnapshot(now: monotonicNanos(), final: true)
+    logger.info(
+      "uplink stopped",
+      metadata: ["uplink": "\(options.name)", "unconfirmed_in_flight": "\(inFlightRecords)"])
+  }
+
+  private func housekeeping(now: Int64) {
+    processDrainingLanes(now: now)
+    if reachable {
+      let quietSince = max(lastReportNs, inFlightSinceNs)
+      if inFlightRecords > 0 && now - quietSince > Int64(options.stallTimeoutMs) * 1_000_000 {
+        markUnreachable("no delivery report for \(options.stallTimeoutMs) ms with \(inFlightRecords) records in flight")
+      } else if transport.reachable == false {
+        markUnreachable("the transport reports the remote end unreachable")
+      }
+    }
+    if now >= nextCommitNs {
+      commit()
+      nextCommitNs = now + Int64(options.commitIntervalMs) * 1_000_000
+    }
+    if now >= nextSnapshotNs {
+      publishSnapshot(now: now, final: false)
+      nextSnapshotNs = now + Int64(options.snapshotIntervalMs) * 1_000_000
+    }
+  }
+
+  private func idleTimeoutMs(now: Int64) -> Int32 {
+    var until = min(nextCommitNs, nextSnapshotNs)
+    for lane in lanes where lane.resumeAtNs > now { until = min(until, lane.resumeAtNs) }
+    if let bucket, bucket.tokens <= 0 { until = min(until, now + bucket.nanosecondsUntilAvailable) }
+    if lanes.contains(where: { !$0.isActive }) { until = min(until, now + 100_000_000) }
+    if transport.brokenReason != nil { until = min(until, max(now, nextRestartNs)) }
+    let ms = (until - now + 999_999) / 1_000_000
+    return Int32(max(0, min(1000, ms)))
+  }
+
+  // MARK: Cursors
+
+  /// Commits every confirmed position that moved.
+  func commit() {
+    var positions: [(topic: String, partition: Int32, offset: Int64)] = []
+    for lane in lanes where lane.confirmed != lane.committed {
+      positions.append((lane.topic, lane.partitionID, lane.confirmed))
+    }
+    guard !positions.isEmpty else { return }
+    do {
+      try store.metadata.commit(cursor: options.cursorName, positions, now: clock.nowMilliseconds())
+      for lane in lanes { lane.committed = lane.confirmed }
+    } catch {
+      lastError = "commit of cursor \(options.cursorName) failed: \(error)"
+      logger.error("cursor commit failed", metadata: ["uplink": "\(options.name)", "error": "\(error)"])
+    }
+  }
+}
+
+/// Turns a partition's new durable data into a wake-up of the uplink's thread.
+enum LogWatcher {
+  /// Wakes the loop whenever a partition's high watermark moves.
+  static func watch(_ partition: Partition, _ wakeup: Wakeup) async {
+    var seen = partition.highWatermark
+    while !Task.isCancelled {
+      await partition.waitForData(after: seen)
+      let now = partition.highWatermark
+      if now == seen {
+        // Closed partition or cancellation: do not spin.
+        try? await Task.sleep(nanoseconds: 100_000_000)
+        continue
+      }
+      seen = now
+      wakeup.signal()
+    }
+  }
+}

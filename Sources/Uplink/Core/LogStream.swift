@@ -1,0 +1,169 @@
+import PartitionedLog
+
+/// Why offsets were skipped without forwarding their records.
+enum GapReason: String, Sendable {
+  /// Retention deleted them before the uplink read them.
+  case retention
+  /// A batch failed its CRC or framing check.
+  case corrupt
+  /// The remote end refuses the record for good (too large...).
+  case rejected
+}
+
+/// What a stream has next.
+enum StreamItem {
+  case record(RecordView, epoch: Int32)
+  /// Offsets `from..<to` cannot be forwarded; a gap marker goes in their place.
+  case gap(from: Int64, to: Int64, reason: GapReason)
+  case end
+}
+
+/// Reads one partition in offset order from `position`, up to `limit` (or the high watermark),
+/// keeping its place inside the batches it read so a full window or an empty token bucket can
+/// stop it between any two records. The views it returns are valid until its next read.
+final class LogStream {
+  let partition: Partition
+  private let reader: PartitionReader
+  private let readBytes: Int
+  /// The next offset to hand out.
+  private(set) var position: Int64
+  /// Offsets at or above are not this stream's (nil: up to the high watermark).
+  private(set) var limit: Int64?
+  private var scanner: BatchScanner?
+  private var records: RecordIterator?
+  private var epoch: Int32 = 0
+  private var peeked: RecordView?
+
+  init(partition: Partition, position: Int64, limit: Int64? = nil, readBytes: Int) {
+    self.partition = partition
+    self.reader = PartitionReader(partition: partition, bufferCapacity: readBytes + 64 * 1024)
+    self.readBytes = readBytes
+    self.position = position
+    self.limit = limit
+  }
+
+  /// Moves to `offset` and forgets what was read.
+  func reset(to offset: Int64, limit: Int64? = nil) {
+    position = offset
+    self.limit = limit
+    scanner = nil
+    records = nil
+    peeked = nil
+  }
+
+  /// Moves the limit further out, keeping what was read.
+  func extend(limit newLimit: Int64) {
+    limit = newLimit
+  }
+
+  /// Whether the stream has nothing left before its limit (a limited stream is then finished).
+  var isFinished: Bool { limit.map { position >= $0 } ?? false }
+
+  /// The next item, without moving past it.
+  func peek() -> StreamItem {
+    if let peeked {
+      if let limit, peeked.offset >= limit { return .end }
+      return .record(peeked, epoch: epoch)
+    }
+    if let limit, position >= limit { return .end }
+    while true {
+      if var it = records {
+        let next = it.next()
+        records = it
+        if let record = next {
+          if record.offset < position { continue }
+          if let limit, record.offset >= limit {
+            peeked = record  // kept for when the limit moves out
+            return .end
+          }
+          if record.offset > position {
+            // The log never skips offsets; a hole means a damaged batch was stepped over.
+            return .gap(from: position, to: record.offset, reason: .corrupt)
+          }
+          peeked = record
+          return .record(record, epoch: epoch)
+        }
+        records = nil
+      }
+      if var s = scanner {
+        let batch = s.next()
+        scanner = s
+        if let batch {
+          if batch.nextOffset <= position { continue }
+          epoch = batch.epoch
+          records = batch.records
+          continue
+        }
+        scanner = nil
+      }
+      switch read() {
+      case .some(let item): return item
+      case .none: continue
+      }
+    }
+  }
+
+  /// Moves past the record just peeked.
+  @inline(__always)
+  func advance() {
+    if let peeked { position = peeked.offset + 1 }
+    peeked = nil
+  }
+
+  /// Moves past a gap.
+  func skip(to offset: Int64) {
+    reset(to: offset, limit: limit)
+  }
+
+  /// Reads the next batches; returns an item when the read ended the stream or found a gap, nil
+  /// when there is data to iterate.
+  private func read() -> StreamItem? {
+    do {
+      let result = try reader.read(from: position, maxBytes: readBytes)
+      if result.isEmpty { return .end }
+      scanner = BatchScanner(result.bytes)
+      return nil
+    } catch {
+      switch error.code {
+      case .offsetOutOfRange:
+        let start = partition.logStartOffset
+        if position < start { return .gap(from: position, to: min(start, limit ?? start), reason: .retention) }
+        return .end  // past the log end: nothing there to forward yet
+      case .corrupt:
+        return .gap(from: position, to: firstReadable(after: position), reason: .corrupt)
+      default:
+        return .end
+      }
+    }
+  }
+
+  /// The first offset after `bad` that reads without a corruption error: probes forward in
+  /// doubling steps, then bisects, so a damaged batch costs a few dozen index lookups.
+  private func firstReadable(after bad: Int64) -> Int64 {
+    let end = min(partition.highWatermark, limit ?? Int64.max)
+    func readable(_ offset: Int64) -> Bool {
+      do {
+        _ = try reader.read(from: offset, maxBytes: 1)
+        return true
+      } catch {
+        return error.code != .corrupt
+      }
+    }
+    var low = bad
+    var step: Int64 = 1
+    var high = end
+    while low + step < end {
+      if readable(low + step) {
+        high = low + step
+        break
+      }
+      low += step
+      step *= 2
+    }
+    while high - low > 1 {
+      let mid = low + (high - low) / 2
+      if readable(mid) { high = mid } else { low = mid }
+    }
+    return max(high, bad + 1)
+  }
+}

@@ -1,1 +1,0 @@
-// The uplinks land here (issue 4).
