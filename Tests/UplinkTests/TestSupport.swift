@@ -216,3 +216,66 @@ func summary(_ offsets: [Int64]?) -> String {
   }
   return text
 }
+
+/// Appends `total` keyed records to `topic` in slices of `slice` every `intervalMs` on a thread of
+/// its own; the task returns the per-partition counts.
+func appendSteadily(
+  _ store: LogStore, topic: String, total: Int, slice: Int, intervalMs: Int, from first: Int = 0
+) -> Task<[Int32: Int], any Error> {
+  Task {
+    try await onThread {
+      var counts: [Int32: Int] = [:]
+      var done = 0
+      while done < total {
+        let n = min(slice, total - done)
+        for (p, c) in try appendKeyed(store, topic: topic, count: n, from: first + done, batch: slice) {
+          counts[p, default: 0] += c
+        }
+        done += n
+        usleep(UInt32(intervalMs * 1000))
+      }
+      return counts
+    }
+  }
+}
+
+/// Checks that every local offset of every partition arrived, in order of first arrival.
+func expectComplete(
+  _ records: [KafkaConsumedRecord], topic: String, counts: [Int32: Int], allowDuplicates: Bool,
+  sourceLocation: SourceLocation = #_sourceLocation
+) {
+  let (order, duplicates) = firstArrivals(records)
+  for (p, n) in counts {
+    let got = order["\(topic)/\(p)"] ?? []
+    #expect(got == Array(0..<Int64(n)), "\(topic)/\(p): \(summary(got)), expected \(n)", sourceLocation: sourceLocation)
+  }
+  if !allowDuplicates {
+    #expect(duplicates.isEmpty, "\(duplicates.count) duplicates, first \(duplicates.prefix(3))", sourceLocation: sourceLocation)
+  }
+}
+
+/// Samples an uplink's snapshot every 20 ms on a task until cancelled; keeps the extremes.
+final class SnapshotSampler: Sendable {
+  private let state = Mutex((maxLag: Int64(0), sawDisconnected: false, samples: 0))
+  private let task: Mutex<Task<Void, Never>?> = Mutex(nil)
+
+  init(_ snapshot: @escaping @Sendable () -> UplinkSnapshot) {
+    let t = Task { [self] in
+      while !Task.isCancelled {
+        let s = snapshot()
+        self.state.withLock {
+          $0.maxLag = max($0.maxLag, s.lagRecords)
+          if !s.connected { $0.sawDisconnected = true }
+          $0.samples += 1
+        }
+        try? await Task.sleep(nanoseconds: 20_000_000)
+      }
+    }
+    task.withLock { $0 = t }
+  }
+
+  func stop() -> (maxLag: Int64, sawDisconnected: Bool, samples: Int) {
+    task.withLock { $0?.cancel() }
+    return state.withLock { $0 }
+  }
+}

@@ -33,7 +33,7 @@ extension ForwardingEngine {
       for i in 0..<group.count {
         let index = (roundRobin[g] + i) % group.count
         let lane = group[index]
-        guard lane.isActive, lane.resumeAtNs <= now else { continue }
+        guard lane.isActive, lane.resumeAtNs <= now, !isHeldBack(lane, now: now) else { continue }
         if live == nil, hasData(lane, lane.main) { live = (index, lane) }
         if backlog == nil, lane.backlog != nil {
           lane.advanceBacklogRange()
@@ -55,6 +55,15 @@ extension ForwardingEngine {
       return (lane, useBacklog ? lane.backlog! : lane.main, useBacklog)
     }
     return nil
+  }
+
+  /// A lane whose oldest record in flight is old enough that it might still time out sends
+  /// nothing more until it is settled: a later record must not be confirmed ahead of one that
+  /// then fails (librdkafka's silent gap, FACTS.md), or the rewind would re-send it out of order.
+  @inline(__always)
+  private func isHeldBack(_ lane: Lane, now: Int64) -> Bool {
+    guard let oldest = lane.ring.first, let guardMs = transport.overtakeGuardMs else { return false }
+    return now - oldest.sentAtNs > Int64(guardMs) * 1_000_000
   }
 
   @inline(__always)
@@ -179,7 +188,8 @@ extension ForwardingEngine {
     guard windowAdmits(bytes) else { return false }
     if bucket != nil, !bucket!.take(bytes) { return false }
     let sequence = lane.ring.push(
-      InFlightEntry(offset: offset, next: next, timestamp: timestamp, bytes: Int32(clamping: bytes), state: .pending))
+      InFlightEntry(
+        offset: offset, next: next, timestamp: timestamp, sentAtNs: now, bytes: Int32(clamping: bytes), state: .pending))
     let token = UInt64(lane.slot) << 48 | UInt64(lane.generation) << 40 | sequence
     switch transport.send(
       topic: lane.remoteIndex, key: key, value: value, timestamp: timestamp, headers: headerBuffer.buffer, token: token)

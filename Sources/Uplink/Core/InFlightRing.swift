@@ -4,6 +4,8 @@ struct InFlightEntry {
   var offset: Int64
   var next: Int64
   var timestamp: Int64
+  /// Monotonic time it was handed to the transport.
+  var sentAtNs: Int64
   var bytes: Int32
   var state: State
 }
@@ -70,7 +72,7 @@ struct InFlightRing {
     var bigger: [InFlightEntry] = []
     bigger.reserveCapacity(newCapacity)
     for i in 0..<count { bigger.append(storage[(head + i) & (storage.count - 1)]) }
-    let filler = InFlightEntry(offset: 0, next: 0, timestamp: 0, bytes: 0, state: .done)
+    let filler = InFlightEntry(offset: 0, next: 0, timestamp: 0, sentAtNs: 0, bytes: 0, state: .done)
     bigger.append(contentsOf: repeatElement(filler, count: newCapacity - count))
     storage = bigger
     head = 0

@@ -43,6 +43,8 @@ public struct UplinkSnapshot: Sendable, Equatable {
   /// Whether the remote end answered lately.
   public var connected: Bool
   public var sentRecords: Int64
+  /// Key, value and header bytes handed to the transport (what the bandwidth cap limits).
+  public var sentBytes: Int64
   public var ackedRecords: Int64
   public var errors: Int64
   public var lostRecords: Int64
@@ -66,7 +68,7 @@ public struct UplinkSnapshot: Sendable, Equatable {
 
   static func initial(name: String, kind: String, window: InFlightWindow) -> UplinkSnapshot {
     UplinkSnapshot(
-      name: name, kind: kind, state: .starting, connected: false, sentRecords: 0, ackedRecords: 0, errors: 0,
+      name: name, kind: kind, state: .starting, connected: false, sentRecords: 0, sentBytes: 0, ackedRecords: 0, errors: 0,
       lostRecords: 0, rewinds: 0, transportRestarts: 0, inFlightRecords: 0, inFlightBytes: 0, peakInFlightRecords: 0,
       peakInFlightBytes: 0, window: window, lagRecords: 0, oldestUnconfirmedAgeSeconds: 0, lastError: nil,
       partitions: [], takenAt: 0)

@@ -45,6 +45,9 @@ protocol UplinkTransport: AnyObject, SendableMetatype {
   var reachable: Bool? { get }
   /// Drops everything in flight and starts a fresh client with the same topics.
   func restart() throws(UplinkError)
+  /// When a partition's oldest record in flight is older than this, nothing more is sent to that
+  /// partition until it is confirmed or failed (nil: the transport never drops a record on its own).
+  var overtakeGuardMs: Int? { get }
   /// How long reports of a failed lane may take to come back before the client is restarted.
   var drainTimeoutMs: Int { get }
   /// Releases the client (after the uplink waited for what it could).

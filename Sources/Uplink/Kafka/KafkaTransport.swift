@@ -89,6 +89,10 @@ final class KafkaTransport: UplinkTransport {
 
   var drainTimeoutMs: Int { config.messageTimeoutMs + 30_000 }
 
+  /// Half the message timeout: a record older than that might still time out, and what follows
+  /// it must not be confirmed first.
+  var overtakeGuardMs: Int? { config.messageTimeoutMs / 2 }
+
   func restart() throws(UplinkError) {
     // The old producer is purged and destroyed on replacement; its reports are never served.
     producer = try Self.makeProducer(config, logger)
