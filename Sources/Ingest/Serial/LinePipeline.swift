@@ -1,0 +1,205 @@
+import PartitionedLog
+
+/// Turns the lines of one serial source into records (or dead letters) on its router: decodes
+/// each line, takes the key and the event time, and appends. Owned by the source thread; the
+/// buffers are reused for every line.
+final class LinePipeline {
+  enum Decoder {
+    case nmea(NMEADecoder)
+    case csv(CSVLineDecoder)
+    case jsonLines
+  }
+
+  let config: LineProtocolConfig
+  let router: LogRouter
+  let route: TopicRoute
+  let decoder: Decoder
+  private let writer = SerialJSONWriter()
+  private let baseHeaders = RecordHeaders()
+  private let headers = RecordHeaders()
+  private let deviceKey: [UInt8]?
+  /// The configured field names, allocated once for the life of the pipeline.
+  private let keyField: UnsafeMutableRawBufferPointer?
+  private let timestampField: UnsafeMutableRawBufferPointer?
+  private var keyScratch: [UInt8] = []
+
+  // Counted per read pass, then moved into the status.
+  var records = 0
+  var skipped = 0
+  var deadLetters = [Int](repeating: 0, count: DeadLetterReason.allCases.count)
+  var deadLetterCount = 0
+
+  init(config: LineProtocolConfig, port: SerialPortConfig, router: LogRouter, route: TopicRoute) {
+    self.config = config
+    self.router = router
+    self.route = route
+    switch config.format {
+    case .nmea: decoder = .nmea(NMEADecoder(requireChecksum: config.nmeaRequireChecksum, sentences: config.nmeaSentences))
+    case .csv: decoder = .csv(CSVLineDecoder(config))
+    case .jsonLines: decoder = .jsonLines
+    }
+    deviceKey = port.deviceId.map { Array($0.utf8) }
+    keyField = config.keyField.map(Self.allocate)
+    timestampField = config.timestampField.map(Self.allocate)
+    baseHeaders.add("source", router.source)
+    baseHeaders.add("content-type", "application/json")
+    keyScratch.reserveCapacity(256)
+  }
+
+  deinit {
+    keyField?.deallocate()
+    timestampField?.deallocate()
+  }
+
+  private static func allocate(_ text: String) -> UnsafeMutableRawBufferPointer {
+    let bytes = UnsafeMutableRawBufferPointer.allocate(byteCount: text.utf8.count, alignment: 1)
+    bytes.copyBytes(from: text.utf8)
+    return bytes
+  }
+
+  /// Handles what the framer found.
+  @inline(__always)
+  func handle(_ piece: LineFramer.Piece, readTime: Int64) {
+    switch piece {
+    case .line(let line): handle(line: line, readTime: readTime)
+    case .tooLong(let prefix):
+      deadLetter(prefix, .lineTooLong, "line longer than \(config.maxLineLength) bytes (first \(prefix.count) kept)", readTime)
+    }
+  }
+
+  /// A line cut short when the device went away or the source stopped.
+  func handleIncomplete(_ partial: UnsafeRawBufferPointer, why: String, readTime: Int64) {
+    guard !Self.isBlank(partial) else { return }
+    deadLetter(partial, .unparsable, "incomplete line: \(why)", readTime)
+  }
+
+  func handle(line: UnsafeRawBufferPointer, readTime: Int64) {
+    if Self.isBlank(line) { return }
+    let outcome: LineOutcome
+    var value = line
+    var sentence: UnsafeRawBufferPointer?
+    switch decoder {
+    case .nmea(let nmea):
+      guard let start = NMEADecoder.sentenceStart(line) else {
+        return deadLetter(line, .unparsable, "no NMEA sentence start ('$' or '!')", readTime)
+      }
+      if start > 0 {
+        let noise = UnsafeRawBufferPointer(rebasing: line[..<start])
+        if !Self.isBlank(noise) { deadLetter(noise, .unparsable, "noise before an NMEA sentence", readTime) }
+      }
+      let s = UnsafeRawBufferPointer(rebasing: line[start...])
+      sentence = s
+      outcome = nmea.decode(s, into: writer)
+      value = writer.bytes
+    case .csv(let csv):
+      outcome = csv.decode(line, into: writer)
+      value = writer.bytes
+    case .jsonLines:
+      outcome = .record
+    }
+    switch outcome {
+    case .skip:
+      skipped += 1
+      return
+    case .reject(let reason, let detail):
+      return deadLetter(line, reason, detail, readTime)
+    case .record:
+      break
+    }
+
+    var keyValue: SerialJSONScanner.Value?
+    var timeValue: SerialJSONScanner.Value?
+    if case .jsonLines = decoder {
+      do {
+        (keyValue, timeValue) = try scan(value)
+      } catch {
+        return deadLetter(line, .invalidJSON, error.detail, readTime)
+      }
+    } else if keyField != nil || timestampField != nil {
+      do {
+        (keyValue, timeValue) = try scan(value)
+      } catch {
+        return deadLetter(line, .unparsable, "decoded record is not valid JSON: \(error.detail)", readTime)
+      }
+    }
+
+    var timestamp = readTime
+    if timestampField != nil {
+      if let timeValue, timeValue.kind != .null {
+        guard let ms = SerialEventTime.milliseconds(value, timeValue, unit: config.timestampUnit) else {
+          let text = String(decoding: value[timeValue.range].prefix(64), as: UTF8.self)
+          return deadLetter(line, .badTimestamp, "field '\(config.timestampField!)': '\(text)' is not a time", readTime)
+        }
+        timestamp = ms
+      } else if config.timestampMissing == .deadLetter {
+        return deadLetter(line, .missingTimestamp, "no field '\(config.timestampField!)'", readTime)
+      }
+    }
+
+    headers.removeAll()
+    headers.append(contentsOf: baseHeaders)
+    if let sentence { headers.add("nmea.sentence", bytes: sentence) }
+
+    if keyField != nil {
+      guard let keyValue, keyValue.kind == .string || keyValue.kind == .number || keyValue.kind == .bool else {
+        return deadLetter(line, .missingKey, "no usable field '\(config.keyField!)' (a string or number)", readTime)
+      }
+      if keyValue.hasEscapes {
+        keyScratch.removeAll(keepingCapacity: true)
+        keyScratch.append(contentsOf: SerialJSONScanner.decodeString(value, keyValue).utf8)
+        keyScratch.withUnsafeBytes { append($0, value, timestamp) }
+      } else {
+        append(UnsafeRawBufferPointer(rebasing: value[keyValue.range]), value, timestamp)
+      }
+    } else if let deviceKey {
+      deviceKey.withUnsafeBytes { append($0, value, timestamp) }
+    } else {
+      append(nil, value, timestamp)
+    }
+  }
+
+  @inline(__always)
+  private func append(_ key: UnsafeRawBufferPointer?, _ value: UnsafeRawBufferPointer, _ timestamp: Int64) {
+    router.append(route, key: key, value: value, timestamp: timestamp, headers: headers)
+    records += 1
+  }
+
+  private func scan(_ value: UnsafeRawBufferPointer) throws(SerialJSONScanner.Failure) -> (
+    SerialJSONScanner.Value?, SerialJSONScanner.Value?
+  ) {
+    try SerialJSONScanner.scanObject(
+      value, first: keyField.map { UnsafeRawBufferPointer($0) }, second: timestampField.map { UnsafeRawBufferPointer($0) })
+  }
+
+  func deadLetter(_ raw: UnsafeRawBufferPointer, _ reason: DeadLetterReason, _ detail: String, _ readTime: Int64) {
+    router.deadLetter(raw, reason: reason, detail: detail, timestamp: readTime)
+    deadLetters[Self.reasonIndex(reason)] += 1
+    deadLetterCount += 1
+  }
+
+  static func reasonIndex(_ reason: DeadLetterReason) -> Int {
+    DeadLetterReason.allCases.firstIndex(of: reason) ?? 0
+  }
+
+  /// Empty, or only spaces, tabs, CR, LF and NUL bytes (line noise on an idle line).
+  static func isBlank(_ bytes: UnsafeRawBufferPointer) -> Bool {
+    for b in bytes where !(b == 0x20 || b == 0x09 || b == 0x0D || b == 0x0A || b == 0) { return false }
+    return true
+  }
+
+  /// Moves the counts of this pass into `status` and resets them.
+  func drainCounts(into status: inout SerialPortStatus, now: Int64) {
+    status.records += Int64(records)
+    status.skippedLines += Int64(skipped)
+    if records > 0 { status.lastRecordMs = now }
+    if deadLetterCount > 0 {
+      for (i, reason) in DeadLetterReason.allCases.enumerated() where deadLetters[i] > 0 {
+        status.deadLetters[reason.rawValue, default: 0] += Int64(deadLetters[i])
+        deadLetters[i] = 0
+      }
+    }
+    records = 0
+    skipped = 0
+    deadLetterCount = 0
+  }
+}

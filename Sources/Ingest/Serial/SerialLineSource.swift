@@ -1,0 +1,146 @@
+public import Logging
+public import Metrics
+public import PartitionedLog
+import Synchronization
+
+/// Ingests a line protocol (NMEA 0183, CSV or JSON lines) from one serial port into the log.
+///
+/// A long-lived service: ``run()`` reads on a thread of its own until ``stop()`` is called or the
+/// task is cancelled, then drains what the port still holds, commits it, and returns. The port
+/// is reopened with back-off whenever the device goes away. Each read pass ends in one group commit
+/// per partition; when the log refuses appends (full, `reject_new`) reading pauses and the pass's
+/// records stay pending until it accepts them.
+public final class SerialLineSource: Sendable {
+  public let port: SerialPortConfig
+  public let lineProtocol: LineProtocolConfig
+  private let store: LogStore
+  private let clock: any LogClock
+  private let logger: Logger
+  private let metrics: any MetricsFactory
+  private let wake: SerialWakeSignal
+  private let stopping = Atomic<Bool>(false)
+  private let started = Atomic<Bool>(false)
+  private let statusBox: SerialStatusBox<SerialPortStatus>
+
+  /// Wait in `poll(2)` before checking for stop again (stop also wakes it at once).
+  static let pollTimeoutMs = 500
+  /// Most bytes read in one pass before committing.
+  static let passBudgetBytes = 1 << 20
+
+  /// Checks both configurations and throws ``SerialError/Code/invalidConfiguration`` listing every
+  /// problem; opens nothing until ``run()``.
+  public init(
+    port: SerialPortConfig, lineProtocol: LineProtocolConfig, store: LogStore,
+    clock: any LogClock = SystemLogClock(), logger: Logger = Logger(label: "weir.serial"),
+    metrics: any MetricsFactory = MetricsSystem.factory
+  ) throws(SerialError) {
+    let problems = port.validate() + lineProtocol.validate()
+    if !problems.isEmpty {
+      throw SerialError(.invalidConfiguration, "serial source \(port.path): " + problems.joined(separator: "; "))
+    }
+    self.port = port
+    self.lineProtocol = lineProtocol
+    self.store = store
+    self.clock = clock
+    self.logger = logger
+    self.metrics = metrics
+    wake = try SerialWakeSignal()
+    statusBox = SerialStatusBox(SerialPortStatus(path: port.path, deviceId: port.deviceId))
+  }
+
+  /// The port's state and what has been ingested from it.
+  public var status: SerialPortStatus { statusBox.value }
+
+  /// Reads until stopped or cancelled, then drains and commits. Throws only when the log fails for
+  /// good (not when it is merely full) or when called twice.
+  public func run() async throws {
+    guard !started.exchange(true, ordering: .relaxed) else {
+      throw SerialError(.alreadyStarted, "serial source \(port.path) is already running")
+    }
+    try await SerialThread.run(name: "weir-serial", stop: { [self] in stop() }) { [self] in try readLoop() }
+  }
+
+  /// Asks the source to stop; ``run()`` returns once it has drained and committed. Safe from any
+  /// thread, any number of times.
+  public func stop() {
+    stopping.store(true, ordering: .relaxed)
+    wake.wake()
+  }
+
+  private var isStopping: Bool { stopping.load(ordering: .relaxed) }
+
+  private func readLoop() throws {
+    let router = try LogRouter(store: store, source: "serial:\(port.path)")
+    let route = try router.route(lineProtocol.topic)
+    let pipeline = LinePipeline(config: lineProtocol, port: port, router: router, route: route)
+    let framer = LineFramer(maxLineLength: lineProtocol.maxLineLength, terminator: lineProtocol.terminator)
+    let connection = SerialPortConnection(
+      config: port, wake: wake, logger: logger, clock: clock, metrics: metrics,
+      updateStatus: { [statusBox] body in statusBox.update { body(&$0) } })
+    let bytesCounter = Counter(label: "weir_serial_bytes_total", dimensions: [("port", port.path)], factory: metrics)
+    var committer = SerialCommitter(router: router, logger: logger, what: "serial source \(port.path)")
+    defer { connection.close() }
+
+    while !isStopping {
+      if router.pendingRecords > 0 {
+        guard try committer.commit(status: statusBox) else {
+          wake.sleep(milliseconds: committer.retryDelayMs)
+          continue
+        }
+      }
+      guard let serial = connection.open(shouldStop: { isStopping }) else { break }
+      do throws(SerialError) {
+        let readiness = try serial.wait(wake: wake, timeoutMs: Self.pollTimeoutMs)
+        guard readiness.readable || readiness.hangUp else { continue }
+        let bytes = try readPass(serial, framer, pipeline, bytesCounter)
+        if bytes == 0 && readiness.hangUp { throw SerialError(.deviceGone, "\(port.path): the device hung up") }
+      } catch {
+        // Whatever was framed before the failure is kept; a line cut in half is a dead letter.
+        if let partial = framer.takePartial() {
+          pipeline.handleIncomplete(partial, why: "the device went away", readTime: clock.nowMilliseconds())
+        }
+        publish(pipeline)
+        _ = try committer.commit(status: statusBox)
+        connection.lost(error)
+        continue
+      }
+      publish(pipeline)
+      _ = try committer.commit(status: statusBox)
+    }
+
+    // Drain: what the device already sent is read, framed and committed before returning.
+    if let serial = connection.port {
+      do { _ = try readPass(serial, framer, pipeline, bytesCounter) } catch {}
+    }
+    if let partial = framer.takePartial() {
+      pipeline.handleIncomplete(partial, why: "the source stopped", readTime: clock.nowMilliseconds())
+    }
+    publish(pipeline)
+    try committer.commitAtShutdown(status: statusBox)
+  }
+
+  /// Reads until the port has nothing more (or the pass budget is spent) and frames every line.
+  private func readPass(
+    _ serial: SerialPort, _ framer: LineFramer, _ pipeline: LinePipeline, _ bytesCounter: Counter
+  ) throws(SerialError) -> Int {
+    var total = 0
+    while total < Self.passBudgetBytes {
+      let n = try serial.read(into: framer.readSpace)
+      if n == 0 { break }
+      total += n
+      let readTime = clock.nowMilliseconds()
+      framer.consume(n) { pipeline.handle($0, readTime: readTime) }
+    }
+    if total > 0 {
+      bytesCounter.increment(by: Int64(total))
+      statusBox.update { $0.bytesRead += Int64(total) }
+    }
+    return total
+  }
+
+  private func publish(_ pipeline: LinePipeline) {
+    guard pipeline.records > 0 || pipeline.skipped > 0 || pipeline.deadLetterCount > 0 else { return }
+    let now = clock.nowMilliseconds()
+    statusBox.update { pipeline.drainCounts(into: &$0, now: now) }
+  }
+}
