@@ -1,0 +1,184 @@
+import Foundation
+import PartitionedLog
+import Testing
+
+@testable import Uplink
+
+@Suite struct UplinkUnitTests {
+  @Test(arguments: [
+    ("{topic}", "gw", "telemetry", "telemetry"),
+    ("edge.{topic}", "gw", "telemetry", "edge.telemetry"),
+    ("{gateway}.{topic}.v1", "gw-7", "alerts", "gw-7.alerts.v1"),
+    ("central", "gw", "telemetry", "central"),
+  ])
+  func topicTemplates(template: String, gateway: String, topic: String, expected: String) throws {
+    #expect(try TopicTemplate.render(template, gateway: gateway, topic: topic) == expected)
+  }
+
+  @Test func topicTemplateErrorsNameThePlaceholder() {
+    #expect(throws: UplinkError.self) { try TopicTemplate.render("edge.{device}", gateway: "g", topic: "t") }
+    #expect(throws: UplinkError.self) { try TopicTemplate.render("edge.{topic", gateway: "g", topic: "t") }
+    do {
+      _ = try TopicTemplate.render("x.{partition}", gateway: "g", topic: "t")
+    } catch {
+      #expect(error.message.contains("{partition}") && error.message.contains("{gateway}"))
+    }
+  }
+
+  @Test func rangeSetAdvancesOverTheContiguousPrefix() {
+    var set = OffsetRangeSet()
+    var confirmed: Int64 = 10
+    confirmed = set.confirm(10, 11, after: confirmed)
+    #expect(confirmed == 11)
+    confirmed = set.confirm(13, 14, after: confirmed)
+    confirmed = set.confirm(15, 20, after: confirmed)
+    #expect(confirmed == 11)
+    confirmed = set.confirm(12, 13, after: confirmed)
+    #expect(confirmed == 11)
+    confirmed = set.confirm(14, 15, after: confirmed)
+    #expect(confirmed == 11)
+    #expect(set.ranges.count == 1)
+    confirmed = set.confirm(11, 12, after: confirmed)
+    #expect(confirmed == 20)
+    #expect(set.isEmpty)
+  }
+
+  @Test func ringFindsEntriesBySequenceAndForgetsOnRewind() {
+    var ring = InFlightRing()
+    var sequences: [UInt64] = []
+    for i in 0..<200 {
+      sequences.append(
+        ring.push(InFlightEntry(offset: Int64(i), next: Int64(i + 1), timestamp: 0, sentAtNs: 0, bytes: 1, state: .pending)))
+    }
+    #expect(ring.position(of: sequences[150]) == 150)
+    ring[0].state = .done
+    ring[1].state = .done
+    ring[3].state = .done
+    ring.popDone()
+    #expect(ring.count == 198)
+    #expect(ring.first?.offset == 2)
+    #expect(ring.position(of: sequences[3]) == 1)
+    #expect(ring.position(of: sequences[0]) == nil)
+    ring.removeAll()
+    #expect(ring.position(of: sequences[150]) == nil)
+    let next = ring.push(InFlightEntry(offset: 0, next: 1, timestamp: 0, sentAtNs: 0, bytes: 1, state: .pending))
+    #expect(next == sequences[199] + 1)
+  }
+
+  @Test func tokenBucketKeepsTheLongRunRate() {
+    var bucket = TokenBucket(bytesPerSecond: 1000, burst: 100, nowNs: 0)
+    var sent = 0
+    var now: Int64 = 0
+    while now < 10_000_000_000 {
+      bucket.refill(nowNs: now)
+      while bucket.take(30) { sent += 30 }
+      now += 1_000_000
+    }
+    #expect(abs(sent - 10_000) <= 200)
+  }
+
+  @Test func backoffGrowsWithJitterUpToTheMaximum() {
+    var random = SystemRandomNumberGenerator()
+    let backoff = RetryBackoff(initialMs: 100, maxMs: 1000)
+    #expect(backoff.delayMs(failures: 0, using: &random) == 0)
+    let first = (0..<50).map { _ in backoff.delayMs(failures: 1, using: &random) }
+    #expect(first.allSatisfy { (50...100).contains($0) })
+    #expect(Set(first).count > 1)
+    #expect((0..<50).map { _ in backoff.delayMs(failures: 30, using: &random) }.allSatisfy { (500...1000).contains($0) })
+  }
+
+  @Test func decimalFormatting() {
+    let bytes = OwnedBytes(count: 24)
+    for value: Int64 in [0, 7, 10, 123_456_789, Int64.max, -42] {
+      #expect(String(decoding: bytes.formatDecimal(value), as: UTF8.self) == String(value))
+    }
+  }
+
+  @Test func optionsProblemsAreSpecific() {
+    var options = UplinkOptions(name: "c", gateway: "g", topics: [UplinkTopic("t")])
+    #expect(options.problem() == nil)
+    options.drainOrder = .liveFirst(backlogShare: 1.5)
+    #expect(options.problem()?.contains("backlog share") == true)
+    options.drainOrder = .fifo
+    options.topics = [UplinkTopic("t"), UplinkTopic("t")]
+    #expect(options.problem()?.contains("twice") == true)
+    options.topics = []
+    #expect(options.problem()?.contains("no topics") == true)
+  }
+}
+
+@Suite struct KafkaConfigTests {
+  func config(_ change: (inout KafkaUplinkConfig) -> Void) -> KafkaUplinkConfig {
+    var c = KafkaUplinkConfig(
+      uplink: UplinkOptions(name: "central", gateway: "gw", topics: [UplinkTopic("telemetry"), UplinkTopic("alerts")]),
+      bootstrapServers: "127.0.0.1:9092")
+    change(&c)
+    return c
+  }
+
+  @Test func defaultsValidateAndPrioritiseAlerts() throws {
+    let c = config { _ in }
+    try c.validate()
+    #expect(c.uplink.topics.first { $0.name == "alerts" }?.priority == 100)
+    #expect(c.uplink.topics.first { $0.name == "telemetry" }?.priority == 0)
+    let properties = Dictionary(c.librdkafkaProperties, uniquingKeysWith: { $1 })
+    #expect(properties["enable.idempotence"] == "true")
+    #expect(properties["acks"] == "all")
+    #expect(properties["partitioner"] == "murmur2_random")
+    #expect(properties["compression.codec"] == "lz4")
+  }
+
+  @Test func compressionCodecsTheLibraryHas() throws {
+    let features = RdKafkaProducer.builtinFeatures
+    for codec in KafkaCompression.allCases {
+      let c = config { $0.compression = codec }
+      if codec == .none || features.contains(codec.rawValue) {
+        try c.validate()
+      } else {
+        #expect(throws: UplinkError.self) { try c.validate() }
+      }
+    }
+  }
+
+  @Test func passThroughPropertiesAreCheckedByLibrdkafka() throws {
+    let features = RdKafkaProducer.builtinFeatures
+    if features.contains("ssl") && features.contains("sasl_scram") {
+      try config {
+        $0.properties = [
+          "security.protocol": "sasl_ssl", "sasl.mechanisms": "SCRAM-SHA-512", "sasl.username": "edge",
+          "sasl.password": "secret", "ssl.ca.location": "/etc/ssl/certs/ca-certificates.crt",
+        ]
+      }.validate()
+      try config {
+        $0.properties = ["security.protocol": "sasl_plaintext", "sasl.mechanisms": "PLAIN", "sasl.username": "u", "sasl.password": "p"]
+      }.validate()
+    }
+    do {
+      try config { $0.properties = ["no.such.property": "1"] }.validate()
+      Issue.record("an unknown property should be refused")
+    } catch {
+      #expect(error.message.contains("no.such.property"))
+    }
+    #expect(throws: UplinkError.self) { try config { $0.properties = ["enable.idempotence": "false"] }.validate() }
+    #expect(throws: UplinkError.self) { try config { $0.properties = ["acks": "1"] }.validate() }
+    try config { $0.properties = ["acks": "all", "socket.keepalive.enable": "true"] }.validate()
+  }
+
+  @Test func remoteTopicNamesMustSuitKafka() {
+    #expect(throws: UplinkError.self) { try config { $0.uplink.topicTemplate = "edge/{topic}" }.validate() }
+    #expect(throws: UplinkError.self) { try config { $0.uplink.topicTemplate = "{nope}" }.validate() }
+  }
+
+  @Test func unknownLocalTopicIsAConfigurationError() throws {
+    let dir = TempDirectory()
+    let store = try openTestStore(dir, topics: ["telemetry": 1])
+    do {
+      _ = try KafkaUplink(config: config { _ in }, store: store)
+      Issue.record("alerts does not exist locally")
+    } catch {
+      #expect(error.code == .configuration)
+      #expect(error.message.contains("alerts"))
+    }
+    try store.close()
+  }
+}
