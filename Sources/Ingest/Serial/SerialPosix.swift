@@ -105,7 +105,12 @@ enum SerialPosix {
 
   /// Sleeps the calling thread (a source thread, never the cooperative pool).
   static func sleep(milliseconds: Int) {
-    var request = timespec(tv_sec: milliseconds / 1000, tv_nsec: (milliseconds % 1000) * 1_000_000)
+    sleep(microseconds: milliseconds * 1000)
+  }
+
+  static func sleep(microseconds: Int) {
+    guard microseconds > 0 else { return }
+    var request = timespec(tv_sec: microseconds / 1_000_000, tv_nsec: (microseconds % 1_000_000) * 1000)
     var remaining = timespec()
     while nanosleep(&request, &remaining) == -1 && errno == EINTR { request = remaining }
   }

@@ -91,6 +91,11 @@ final class SerialRunningSource: Sendable {
     stop = { source.stop() }
   }
 
+  init(_ source: ModbusSource) {
+    task = Task { try await source.run() }
+    stop = { source.stop() }
+  }
+
   func finish() async throws {
     stop()
     try await task.value

@@ -1,0 +1,76 @@
+/// One Modbus RTU slave on a bus: its unit id, the device id its records are keyed by, how often
+/// it is polled and what is read. Decoded from YAML with snake_case keys.
+public struct ModbusSlaveConfig: Sendable, Equatable, Codable {
+  /// The slave address, 1...247. Required.
+  public var unitId: Int
+  /// The record key of every poll of this slave. Required.
+  public var deviceId: String
+  /// Time between polls, in milliseconds. Default: 1000.
+  public var intervalMs: Int
+  /// Topic for this slave's records. Default: the source's `topic`.
+  public var topic: String?
+  /// The values to read; each poll becomes one record with one field per entry. Required.
+  public var registers: [RegisterMapEntry]
+  /// Unused registers (or bits) one read may span to cover two entries. Reading across a gap can
+  /// fail on slaves that reject unmapped addresses, hence the default. Default: 0 (adjacent only).
+  public var maxGap: Int
+  /// Most registers one read asks for (the protocol allows 125; coils and inputs 2000 bits, scaled
+  /// alike). Default: 125.
+  public var maxRegistersPerRead: Int
+
+  public init(
+    unitId: Int, deviceId: String, intervalMs: Int = 1000, topic: String? = nil, registers: [RegisterMapEntry],
+    maxGap: Int = 0, maxRegistersPerRead: Int = 125
+  ) {
+    self.unitId = unitId
+    self.deviceId = deviceId
+    self.intervalMs = intervalMs
+    self.topic = topic
+    self.registers = registers
+    self.maxGap = maxGap
+    self.maxRegistersPerRead = maxRegistersPerRead
+  }
+
+  enum CodingKeys: String, CodingKey {
+    case topic, registers
+    case unitId = "unit_id"
+    case deviceId = "device_id"
+    case intervalMs = "interval_ms"
+    case maxGap = "max_gap"
+    case maxRegistersPerRead = "max_registers_per_read"
+  }
+
+  public init(from decoder: any Decoder) throws {
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    self.init(
+      unitId: try c.decode(Int.self, forKey: .unitId),
+      deviceId: try c.decode(String.self, forKey: .deviceId),
+      intervalMs: try c.decodeIfPresent(Int.self, forKey: .intervalMs) ?? 1000,
+      topic: try c.decodeIfPresent(String.self, forKey: .topic),
+      registers: try c.decode([RegisterMapEntry].self, forKey: .registers),
+      maxGap: try c.decodeIfPresent(Int.self, forKey: .maxGap) ?? 0,
+      maxRegistersPerRead: try c.decodeIfPresent(Int.self, forKey: .maxRegistersPerRead) ?? 125)
+  }
+
+  /// Problems with this slave, each prefixed by `path` (`slaves[0]`).
+  public func validate(path: String) -> [String] {
+    var problems: [String] = []
+    if !(1...247).contains(unitId) { problems.append("\(path).unit_id: \(unitId) must be between 1 and 247") }
+    if deviceId.isEmpty { problems.append("\(path).device_id: required (it keys the slave's records)") }
+    if intervalMs < 10 { problems.append("\(path).interval_ms: \(intervalMs) must be at least 10") }
+    if let topic, topic.isEmpty { problems.append("\(path).topic: must not be empty when given") }
+    if registers.isEmpty { problems.append("\(path).registers: at least one entry is required") }
+    if maxGap < 0 { problems.append("\(path).max_gap: \(maxGap) must not be negative") }
+    if !(1...125).contains(maxRegistersPerRead) {
+      problems.append("\(path).max_registers_per_read: \(maxRegistersPerRead) must be between 1 and 125")
+    }
+    var names: Set<String> = []
+    for (i, entry) in registers.enumerated() {
+      problems += entry.validate(path: "\(path).registers[\(i)]")
+      if !entry.name.isEmpty && !names.insert(entry.name).inserted {
+        problems.append("\(path).registers[\(i)].name: '\(entry.name)' appears twice")
+      }
+    }
+    return problems
+  }
+}
