@@ -79,6 +79,10 @@ public struct KafkaUplinkConfig: Sendable, Equatable {
     }
   }
 
+  /// librdkafka properties, in order: Weir's, then the pass-through ones (what the uplink's
+  /// producer is created with; public so a benchmark can build a bare producer just like it).
+  public var producerProperties: [(String, String)] { librdkafkaProperties }
+
   /// librdkafka properties, in order: Weir's, then the pass-through ones.
   var librdkafkaProperties: [(String, String)] {
     let window = uplink.window
