@@ -141,8 +141,9 @@ final class LinePipeline {
     if let sentence { headers.add("nmea.sentence", bytes: sentence) }
 
     if keyField != nil {
-      guard let keyValue, keyValue.kind == .string || keyValue.kind == .number || keyValue.kind == .bool else {
-        return deadLetter(line, .missingKey, "no usable field '\(config.keyField!)' (a string or number)", readTime)
+      guard let keyValue, keyValue.kind == .number || keyValue.kind == .bool || (keyValue.kind == .string && !keyValue.range.isEmpty)
+      else {
+        return deadLetter(line, .missingKey, "no usable field '\(config.keyField!)' (a non-empty string or a number)", readTime)
       }
       if keyValue.hasEscapes {
         keyScratch.removeAll(keepingCapacity: true)

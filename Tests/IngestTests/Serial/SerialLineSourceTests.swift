@@ -102,3 +102,101 @@ extension SerialPtyTests {
     }
   }
 }
+
+extension SerialPtyTests.LineSources {
+  @Test func csvStreamWithHeaderTypesKeyAndEventTime() async throws {
+    let config = LineProtocolConfig(
+      format: .csv, maxLineLength: 100, keyField: "device", timestampField: "ts", csvHeader: true,
+      columns: [
+        CSVColumn("ts", .int), CSVColumn("device", .string), CSVColumn("temp", .float), CSVColumn("count", .int),
+        CSVColumn("ok", .bool),
+      ])
+    let (log, pty, source, running) = try await Self.start(config)
+    // Event times near now, or the topic's 7-day retention would delete the records.
+    let base = Int64(Date().timeIntervalSince1970) * 1000
+    func ts(_ offset: Int64) -> String { String(base + offset) }
+    let header = "ts,device,temp,count,ok,note\r\n"
+    pty.write(header)
+    pty.write(ts(0) + ",m-1,21.50,3,true,plain\r\n")
+    pty.write(ts(100) + ", m-2 ,-0.5,0,0,\"quoted, with \"\"quotes\"\"\"\r\n")
+    let split = Array((ts(200) + ",m-1,+22.,7,yes,x\r\n").utf8)
+    pty.write(Array(split[0..<5]))
+    usleep(20_000)
+    pty.write(Array(split[5...]))
+    pty.write(ts(300) + ",m-1,abc,1,true,x\r\n")  // temp not a float
+    pty.write(ts(400) + ",m-1,1.5\r\n")  // too few fields
+    pty.write(ts(500) + ",m-1,nan,2,off,x\r\n")  // nan is null
+    pty.write(ts(600) + ",,1.0,2,on,x\r\n")  // no key
+    pty.write("soon,m-1,1.0,2,on,x\r\n")  // ts not an int
+    pty.write(header)  // the device restarted: skipped
+    pty.write(ts(700) + ",m-3," + String(repeating: "7", count: 150) + ",1,true,x\r\n")  // too long
+    pty.write([0x31, 0x2C, 0x6D, 0x2C, 0x31, 0x2C, 0x31, 0x2C, 0x74, 0x72, 0x75, 0x65, 0x2C, 0xFF, 0xFE, 0x0D, 0x0A])  // bad UTF-8
+    pty.write(ts(800) + ",m-2,3e2,9,FALSE,last\r\n")
+
+    #expect(serialWait(5) { log.count("telemetry") == 5 && log.count("deadletter") == 6 })
+    try await running.finish()
+    let records = try log.records("telemetry")
+    #expect(records.map(\.key) == ["m-1", "m-2", "m-1", "m-1", "m-2"])
+    #expect(records.map(\.timestamp) == [base, base + 100, base + 200, base + 500, base + 800])
+    #expect(records[0].value == #"{"ts":\#(base),"device":"m-1","temp":21.50,"count":3,"ok":true,"note":"plain"}"#)
+    #expect(records[1].value == #"{"ts":\#(base + 100),"device":"m-2","temp":-0.5,"count":0,"ok":false,"note":"quoted, with \"quotes\""}"#)
+    #expect(records[2].value == #"{"ts":\#(base + 200),"device":"m-1","temp":22,"count":7,"ok":true,"note":"x"}"#)
+    #expect(records[3].value == #"{"ts":\#(base + 500),"device":"m-1","temp":null,"count":2,"ok":false,"note":"x"}"#)
+    #expect(records[4].json["temp"] as? Double == 300)
+    #expect(records.allSatisfy { $0.headers["content-type"] == "application/json" })
+
+    let dead = try log.records("deadletter")
+    #expect(
+      dead.map(\.error) == [
+        "unparsable: column 'temp': 'abc' is not a float",
+        "unparsable: expected 6 fields, got 3",
+        "missing_key: no usable field 'device' (a non-empty string or a number)",
+        "unparsable: column 'ts': 'soon' is not an int",
+        "line_too_long: line longer than 100 bytes (first 100 kept)",
+        "invalid_text: column 'note' is not UTF-8",
+      ])
+    #expect(dead[1].value == ts(400) + ",m-1,1.5")
+    #expect(source.status.skippedLines == 2)  // the header, and its repetition
+  }
+
+  @Test func jsonLinesStreamKeepsPayloadsUnchanged() async throws {
+    let config = LineProtocolConfig(format: .jsonLines, maxLineLength: 200, keyField: "id", timestampField: "time")
+    let (log, pty, source, running) = try await Self.start(config)
+    let lines = [
+      #"{"id":"s-1","time":"2024-05-01T12:00:00.250Z","t":21.5}"#,
+      #"{"time":1714564800500,"id":42,"nested":{"id":"inner"},"list":[1,2,{"a":null}]}"#,
+      #"{"id":"s\u002d3","time":"2024-05-01T14:00:00+02:00","s":"é ✓"}"#,
+    ]
+    pty.write(lines[0] + "\n")
+    pty.write("\u{00}\u{00}{\"id\":\"s-1\"}\n")  // garbage before an object
+    pty.write("{\"id\":\"s-1\",\"t\":\n")  // a truncated object
+    pty.write(Array(lines[1].utf8.prefix(17)))
+    usleep(20_000)
+    pty.write(Array(lines[1].utf8.dropFirst(17)) + [0x0A])
+    pty.write("[1,2,3]\n")
+    pty.write(#"{"time":1714564800500,"t":1}"# + "\n")  // no key
+    pty.write(#"{"id":"x","time":"yesterday"}"# + "\n")  // bad time
+    pty.write(#"{"id":"x"}"# + "\n")  // no time: dead letter by default
+    pty.write("{\"id\":\"" + String(repeating: "y", count: 400) + "\"}\n")
+    pty.write(lines[2] + "\r\n")
+
+    #expect(serialWait(5) { log.count("telemetry") == 3 && log.count("deadletter") == 7 })
+    try await running.finish()
+    let records = try log.records("telemetry")
+    #expect(records.map(\.value) == lines)
+    #expect(records.map(\.key) == ["s-1", "42", "s-3"])
+    #expect(records.map(\.timestamp) == [1_714_564_800_250, 1_714_564_800_500, 1_714_564_800_000])
+    let dead = try log.records("deadletter")
+    #expect(
+      dead.map { $0.error.split(separator: ":").first.map(String.init) ?? "" } == [
+        "invalid_json", "invalid_json", "invalid_json", "missing_key", "bad_timestamp", "missing_timestamp",
+        "line_too_long",
+      ])
+    #expect(dead[0].error == "invalid_json: not a JSON object (expected '{') at byte 0")
+    #expect(dead[0].value == "\u{00}\u{00}{\"id\":\"s-1\"}")
+    #expect(dead[1].error == "invalid_json: expected a value at byte 16")
+    #expect(dead[2].error == "invalid_json: not a JSON object (expected '{') at byte 0")
+    #expect(dead[4].error == "bad_timestamp: field 'time': 'yesterday' is not a time")
+    #expect(source.status.deadLetters["invalid_json"] == 3)
+  }
+}
