@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Ingest
 import Logging
 import PartitionedLog
 import Uplink
@@ -41,14 +42,19 @@ struct DebugUplink: AsyncParsableCommand {
     let start = topic.partitions.reduce(0) { $0 + Int($1.highWatermark) }
     Self.say("epoch \(store.epoch) start \(start)")
     let builder = RecordBatchBuilder()
+    let keys = (0..<50).map { d in
+      let key = Array("device-\(d)".utf8)
+      return (key, key.withUnsafeBytes { Murmur2.partition(for: $0, partitions: topic.partitions.count) })
+    }
     var appended = start
     while appended < records {
       let n = min(batch, records - appended)
+      // Each key to the partition Kafka's murmur2 gives it, so local and remote partitions match.
       for p in 0..<topic.partitions.count {
         builder.reset()
-        for i in appended..<(appended + n) where i % topic.partitions.count == p {
+        for i in appended..<(appended + n) where keys[i % keys.count].1 == p {
           builder.append(
-            timestamp: Int64(Date().timeIntervalSince1970 * 1000), key: Array("device-\(i % 50)".utf8),
+            timestamp: Int64(Date().timeIntervalSince1970 * 1000), key: keys[i % keys.count].0,
             value: Array("{\"seq\":\(i)}".utf8))
         }
         if !builder.isEmpty { try await topic.partitions[p].append(builder) }

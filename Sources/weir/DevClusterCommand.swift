@@ -11,7 +11,7 @@ struct DevClusterCommand: ParsableCommand {
     abstract: "Run librdkafka's mock Kafka cluster: a development stand-in, not a real Kafka.",
     subcommands: [Serve.self, Consume.self], defaultSubcommand: Serve.self)
 
-  struct Serve: ParsableCommand {
+  struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
       commandName: "serve",
       abstract: "Run mock brokers on loopback in the foreground until SIGTERM or SIGINT.")
@@ -23,16 +23,8 @@ struct DevClusterCommand: ParsableCommand {
     @Option(help: "Write the bootstrap server list to this file (removed at exit).")
     var bootstrapFile: String?
 
-    func run() throws {
+    func run() async throws {
       let specs = try parseTopics(topics)
-      // Block the stop signals before librdkafka starts its threads, so they all inherit the
-      // mask and only sigwait below sees them.
-      var signals = sigset_t()
-      sigemptyset(&signals)
-      sigaddset(&signals, SIGTERM)
-      sigaddset(&signals, SIGINT)
-      pthread_sigmask(SIG_BLOCK, &signals, nil)
-
       let cluster = try RdKafkaMockCluster(brokers: brokers)
       for (name, partitions) in specs {
         try cluster.createTopic(name, partitions: partitions)
@@ -51,10 +43,26 @@ struct DevClusterCommand: ParsableCommand {
         print("bootstrap list written to \(bootstrapFile)")
       }
       fflush(nil)
-      var received: Int32 = 0
-      sigwait(&signals, &received)
+      let received = await Self.waitForStopSignal()
       if let bootstrapFile { unlink(bootstrapFile) }
       print("weir dev-cluster: stopping on signal \(received)")
+      withExtendedLifetime(cluster) {}
+    }
+
+    /// Returns the first SIGTERM or SIGINT (both are ignored by default from here on).
+    static func waitForStopSignal() async -> Int32 {
+      await withCheckedContinuation { continuation in
+        let once = OneShot(continuation)
+        var sources: [any DispatchSourceSignal] = []
+        for number in [SIGTERM, SIGINT] {
+          signal(number, SIG_IGN)
+          let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+          source.setEventHandler { once.resume(number) }
+          source.resume()
+          sources.append(source)
+        }
+        once.keep(sources)
+      }
     }
 
     private func parseTopics(_ text: String) throws -> [(String, Int)] {
@@ -130,5 +138,26 @@ struct DevClusterCommand: ParsableCommand {
       guard let bytes else { return body(nil) }
       bytes.withUnsafeBytes { body($0) }
     }
+  }
+}
+
+/// Resumes a continuation once, keeping the signal sources alive until then.
+private final class OneShot: @unchecked Sendable {
+  private let lock = NSLock()
+  private var continuation: CheckedContinuation<Int32, Never>?
+  private var sources: [any DispatchSourceSignal] = []
+
+  init(_ continuation: CheckedContinuation<Int32, Never>) { self.continuation = continuation }
+
+  func keep(_ sources: [any DispatchSourceSignal]) {
+    lock.withLock { self.sources = sources }
+  }
+
+  func resume(_ number: Int32) {
+    let c = lock.withLock { () -> CheckedContinuation<Int32, Never>? in
+      defer { continuation = nil }
+      return continuation
+    }
+    c?.resume(returning: number)
   }
 }
