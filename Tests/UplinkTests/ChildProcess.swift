@@ -20,6 +20,13 @@ final class Child: Sendable {
     process.arguments = arguments
     let out = Pipe()
     process.standardOutput = out
+    // Children inherit the spawning thread's signal mask, and the cooperative pool's threads
+    // block SIGTERM: unblock everything around the spawn so the child can be stopped politely.
+    var everything = sigset_t()
+    var previous = sigset_t()
+    sigemptyset(&everything)
+    pthread_sigmask(SIG_SETMASK, &everything, &previous)
+    defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
     try process.run()
     let handle = out.fileHandleForReading
     let thread = Thread { [self] in

@@ -134,8 +134,8 @@ extension ForwardingEngine {
     for lane in lanes {
       let hw = lane.partition.highWatermark
       lane.backlogEnd = max(lane.backlogEnd, hw)
+      backlog += max(0, hw - lane.confirmed)
       if lane.backlog != nil, lane.main.position < hw {
-        backlog += hw - lane.main.position
         lane.appendBacklog(lane.main.position, hw)
         lane.main.reset(to: hw)
       }

@@ -1,0 +1,52 @@
+public import MQTT
+
+/// An MQTT uplink: the central broker and the settings every uplink has. Records are published
+/// at QoS 1 on a persistent session; the cursor moves on PUBACK.
+public struct MqttUplinkConfig: Sendable, Equatable {
+  public var uplink: UplinkOptions
+  /// The central broker (TLS, credentials). `cleanSession` must stay false and `clientID` stable,
+  /// so the broker keeps the session across reconnections.
+  public var broker: MQTTClientConfig
+  /// A record published and not acknowledged for this long while connected fails, and its
+  /// partition rewinds. Default: 30 s.
+  public var ackTimeoutMs: Int
+  /// Between connection attempts. Default: 1 s doubling to 30 s, with jitter.
+  public var reconnectBackoff: RetryBackoff
+
+  /// The template default for MQTT: `weir/{gateway}/{topic}`.
+  public static let defaultTopicTemplate = "weir/{gateway}/{topic}"
+
+  public init(
+    uplink: UplinkOptions, broker: MQTTClientConfig, ackTimeoutMs: Int = 30_000,
+    reconnectBackoff: RetryBackoff = RetryBackoff(initialMs: 1000, maxMs: 30_000)
+  ) {
+    self.uplink = uplink
+    self.broker = broker
+    self.ackTimeoutMs = ackTimeoutMs
+    self.reconnectBackoff = reconnectBackoff
+  }
+
+  /// Checks everything; errors name the field.
+  public func validate() throws(UplinkError) {
+    if let problem = uplink.problem() { throw UplinkError(.configuration, problem) }
+    let name = uplink.name
+    if broker.cleanSession {
+      throw UplinkError(.configuration, "uplink \(name): the MQTT session must be persistent (clean_session false)")
+    }
+    if broker.clientID.isEmpty { throw UplinkError(.configuration, "uplink \(name): the MQTT client id must be set and stable") }
+    if uplink.window.maxRecords > 60_000 {
+      throw UplinkError(
+        .configuration,
+        "uplink \(name): an MQTT window holds at most 60000 records (message ids are 16-bit), got \(uplink.window.maxRecords)")
+    }
+    if ackTimeoutMs < 100 { throw UplinkError(.configuration, "uplink \(name): ack timeout must be at least 100 ms") }
+    for topic in uplink.topics {
+      let remote = try TopicTemplate.render(topic.remote ?? uplink.topicTemplate, gateway: uplink.gateway, topic: topic.name)
+      if remote.isEmpty || remote.contains("+") || remote.contains("#") || remote.hasPrefix("$") || remote.utf8.count > 65535 {
+        throw UplinkError(
+          .configuration,
+          "uplink \(name): MQTT topic '\(remote)' for \(topic.name) must be non-empty, without wildcards (+ #) and not start with $")
+      }
+    }
+  }
+}
