@@ -45,7 +45,9 @@ final class DeliveryLog: Sendable {
     let order = deliveries.all
     let alertIndex = try #require(order.firstIndex { $0.topic == "alerts" })
     let telemetryBefore = order[..<alertIndex].filter { $0.topic == "telemetry" }.count
-    #expect(telemetryBefore <= 2 * window.maxRecords, "\(telemetryBefore) telemetry records went ahead of the alert")
+    // What was in flight when the cluster came back goes first, and whatever librdkafka confirms
+    // while the alert's own request is on its way; the 30,000-record backlog does not.
+    #expect(telemetryBefore <= 4 * window.maxRecords, "\(telemetryBefore) telemetry records went ahead of the alert")
     #expect(order.filter { $0.topic == "telemetry" }.count >= 30_000)
     try store.close()
   }
