@@ -15,11 +15,12 @@ import Testing
     let mock = try RdKafkaMockCluster(brokers: 3)
     try mock.createTopic("edge.telemetry", partitions: 3)
     let window = InFlightWindow(maxRecords: 2000, maxBytes: 1 << 20)
+    let metrics = UplinkTestMetrics()
     let uplink = try KafkaUplink(
       config: KafkaUplinkConfig(
         uplink: kafkaOptions(topics: [UplinkTopic("telemetry")], window: window),
         bootstrapServers: mock.bootstrapServers, messageTimeoutMs: 2500),
-      store: store)
+      store: store, metrics: metrics)
     let running = Running(uplink)
     let sampler = SnapshotSampler { uplink.snapshot() }
     let appender = appendSteadily(store, topic: "telemetry", total: 30_000, slice: 50, intervalMs: 10)
@@ -27,6 +28,8 @@ import Testing
     try mock.setBrokerDown()
     try await Task.sleep(nanoseconds: 5_000_000_000)
     let duringOutage = uplink.snapshot()
+    let lagDuringOutage = metrics.total("weir_uplink_lag_records")
+    let ageDuringOutage = metrics.total("weir_uplink_oldest_unconfirmed_age_seconds")
     try mock.setBrokerUp()
     let counts = try await appender.value
     try await eventually("the backlog drains", timeout: 60) { uplink.snapshot().lagRecords == 0 }
@@ -45,6 +48,13 @@ import Testing
     #expect(extremes.sawDisconnected)
     #expect(snapshot.rewinds > 0, "records should have timed out in librdkafka and been re-read")
     #expect(snapshot.lagRecords == 0)
+    #expect(duringOutage.oldestUnconfirmedAgeSeconds > 0.5)
+    #expect(duringOutage.partitions.contains { $0.lagSeconds > 0 && $0.lagRecords > 0 })
+    #expect(lagDuringOutage > 1000)
+    #expect(ageDuringOutage > 0)
+    #expect(metrics.total("weir_uplink_lag_records") == 0)
+    #expect(metrics.total("weir_uplink_acked_records_total", [("uplink", "central"), ("topic", "telemetry")]) >= 30_000)
+    #expect(metrics.total("weir_uplink_errors_total") > 0)
     // Whatever was sent after the outage began carries the replay mark.
     #expect(records.contains { $0.header("weir.replayed") == "true" })
     try store.close()

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Metrics
 import PartitionedLog
 import Synchronization
 
@@ -58,9 +59,10 @@ final class ForwardingEngine<Transport: UplinkTransport>: @unchecked Sendable {
   /// Called on every confirmed send, in report order (tests watch the order of arrival with it).
   var deliveryObserver: (@Sendable (_ topic: String, _ partition: Int32, _ offset: Int64) -> Void)?
 
-  init(options: UplinkOptions, store: LogStore, transport: Transport, clock: any LogClock, logger: Logger)
-    throws(UplinkError)
-  {
+  init(
+    options: UplinkOptions, store: LogStore, transport: Transport, clock: any LogClock, logger: Logger,
+    metrics: any MetricsFactory
+  ) throws(UplinkError) {
     if let problem = options.problem() { throw UplinkError(.configuration, problem) }
     self.options = options
     self.store = store
@@ -92,7 +94,7 @@ final class ForwardingEngine<Transport: UplinkTransport>: @unchecked Sendable {
           slot: lanes.count, topic: topic.name, partition: partition, priority: uplinkTopic.priority,
           remoteTopic: remote, start: start, committed: start, highWatermark: state.highWatermark,
           liveFirst: liveFirst, readBytes: options.readBytes,
-          metrics: LaneMetrics(uplink: options.name, topic: topic.name, partition: partition.id))
+          metrics: LaneMetrics(uplink: options.name, topic: topic.name, partition: partition.id, factory: metrics))
         lane.remoteIndex = try transport.remoteTopic(remote)
         lanes.append(lane)
       }

@@ -169,14 +169,15 @@ struct LaneMetrics {
   let lagSeconds: Gauge
   let oldestUnconfirmedAge: Gauge
 
-  init(uplink: String, topic: String, partition: Int32) {
+  init(uplink: String, topic: String, partition: Int32, factory: any MetricsFactory) {
     let dimensions = [("uplink", uplink), ("topic", topic), ("partition", String(partition))]
-    sent = Counter(label: "weir_uplink_sent_records_total", dimensions: dimensions)
-    acked = Counter(label: "weir_uplink_acked_records_total", dimensions: dimensions)
-    errors = Counter(label: "weir_uplink_errors_total", dimensions: dimensions)
-    lost = Counter(label: "weir_uplink_lost_records_total", dimensions: dimensions)
-    lagRecords = Gauge(label: "weir_uplink_lag_records", dimensions: dimensions)
-    lagSeconds = Gauge(label: "weir_uplink_lag_seconds", dimensions: dimensions)
-    oldestUnconfirmedAge = Gauge(label: "weir_uplink_oldest_unconfirmed_age_seconds", dimensions: dimensions)
+    sent = Counter(label: "weir_uplink_sent_records_total", dimensions: dimensions, factory: factory)
+    acked = Counter(label: "weir_uplink_acked_records_total", dimensions: dimensions, factory: factory)
+    errors = Counter(label: "weir_uplink_errors_total", dimensions: dimensions, factory: factory)
+    lost = Counter(label: "weir_uplink_lost_records_total", dimensions: dimensions, factory: factory)
+    lagRecords = Gauge(label: "weir_uplink_lag_records", dimensions: dimensions, factory: factory)
+    lagSeconds = Gauge(label: "weir_uplink_lag_seconds", dimensions: dimensions, factory: factory)
+    oldestUnconfirmedAge = Gauge(
+      label: "weir_uplink_oldest_unconfirmed_age_seconds", dimensions: dimensions, factory: factory)
   }
 }

@@ -1,4 +1,5 @@
 public import Logging
+public import Metrics
 public import PartitionedLog
 
 /// Store-and-forward from the local log to a Kafka cluster through librdkafka: an idempotent
@@ -13,13 +14,13 @@ public final class KafkaUplink: Sendable {
   /// Checks the configuration, creates the producer and the cursor. Nothing is sent before ``run()``.
   public init(
     config: KafkaUplinkConfig, store: LogStore, clock: any LogClock = SystemLogClock(),
-    logger: Logger = Logger(label: "weir.uplink")
+    logger: Logger = Logger(label: "weir.uplink"), metrics: any MetricsFactory = MetricsSystem.factory
   ) throws(UplinkError) {
     try config.validate()
     self.config = config
     let transport = try KafkaTransport(config: config, logger: logger)
     engine = try ForwardingEngine(
-      options: config.uplink, store: store, transport: transport, clock: clock, logger: logger)
+      options: config.uplink, store: store, transport: transport, clock: clock, logger: logger, metrics: metrics)
   }
 
   public var name: String { config.uplink.name }

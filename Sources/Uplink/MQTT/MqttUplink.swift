@@ -1,4 +1,5 @@
 public import Logging
+public import Metrics
 public import PartitionedLog
 
 /// Store-and-forward from the local log to a central MQTT broker: QoS 1 publishes on a persistent
@@ -13,12 +14,12 @@ public final class MqttUplink: Sendable {
   /// Checks the configuration, creates the client and the cursor. Nothing connects before ``run()``.
   public init(
     config: MqttUplinkConfig, store: LogStore, clock: any LogClock = SystemLogClock(),
-    logger: Logger = Logger(label: "weir.uplink")
+    logger: Logger = Logger(label: "weir.uplink"), metrics: any MetricsFactory = MetricsSystem.factory
   ) throws(UplinkError) {
     try config.validate()
     self.config = config
     let transport = try MqttTransport(config: config, logger: logger)
-    engine = try ForwardingEngine(options: config.uplink, store: store, transport: transport, clock: clock, logger: logger)
+    engine = try ForwardingEngine(options: config.uplink, store: store, transport: transport, clock: clock, logger: logger, metrics: metrics)
   }
 
   public var name: String { config.uplink.name }
