@@ -27,6 +27,8 @@ struct UplinkBench: AsyncParsableCommand {
   var windowRecords: Int = 200_000
   @Option(help: "Also time the catch-up of a backlog of this size (suffixes: KiB MiB GiB).")
   var backlogBytes: String?
+  @Option(help: "Uplink and bare-producer runs, alternated; medians are reported.")
+  var rounds: Int = 3
   @Flag(help: "Keep the benchmark's log directory.")
   var keep = false
 
@@ -43,7 +45,7 @@ struct UplinkBench: AsyncParsableCommand {
       .init(
         directory: dir, records: records, recordBytes: recordBytes, partitions: partitions, brokers: brokers,
         compression: codec, lingerMs: lingerMs, window: InFlightWindow(maxRecords: windowRecords, maxBytes: 256 << 20),
-        backlogBytes: backlog, keepData: keep)
+        backlogBytes: backlog, rounds: rounds, keepData: keep)
     ) { progress in
       FileHandle.standardError.write(Data((progress + "\n").utf8))
     }

@@ -20,13 +20,16 @@ public enum UplinkBenchmark {
     public var window: InFlightWindow
     /// Bytes of backlog whose catch-up is timed (nil: skip).
     public var backlogBytes: Int64?
+    /// Uplink and bare-producer runs, alternated; the medians are reported (the host is shared).
+    public var rounds: Int
     public var keepData: Bool
 
     public init(
       directory: String, records: Int, recordBytes: Int, partitions: Int = 6, brokers: Int = 3,
       compression: KafkaCompression = .lz4, lingerMs: Int = 5, window: InFlightWindow = InFlightWindow(maxRecords: 200_000, maxBytes: 64 << 20),
-      backlogBytes: Int64? = nil, keepData: Bool = false
+      backlogBytes: Int64? = nil, rounds: Int = 3, keepData: Bool = false
     ) {
+      self.rounds = rounds
       self.directory = directory
       self.records = records
       self.recordBytes = recordBytes
@@ -57,11 +60,17 @@ public enum UplinkBenchmark {
     progress("filling the log with \(options.records) records of \(options.recordBytes) bytes")
     try fill(store, topic: "bench", records: options.records, partitions: options.partitions, pool: pool)
 
-    progress("forwarding through the uplink to a \(options.brokers)-broker mock cluster")
-    let uplinkSeconds = try await forward(store, topic: "bench", name: "bench", options: options, cluster: cluster, logger: logger)
-
-    progress("sending the same records with a bare librdkafka producer")
-    let bareSeconds = try bareProducer(options: options, cluster: cluster, pool: pool, epoch: store.epoch, logger: logger)
+    var uplinkRuns: [Double] = []
+    var bareRuns: [Double] = []
+    for round in 1...max(1, options.rounds) {
+      progress("round \(round): forwarding through the uplink to a \(options.brokers)-broker mock cluster")
+      uplinkRuns.append(
+        try await forward(store, topic: "bench", name: "bench-\(round)", options: options, cluster: cluster, logger: logger))
+      progress("round \(round): sending the same records with a bare librdkafka producer")
+      bareRuns.append(try bareProducer(options: options, cluster: cluster, pool: pool, epoch: store.epoch, logger: logger))
+    }
+    let uplinkSeconds = median(uplinkRuns)
+    let bareSeconds = median(bareRuns)
 
     var backlog: (records: Int, bytes: Int64, seconds: Double)?
     if let bytes = options.backlogBytes {
@@ -87,8 +96,11 @@ public enum UplinkBenchmark {
     json.add("linger_ms", options.lingerMs)
     json.add("window_records", options.window.maxRecords)
     json.add("librdkafka", RdKafkaProducer.version)
+    json.add("rounds", uplinkRuns.count)
     json.add("uplink_seconds", uplinkSeconds)
     json.add("producer_only_seconds", bareSeconds)
+    json.add("uplink_rounds_records_per_s", raw: "[" + uplinkRuns.map { String(Int(Double(options.records) / $0)) }.joined(separator: ",") + "]")
+    json.add("producer_only_rounds_records_per_s", raw: "[" + bareRuns.map { String(Int(Double(options.records) / $0)) }.joined(separator: ",") + "]")
     if let backlog {
       json.add("backlog_records", backlog.records)
       json.add("backlog_log_bytes", backlog.bytes)
@@ -134,7 +146,7 @@ public enum UplinkBenchmark {
     let total = store.topic(topic)!.partitions.reduce(Int64(0)) { $0 + $1.highWatermark }
     let config = KafkaUplinkConfig(
       uplink: UplinkOptions(
-        name: name, gateway: "bench", topics: [UplinkTopic(topic)], window: options.window, snapshotIntervalMs: 10),
+        name: name, gateway: "bench", topics: [UplinkTopic(topic)], window: options.window, snapshotIntervalMs: 20),
       bootstrapServers: cluster.bootstrapServers, compression: options.compression, lingerMs: options.lingerMs)
     let uplink = try KafkaUplink(config: config, store: store, logger: logger)
     let start = monotonicSeconds()
@@ -212,6 +224,11 @@ public enum UplinkBenchmark {
     let seconds = monotonicSeconds() - start
     if failed > 0 { throw BenchmarkError("the bare producer had \(failed) failed deliveries") }
     return seconds
+  }
+
+  static func median(_ values: [Double]) -> Double {
+    let sorted = values.sorted()
+    return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
   }
 
   /// Decimal digits of `value` at the start of `buffer`; returns their count.

@@ -4,9 +4,11 @@ import PartitionedLog
 extension ForwardingEngine {
   /// Serves the transport's reports.
   func serveReports(timeoutMs: Int32) {
+    let confirmedBefore = confirmedReports
     transport.poll(timeoutMs: timeoutMs) { token, outcome in
       self.report(token, outcome)
     }
+    if confirmedReports != confirmedBefore { lastReportNs = monotonicNanos() }
   }
 
   /// One delivery report: confirms, or fails the lane. Reports of an older generation (sent
@@ -32,7 +34,7 @@ extension ForwardingEngine {
       lane.confirmed = lane.acked.confirm(entry.offset, entry.next, after: lane.confirmed)
       if lane.isActive { lane.failures = 0 }
       globalFailures = 0
-      lastReportNs = monotonicNanos()
+      confirmedReports &+= 1
       if !reachable { markReachable() }
       deliveryObserver?(lane.topic, lane.partitionID, entry.offset)
     case .failed(let reason, let purged):

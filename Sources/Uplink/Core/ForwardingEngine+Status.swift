@@ -18,7 +18,7 @@ extension ForwardingEngine {
       var age = 0.0
       if lag > 0, let oldest = timestamp(lane, at: lane.confirmed) {
         age = max(0, Double(wallMs - oldest) / 1000)
-        if let newest = timestamp(lane, at: state.highWatermark - 1) {
+        if let newest = newestTimestamp(lane, highWatermark: state.highWatermark) {
           lagSeconds = max(0, Double(newest - oldest) / 1000)
         }
       }
@@ -58,9 +58,14 @@ extension ForwardingEngine {
     if let first = lane.ring.first, first.offset == offset { return first.timestamp }
     func first(from offset: Int64) throws(LogError) -> Int64? {
       let result = try lane.probe.read(from: offset, maxBytes: 1)
-      var found: Int64?
-      result.forEachRecord { record in if found == nil { found = record.timestamp } }
-      return found
+      var batches = BatchScanner(result.bytes)
+      while let batch = batches.next() {
+        var records = batch.records
+        while let record = records.next() {
+          if record.offset >= offset { return record.timestamp }
+        }
+      }
+      return nil
     }
     do {
       return try first(from: offset)
@@ -68,5 +73,14 @@ extension ForwardingEngine {
       guard error.code == .offsetOutOfRange else { return nil }
       return try? first(from: lane.partition.logStartOffset)
     }
+  }
+
+  /// The newest event time in the batch that ends the durable log (its header has it).
+  private func newestTimestamp(_ lane: Lane, highWatermark: Int64) -> Int64? {
+    guard highWatermark > 0, let result = try? lane.probe.read(from: highWatermark - 1, maxBytes: 1) else { return nil }
+    var batches = BatchScanner(result.bytes)
+    var newest: Int64?
+    while let batch = batches.next() { newest = max(newest ?? batch.maxTimestamp, batch.maxTimestamp) }
+    return newest
   }
 }

@@ -41,6 +41,8 @@ final class ForwardingEngine<Transport: UplinkTransport>: @unchecked Sendable {
   var bucket: TokenBucket?
   var reachable = true
   var lastReportNs: Int64 = 0
+  /// Confirmations served so far (to stamp ``lastReportNs`` once per poll, not per report).
+  var confirmedReports = 0
   var lastPurgeNs: Int64 = 0
   var nextRestartNs: Int64 = 0
   var globalFailures = 0
