@@ -74,7 +74,7 @@ extension SerialPtyTests {
       ]
       let rig = try Self.start(
         banks: [7: bank], slaves: [ModbusSlaveConfig(unitId: 7, deviceId: "pump-7", intervalMs: 100, registers: entries, maxGap: 8)])
-      #expect(serialWait(5) { rig.log.count("telemetry") >= 2 })
+      #expect(await serialWait(5) { rig.log.count("telemetry") >= 2 })
       try await rig.finish()
 
       let records = try rig.log.records("telemetry")
@@ -116,7 +116,7 @@ extension SerialPtyTests.ModbusSources {
     let rig = try Self.start(
       banks: [3: silent], slaves: [ModbusSlaveConfig(unitId: 3, deviceId: "gone", intervalMs: 100, registers: Self.pressureMap)],
       timeoutMs: 40, retries: 2)
-    #expect(serialWait(5) { (rig.source.status.slave(3)?.failedPolls ?? 0) >= 3 })
+    #expect(await serialWait(5) { (rig.source.status.slave(3)?.failedPolls ?? 0) >= 3 })
     try await rig.finish()
     let status = try #require(rig.source.status.slave(3))
     #expect(status.up == false)
@@ -136,7 +136,7 @@ extension SerialPtyTests.ModbusSources {
     let rig = try Self.start(
       banks: [4: Self.bank(12)], slaves: [ModbusSlaveConfig(unitId: 4, deviceId: "pump-4", intervalMs: 50, registers: map)],
       retries: 3)
-    #expect(serialWait(5) { (rig.source.status.slave(4)?.failedPolls ?? 0) >= 2 })
+    #expect(await serialWait(5) { (rig.source.status.slave(4)?.failedPolls ?? 0) >= 2 })
     try await rig.finish()
     let status = try #require(rig.source.status.slave(4))
     #expect(status.lastError == "unit 4 answered exception 2 (illegal data address) to function 3 at address 40, count 1")
@@ -155,7 +155,7 @@ extension SerialPtyTests.ModbusSources {
     let rig = try Self.start(
       banks: [5: bank], slaves: [ModbusSlaveConfig(unitId: 5, deviceId: "pump-5", intervalMs: 100, registers: Self.pressureMap)],
       retries: 2)
-    #expect(serialWait(5) { rig.log.count("telemetry") >= 2 })
+    #expect(await serialWait(5) { rig.log.count("telemetry") >= 2 })
     try await rig.finish()
     let status = try #require(rig.source.status.slave(5))
     #expect(status.errors["crc"] == 2)

@@ -6,7 +6,7 @@ import Testing
 
 /// Every test that plays a device on a pseudo-terminal, one at a time: they measure timing
 /// and throughput, which other pty tests running beside them would disturb.
-@Suite(.serialized) struct SerialPtyTests {}
+@Suite(.serialized, .onSerialExecutor) struct SerialPtyTests {}
 
 extension SerialPtyTests {
   @Suite struct LineSources {
@@ -19,7 +19,7 @@ extension SerialPtyTests {
       let source = try SerialLineSource(
         port: serialTestPort(pty.slavePath, deviceId: deviceId), lineProtocol: lineProtocol, store: log.store)
       let running = SerialRunningSource(source)
-      #expect(serialWait(5) { source.status.up }, "port never came up")
+      #expect(await serialWait(10) { source.status.up }, "port never came up")
       return (log, pty, source, running)
     }
 
@@ -35,9 +35,9 @@ extension SerialPtyTests {
       // A sentence split over three reads.
       let vtgBytes = Array(vtg.utf8)
       pty.write(Array(vtgBytes[0..<10]))
-      usleep(20_000)
+      try await Task.sleep(for: .milliseconds(20))
       pty.write(Array(vtgBytes[10..<30]))
-      usleep(20_000)
+      try await Task.sleep(for: .milliseconds(20))
       pty.write(Array(vtgBytes[30...]))
       pty.write("\u{01}\u{02}garbage without a dollar\r\n")  // unparsable
       pty.write("noise" + rmc)  // noise dead-lettered, RMC kept
@@ -50,7 +50,7 @@ extension SerialPtyTests {
       pty.write(gsv)
       pty.write(gga)
 
-      #expect(serialWait(5) { log.count("telemetry") == 6 && log.count("deadletter") == 6 })
+      #expect(await serialWait(5) { log.count("telemetry") == 6 && log.count("deadletter") == 6 })
       try await running.finish()
 
       let records = try log.records("telemetry")
@@ -121,7 +121,7 @@ extension SerialPtyTests.LineSources {
     pty.write(ts(100) + ", m-2 ,-0.5,0,0,\"quoted, with \"\"quotes\"\"\"\r\n")
     let split = Array((ts(200) + ",m-1,+22.,7,yes,x\r\n").utf8)
     pty.write(Array(split[0..<5]))
-    usleep(20_000)
+    try await Task.sleep(for: .milliseconds(20))
     pty.write(Array(split[5...]))
     pty.write(ts(300) + ",m-1,abc,1,true,x\r\n")  // temp not a float
     pty.write(ts(400) + ",m-1,1.5\r\n")  // too few fields
@@ -133,7 +133,7 @@ extension SerialPtyTests.LineSources {
     pty.write([0x31, 0x2C, 0x6D, 0x2C, 0x31, 0x2C, 0x31, 0x2C, 0x74, 0x72, 0x75, 0x65, 0x2C, 0xFF, 0xFE, 0x0D, 0x0A])  // bad UTF-8
     pty.write(ts(800) + ",m-2,3e2,9,FALSE,last\r\n")
 
-    #expect(serialWait(5) { log.count("telemetry") == 5 && log.count("deadletter") == 6 })
+    #expect(await serialWait(5) { log.count("telemetry") == 5 && log.count("deadletter") == 6 })
     try await running.finish()
     let records = try log.records("telemetry")
     #expect(records.map(\.key) == ["m-1", "m-2", "m-1", "m-1", "m-2"])
@@ -171,7 +171,7 @@ extension SerialPtyTests.LineSources {
     pty.write("\u{00}\u{00}{\"id\":\"s-1\"}\n")  // garbage before an object
     pty.write("{\"id\":\"s-1\",\"t\":\n")  // a truncated object
     pty.write(Array(lines[1].utf8.prefix(17)))
-    usleep(20_000)
+    try await Task.sleep(for: .milliseconds(20))
     pty.write(Array(lines[1].utf8.dropFirst(17)) + [0x0A])
     pty.write("[1,2,3]\n")
     pty.write(#"{"time":1714564800500,"t":1}"# + "\n")  // no key
@@ -180,7 +180,7 @@ extension SerialPtyTests.LineSources {
     pty.write("{\"id\":\"" + String(repeating: "y", count: 400) + "\"}\n")
     pty.write(lines[2] + "\r\n")
 
-    #expect(serialWait(5) { log.count("telemetry") == 3 && log.count("deadletter") == 7 })
+    #expect(await serialWait(5) { log.count("telemetry") == 3 && log.count("deadletter") == 7 })
     try await running.finish()
     let records = try log.records("telemetry")
     #expect(records.map(\.value) == lines)

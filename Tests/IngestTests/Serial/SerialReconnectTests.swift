@@ -28,16 +28,16 @@ extension SerialPtyTests {
         store: log.store, metrics: metrics)
       let running = SerialRunningSource(source)
       let up = [("port", link)]
-      #expect(serialWait(5) { source.status.up })
+      #expect(await serialWait(10) { source.status.up })
       #expect(metrics.value("weir_serial_port_up", up) == 1)
 
       for i in 0..<10 { pty.write("{\"n\":\(i)}\n") }
-      #expect(serialWait(5) { log.count("telemetry") == 10 })
+      #expect(await serialWait(5) { log.count("telemetry") == 10 })
       pty.write("{\"n\":\"cut off")  // the adapter is pulled mid-line
-      usleep(50_000)
+      try await Task.sleep(for: .milliseconds(50))
       pty.close()
       unlink(link)
-      #expect(serialWait(5) { !source.status.up && source.status.failedOpens >= 2 })
+      #expect(await serialWait(5) { !source.status.up && source.status.failedOpens >= 2 })
       let down = source.status
       #expect(down.lastError?.contains("No such file or directory") == true, "\(down.lastError ?? "")")
       #expect(metrics.value("weir_serial_port_up", up) == 0)
@@ -45,12 +45,12 @@ extension SerialPtyTests {
 
       pty = try SerialPseudoTerminal()
       try Self.relink(link, to: pty.slavePath)
-      #expect(serialWait(5) { source.status.up })
+      #expect(await serialWait(10) { source.status.up })
       #expect(source.status.reconnects == 1)
       #expect(metrics.value("weir_serial_port_up", up) == 1)
       #expect(metrics.value("weir_serial_reconnects_total", up) == 1)
       for i in 10..<20 { pty.write("{\"n\":\(i)}\n") }
-      #expect(serialWait(5) { log.count("telemetry") == 20 })
+      #expect(await serialWait(5) { log.count("telemetry") == 20 })
       try await running.finish()
       pty.close()
 
@@ -74,11 +74,11 @@ extension SerialPtyTests {
         slaves: [ModbusSlaveConfig(unitId: 9, deviceId: "meter", intervalMs: 50, registers: [.init(name: "v", table: .inputRegister, address: 0)])])
       let source = try ModbusSource(config: config, store: log.store)
       let running = SerialRunningSource(source)
-      #expect(serialWait(5) { log.count("telemetry") >= 3 })
+      #expect(await serialWait(5) { log.count("telemetry") >= 3 })
       slave.stop()
       pty.close()
       unlink(link)
-      #expect(serialWait(5) { !source.status.port.up })
+      #expect(await serialWait(5) { !source.status.port.up })
       #expect(source.status.slave(9)?.up == false)
       #expect(source.status.slave(9)?.lastError?.hasPrefix("port down") == true)
       let before = log.count("telemetry")
@@ -87,7 +87,7 @@ extension SerialPtyTests {
       bank.input[0] = 200
       slave = SerialModbusTestSlave(pty: pty, banks: [9: bank])
       try Self.relink(link, to: pty.slavePath)
-      #expect(serialWait(5) { log.count("telemetry") >= before + 3 })
+      #expect(await serialWait(5) { log.count("telemetry") >= before + 3 })
       try await running.finish()
       slave.stop()
       let values = try log.records("telemetry").map(\.value)

@@ -71,14 +71,29 @@ struct SerialTestRecord: CustomStringConvertible {
   var description: String { "ts=\(timestamp) key=\(key ?? "nil") value=\(value) headers=\(headers)" }
 }
 
-/// Polls `condition` until it holds or `seconds` pass; returns whether it held.
-func serialWait(_ seconds: Double, _ condition: () throws -> Bool) rethrows -> Bool {
+/// Polls `condition` until it holds or `seconds` pass; returns whether it held. It sleeps with
+/// `Task.sleep`, never blocking a thread of the cooperative pool (two threads on a two-core
+/// machine, shared with every test running in parallel).
+func serialWait(_ seconds: Double, _ condition: () throws -> Bool) async rethrows -> Bool {
   let deadline = Date().addingTimeInterval(seconds)
   while Date() < deadline {
     if try condition() { return true }
-    usleep(5_000)
+    try? await Task.sleep(for: .milliseconds(5))
   }
   return try condition()
+}
+
+/// Runs the jobs of the tasks that prefer it on a Dispatch queue instead of the cooperative pool,
+/// so a source under test starts even while other tests block the pool's threads.
+final class SerialQueueExecutor: TaskExecutor {
+  static let shared = SerialQueueExecutor()
+  private let queue = DispatchQueue(label: "weir-serial-tests", attributes: .concurrent)
+
+  func enqueue(_ job: consuming ExecutorJob) {
+    let job = UnownedJob(job)
+    let executor = asUnownedTaskExecutor()
+    queue.async { job.runSynchronously(on: executor) }
+  }
 }
 
 /// Runs a source's `run()` in a task, and stops and awaits it at the end of a test.
@@ -87,12 +102,12 @@ final class SerialRunningSource: Sendable {
   let stop: @Sendable () -> Void
 
   init(_ source: SerialLineSource) {
-    task = Task { try await source.run() }
+    task = Task(executorPreference: SerialQueueExecutor.shared) { try await source.run() }
     stop = { source.stop() }
   }
 
   init(_ source: ModbusSource) {
-    task = Task { try await source.run() }
+    task = Task(executorPreference: SerialQueueExecutor.shared) { try await source.run() }
     stop = { source.stop() }
   }
 
@@ -112,4 +127,21 @@ func serialTestPort(_ path: String, deviceId: String? = "dev-1", baud: Int = 115
 func nmea(_ body: String) -> String {
   let sum = body.utf8.reduce(UInt8(0), ^)
   return "$\(body)*\(String(format: "%02X", sum))\r\n"
+}
+
+/// Runs every test of a suite with its jobs on ``SerialQueueExecutor``: a pty test then keeps
+/// running on time even when other tests in the process block the cooperative pool's threads
+/// (synchronous waits, `Process.waitUntilExit`).
+struct SerialExecutorTrait: SuiteTrait, TestTrait, TestScoping {
+  var isRecursive: Bool { true }
+
+  func provideScope(
+    for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void
+  ) async throws {
+    try await withTaskExecutorPreference(SerialQueueExecutor.shared) { try await function() }
+  }
+}
+
+extension Trait where Self == SerialExecutorTrait {
+  static var onSerialExecutor: Self { SerialExecutorTrait() }
 }

@@ -15,7 +15,7 @@ extension SerialPtyTests {
         port: serialTestPort(pty.slavePath, deviceId: "gps"), lineProtocol: LineProtocolConfig(format: .nmea),
         store: log.store)
       let running = SerialRunningSource(source)
-      #expect(serialWait(5) { source.status.up })
+      #expect(await serialWait(10) { source.status.up })
 
       let bytesPerSecond = 115_200.0 / 10  // 8N1: 10 bits a character
       let seconds = 3.0
@@ -33,16 +33,20 @@ extension SerialPtyTests {
         i += 1
       }
       let start = Date()
-      var sent = 0
-      for s in sentences {
-        // Wait until the UART would have shifted out everything before this sentence.
-        let due = Double(sent) / bytesPerSecond
-        let wait = due - Date().timeIntervalSince(start)
-        if wait > 0.001 { usleep(UInt32(wait * 1_000_000)) }
-        pty.write(s)
-        sent += s.utf8.count
+      let toWrite = sentences
+      // Paced on a thread of its own: sleeping on the cooperative pool would starve other tests.
+      let writer = Thread {
+        var sent = 0
+        for s in toWrite {
+          // Wait until the UART would have shifted out everything before this sentence.
+          let wait = Double(sent) / bytesPerSecond - Date().timeIntervalSince(start)
+          if wait > 0.001 { usleep(UInt32(wait * 1_000_000)) }
+          pty.write(s)
+          sent += s.utf8.count
+        }
       }
-      #expect(serialWait(5) { source.status.records == Int64(sentences.count) })
+      writer.start()
+      #expect(await serialWait(seconds + 10) { source.status.records == Int64(sentences.count) })
       let elapsed = Date().timeIntervalSince(start)
       try await running.finish()
       let records = try log.records("telemetry")
@@ -65,7 +69,7 @@ extension SerialPtyTests {
       let source = try SerialLineSource(
         port: serialTestPort(pty.slavePath, baud: 921_600), lineProtocol: config, store: log.store)
       let running = SerialRunningSource(source)
-      #expect(serialWait(5) { source.status.up })
+      #expect(await serialWait(10) { source.status.up })
 
       let lines = 200_000
       var chunks: [[UInt8]] = []
@@ -83,7 +87,7 @@ extension SerialPtyTests {
       let toWrite = chunks
       let writer = Thread { for c in toWrite { pty.write(c) } }
       writer.start()
-      #expect(serialWait(60) { source.status.records == Int64(lines) })
+      #expect(await serialWait(60) { source.status.records == Int64(lines) })
       let elapsed = Date().timeIntervalSince(start)
       try await running.finish()
       #expect(source.status.deadLetterTotal == 0)
