@@ -48,8 +48,11 @@ public enum UplinkBenchmark {
     let dir = options.directory + "/weir-bench-uplink-\(getpid())"
     try? FileManager.default.removeItem(atPath: dir)
     defer { if !options.keepData { try? FileManager.default.removeItem(atPath: dir) } }
-    var logger = Logger(label: "weir.bench.uplink")
-    logger.logLevel = .warning
+    let logger = {
+      var logger = Logger(label: "weir.bench.uplink")
+      logger.logLevel = .warning
+      return logger
+    }()
     let store = try LogStore.open(directory: dir, options: LogOptions(minFreeBytes: 0), logger: logger)
     let pool = ValuePool(recordBytes: options.recordBytes)
     let cluster = try RdKafkaMockCluster(brokers: options.brokers)
@@ -58,7 +61,7 @@ public enum UplinkBenchmark {
     }
 
     progress("filling the log with \(options.records) records of \(options.recordBytes) bytes")
-    try fill(store, topic: "bench", records: options.records, partitions: options.partitions, pool: pool)
+    try await onThread { try fill(store, topic: "bench", records: options.records, partitions: options.partitions, pool: pool) }
 
     var uplinkRuns: [Double] = []
     var bareRuns: [Double] = []
@@ -67,7 +70,9 @@ public enum UplinkBenchmark {
       uplinkRuns.append(
         try await forward(store, topic: "bench", name: "bench-\(round)", options: options, cluster: cluster, logger: logger))
       progress("round \(round): sending the same records with a bare librdkafka producer")
-      bareRuns.append(try bareProducer(options: options, cluster: cluster, pool: pool, epoch: store.epoch, logger: logger))
+      let epoch = store.epoch
+      bareRuns.append(
+        try await onThread { try bareProducer(options: options, cluster: cluster, pool: pool, epoch: epoch, logger: logger) })
     }
     let uplinkSeconds = median(uplinkRuns)
     let bareSeconds = median(bareRuns)
@@ -76,7 +81,7 @@ public enum UplinkBenchmark {
     if let bytes = options.backlogBytes {
       let count = Int(bytes / Int64(max(1, options.recordBytes)))
       progress("filling a backlog of \(bytes) bytes (\(count) records)")
-      try fill(store, topic: "backlog", records: count, partitions: options.partitions, pool: pool)
+      try await onThread { try fill(store, topic: "backlog", records: count, partitions: options.partitions, pool: pool) }
       let logBytes = store.topic("backlog")!.partitions.reduce(Int64(0)) { $0 + $1.state.sizeBytes }
       progress("timing the catch-up")
       let seconds = try await forward(store, topic: "backlog", name: "backlog", options: options, cluster: cluster, logger: logger)
@@ -224,6 +229,17 @@ public enum UplinkBenchmark {
     let seconds = monotonicSeconds() - start
     if failed > 0 { throw BenchmarkError("the bare producer had \(failed) failed deliveries") }
     return seconds
+  }
+
+  /// Runs blocking work (log appends, librdkafka polls) on a thread of its own, off the pool.
+  static func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+      let thread = Thread {
+        do { continuation.resume(returning: try body()) } catch { continuation.resume(throwing: error) }
+      }
+      thread.stackSize = 4 << 20
+      thread.start()
+    }
   }
 
   static func median(_ values: [Double]) -> Double {
