@@ -11,6 +11,10 @@ struct SerialCommitter {
   private(set) var retryDelayMs = 0
   private var refusals = 0
 
+  /// The last commit was refused: the router's batches are sealed, and nothing may be appended
+  /// until a commit succeeds.
+  var isRefused: Bool { refusals > 0 }
+
   init(router: LogRouter, logger: Logger, what: String) {
     self.router = router
     self.logger = logger
@@ -59,7 +63,7 @@ struct SerialCommitter {
     }
   }
 
-  mutating func commitAtShutdown(status: SerialStatusBox<SerialPortStatus>) throws(LogError) {
-    try commitAtShutdown(status: { body in status.update { body(&$0) } })
+  mutating func commitAtShutdown(status: SerialStatusBox<SerialPortStatus>, patienceMs: Int) throws(LogError) {
+    try commitAtShutdown(status: { body in status.update { body(&$0) } }, patienceMs: patienceMs)
   }
 }

@@ -21,6 +21,8 @@ public final class SerialLineSource: Sendable {
   private let stopping = Atomic<Bool>(false)
   private let started = Atomic<Bool>(false)
   private let statusBox: SerialStatusBox<SerialPortStatus>
+  /// How long the last commit at shutdown retries a full log before ``run()`` gives up and throws.
+  let shutdownPatienceMs = Atomic<Int>(5000)
 
   /// Wait in `poll(2)` before checking for stop again (stop also wakes it at once).
   static let pollTimeoutMs = 500
@@ -108,15 +110,18 @@ public final class SerialLineSource: Sendable {
       _ = try committer.commit(status: statusBox)
     }
 
-    // Drain: what the device already sent is read, framed and committed before returning.
-    if let serial = connection.port {
-      do { _ = try readPass(serial, framer, pipeline, bytesCounter) } catch {}
-    }
-    if let partial = framer.takePartial() {
-      pipeline.handleIncomplete(partial, why: "the source stopped", readTime: clock.nowMilliseconds())
+    // Drain: what the device already sent is read, framed and committed before returning, unless
+    // the log is refusing appends (then nothing more is read, and the error below says what is lost).
+    if !committer.isRefused {
+      if let serial = connection.port {
+        do { _ = try readPass(serial, framer, pipeline, bytesCounter) } catch {}
+      }
+      if let partial = framer.takePartial() {
+        pipeline.handleIncomplete(partial, why: "the source stopped", readTime: clock.nowMilliseconds())
+      }
     }
     publish(pipeline)
-    try committer.commitAtShutdown(status: statusBox)
+    try committer.commitAtShutdown(status: statusBox, patienceMs: shutdownPatienceMs.load(ordering: .relaxed))
   }
 
   /// Reads until the port has nothing more (or the pass budget is spent) and frames every line.

@@ -1,0 +1,90 @@
+import Foundation
+import Synchronization
+import Testing
+
+@testable import Ingest
+@testable import PartitionedLog
+
+extension SerialPtyTests {
+  /// How a source starts, stops, drains and behaves when the log refuses appends.
+  @Suite struct Lifecycle {
+    @Test func stopDrainsWhatTheDeviceAlreadySent() async throws {
+      let log = try SerialTestLog()
+      let pty = try SerialPseudoTerminal()
+      let source = try SerialLineSource(
+        port: serialTestPort(pty.slavePath), lineProtocol: LineProtocolConfig(format: .jsonLines), store: log.store)
+      let running = SerialRunningSource(source)
+      #expect(await serialWait(10) { source.status.up })
+      for i in 0..<200 { pty.write("{\"i\":\(i)}\n") }
+      pty.write("{\"i\":\"half")  // never finished: a dead letter at shutdown
+      try await running.finish()
+      #expect(log.count("telemetry") == 200)
+      #expect(try log.records("deadletter").map(\.error) == ["unparsable: incomplete line: the source stopped"])
+      #expect(source.status.lastError == "stopped")
+      await #expect(throws: SerialError.self) { try await source.run() }  // one run per source
+    }
+
+    @Test func cancellingTheTaskStopsTheSource() async throws {
+      let log = try SerialTestLog()
+      let pty = try SerialPseudoTerminal()
+      let source = try SerialLineSource(
+        port: serialTestPort(pty.slavePath), lineProtocol: LineProtocolConfig(format: .jsonLines), store: log.store)
+      let task = Task(executorPreference: SerialQueueExecutor.shared) { try await source.run() }
+      #expect(await serialWait(10) { source.status.up })
+      pty.write("{\"a\":1}\n")
+      #expect(await serialWait(5) { log.count("telemetry") == 1 })
+      let start = Date()
+      task.cancel()
+      try await task.value
+      #expect(Date().timeIntervalSince(start) < 1, "stop must not wait for the poll timeout")
+      #expect(!source.status.up)
+    }
+
+    @Test func stoppingWhileThePortIsMissing() async throws {
+      let log = try SerialTestLog()
+      var port = serialTestPort("/dev/ttyWEIR-never-there")
+      port.reopenInitialDelayMs = 10_000
+      port.reopenMaxDelayMs = 10_000
+      let source = try SerialLineSource(port: port, lineProtocol: LineProtocolConfig(format: .nmea), store: log.store)
+      let running = SerialRunningSource(source)
+      #expect(await serialWait(5) { source.status.failedOpens == 1 })
+      #expect(source.status.nextRetryInMs.map { $0 >= 8000 } == true)
+      let start = Date()
+      try await running.finish()  // the 10 s back-off sleep ends at once
+      #expect(Date().timeIntervalSince(start) < 1)
+    }
+
+    /// A `reject_new` topic at its size limit: reading pauses, the status says why, nothing is
+    /// dropped silently, and at shutdown `run()` reports the records it could not write.
+    @Test func fullLogBackPressuresTheSource() async throws {
+      let log = try SerialTestLog()
+      _ = try log.store.createTopic("telemetry", config: TopicConfig(segmentBytes: 3000, maxBytes: 3000, onFull: .rejectNew))
+      let pty = try SerialPseudoTerminal()
+      let source = try SerialLineSource(
+        port: serialTestPort(pty.slavePath), lineProtocol: LineProtocolConfig(format: .jsonLines), store: log.store)
+      source.shutdownPatienceMs.store(200, ordering: .relaxed)
+      let running = SerialRunningSource(source)
+      #expect(await serialWait(10) { source.status.up })
+      let line = "{\"pad\":\"" + String(repeating: "p", count: 80) + "\"}\n"
+      for _ in 0..<12 {
+        for _ in 0..<5 { pty.write(line) }
+        try await Task.sleep(for: .milliseconds(20))
+      }
+      #expect(await serialWait(5) { source.status.backPressured })
+      let bytes = source.status.bytesRead
+      for _ in 0..<10 { pty.write(line) }
+      try await Task.sleep(for: .milliseconds(300))
+      #expect(source.status.bytesRead == bytes, "a back-pressured source must not read")
+      let stored = log.count("telemetry")
+      #expect(stored > 0 && stored < 60)
+      do {
+        try await running.finish()
+        Issue.record("run() must report records it could not write")
+      } catch let error as LogError {
+        #expect(error.code == .full)
+        #expect(error.message.contains("records could not be written at shutdown"))
+      }
+      #expect(log.count("telemetry") == stored)
+    }
+  }
+}
