@@ -24,6 +24,31 @@ extension SerialPtyTests {
       await #expect(throws: SerialError.self) { try await source.run() }  // one run per source
     }
 
+    /// The settings the source applied, read back from the terminal.
+    @Test func portSettingsAreApplied() async throws {
+      let log = try SerialTestLog()
+      let pty = try SerialPseudoTerminal()
+      var port = serialTestPort(pty.slavePath, baud: 57_600)
+      port.dataBits = 7
+      port.parity = .odd
+      port.stopBits = 2
+      port.flowControl = .rtsCts
+      let source = try SerialLineSource(port: port, lineProtocol: LineProtocolConfig(format: .jsonLines), store: log.store)
+      let running = SerialRunningSource(source)
+      #expect(await serialWait(10) { source.status.up })
+      let fd = open(pty.slavePath, O_RDWR | O_NOCTTY | O_NONBLOCK)
+      var t = termios()
+      #expect(fd >= 0 && tcgetattr(fd, &t) == 0)
+      close(fd)
+      try await running.finish()
+      #expect(cfgetispeed(&t) == speed_t(B57600))
+      // Linux's pty driver forces CS8 and clears PARENB (pty_set_termios); PARODD survives, which
+      // shows the odd parity asked for. `termiosSettings` checks every flag without a device.
+      #expect(t.c_cflag & tcflag_t(PARODD) != 0)
+      #expect(t.c_cflag & tcflag_t(CSTOPB) != 0 && t.c_cflag & tcflag_t(CRTSCTS) != 0)
+      #expect(t.c_lflag & tcflag_t(ICANON) == 0 && t.c_lflag & tcflag_t(ECHO) == 0 && t.c_oflag & tcflag_t(OPOST) == 0)
+    }
+
     @Test func cancellingTheTaskStopsTheSource() async throws {
       let log = try SerialTestLog()
       let pty = try SerialPseudoTerminal()
