@@ -14,12 +14,14 @@ final class Child: Sendable {
   let process: Process
   private let lines = Mutex<[String]>([])
 
-  init(_ executable: String, _ arguments: [String]) throws {
+  /// Starts `executable`; with `mergeErrors`, its standard error joins the lines too.
+  init(_ executable: String, _ arguments: [String], mergeErrors: Bool = false) throws {
     process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
     let out = Pipe()
     process.standardOutput = out
+    if mergeErrors { process.standardError = out }
     // Children inherit the spawning thread's signal mask, and the cooperative pool's threads
     // block SIGTERM: unblock everything around the spawn so the child can be stopped politely.
     var everything = sigset_t()
