@@ -44,6 +44,9 @@ struct DevClusterCommand: ParsableCommand {
       }
       fflush(nil)
       let received = await Self.waitForStopSignal()
+      // A second signal stops the process at once, should shutting the cluster down hang.
+      signal(SIGTERM, SIG_DFL)
+      signal(SIGINT, SIG_DFL)
       if let bootstrapFile { unlink(bootstrapFile) }
       print("weir dev-cluster: stopping on signal \(received)")
       withExtendedLifetime(cluster) {}
