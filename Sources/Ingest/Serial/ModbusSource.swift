@@ -64,10 +64,11 @@ public final class ModbusSource: Sendable {
   private var isStopping: Bool { stopping.load(ordering: .relaxed) }
 
   private func pollLoop() throws {
-    let router = try LogRouter(store: store, source: "modbus:\(config.port.path)")
+    let (router, routes) = try SerialTopicSetup.router(
+      store: store, source: "modbus:\(config.port.path)", topics: config.slaves.map { $0.topic ?? config.topic })
     var slaves: [ModbusSlavePoller] = []
     for (i, slave) in config.slaves.enumerated() {
-      let route = try router.route(slave.topic ?? config.topic)
+      let route = routes[i]
       slaves.append(
         ModbusSlavePoller(
           index: i, config: slave, port: config.port.path, route: route, metrics: metrics, source: router.source))

@@ -72,8 +72,9 @@ public final class SerialLineSource: Sendable {
   private var isStopping: Bool { stopping.load(ordering: .relaxed) }
 
   private func readLoop() throws {
-    let router = try LogRouter(store: store, source: "serial:\(port.path)")
-    let route = try router.route(lineProtocol.topic)
+    let (router, routes) = try SerialTopicSetup.router(
+      store: store, source: "serial:\(port.path)", topics: [lineProtocol.topic])
+    let route = routes[0]
     let pipeline = LinePipeline(config: lineProtocol, port: port, router: router, route: route)
     let framer = LineFramer(maxLineLength: lineProtocol.maxLineLength, terminator: lineProtocol.terminator)
     let connection = SerialPortConnection(

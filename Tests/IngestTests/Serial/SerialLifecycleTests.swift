@@ -49,6 +49,29 @@ extension SerialPtyTests {
       #expect(t.c_lflag & tcflag_t(ICANON) == 0 && t.c_lflag & tcflag_t(ECHO) == 0 && t.c_oflag & tcflag_t(OPOST) == 0)
     }
 
+    /// Several ports into one log at once: each source has its own thread and router; topics and
+    /// the dead-letter topic are created once.
+    @Test func severalSourcesIntoOneLog() async throws {
+      let log = try SerialTestLog()
+      let ptys = try (0..<3).map { _ in try SerialPseudoTerminal() }
+      let sources = try ptys.enumerated().map { i, pty in
+        try SerialLineSource(
+          port: serialTestPort(pty.slavePath, deviceId: "gps-\(i)"), lineProtocol: LineProtocolConfig(format: .nmea),
+          store: log.store)
+      }
+      let running = sources.map { SerialRunningSource($0) }
+      #expect(await serialWait(10) { sources.allSatisfy { $0.status.up } })
+      for (i, pty) in ptys.enumerated() {
+        for n in 0..<50 { pty.write(nmea("GPVTG,\(n).0,T,0.0,M,\(i).0,N,0.0,K,A")) }
+        pty.write("$GPVTG,bad*00\r\n")
+      }
+      #expect(await serialWait(10) { log.count("telemetry") == 150 && log.count("deadletter") == 3 })
+      for r in running { try await r.finish() }
+      let keys = try log.records("telemetry").map { $0.key ?? "" }
+      #expect((0..<3).allSatisfy { i in keys.filter { $0 == "gps-\(i)" }.count == 50 })
+      #expect(log.store.topics.map(\.name) == ["deadletter", "telemetry"])
+    }
+
     @Test func cancellingTheTaskStopsTheSource() async throws {
       let log = try SerialTestLog()
       let pty = try SerialPseudoTerminal()
