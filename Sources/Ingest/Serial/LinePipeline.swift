@@ -34,7 +34,8 @@ final class LinePipeline {
     self.router = router
     self.route = route
     switch config.format {
-    case .nmea: decoder = .nmea(NMEADecoder(requireChecksum: config.nmeaRequireChecksum, sentences: config.nmeaSentences))
+    case .nmea:
+      decoder = .nmea(NMEADecoder(requireChecksum: config.nmeaRequireChecksum, sentences: config.nmeaSentences))
     case .csv: decoder = .csv(CSVLineDecoder(config))
     case .jsonLines: decoder = .jsonLines
     }
@@ -63,7 +64,8 @@ final class LinePipeline {
     switch piece {
     case .line(let line): handle(line: line, readTime: readTime)
     case .tooLong(let prefix):
-      deadLetter(prefix, .lineTooLong, "line longer than \(config.maxLineLength) bytes (first \(prefix.count) kept)", readTime)
+      deadLetter(
+        prefix, .lineTooLong, "line longer than \(config.maxLineLength) bytes (first \(prefix.count) kept)", readTime)
     }
   }
 
@@ -141,9 +143,11 @@ final class LinePipeline {
     if let sentence { headers.add("nmea.sentence", bytes: sentence) }
 
     if keyField != nil {
-      guard let keyValue, keyValue.kind == .number || keyValue.kind == .bool || (keyValue.kind == .string && !keyValue.range.isEmpty)
+      guard let keyValue,
+        keyValue.kind == .number || keyValue.kind == .bool || (keyValue.kind == .string && !keyValue.range.isEmpty)
       else {
-        return deadLetter(line, .missingKey, "no usable field '\(config.keyField!)' (a non-empty string or a number)", readTime)
+        return deadLetter(
+          line, .missingKey, "no usable field '\(config.keyField!)' (a non-empty string or a number)", readTime)
       }
       if keyValue.hasEscapes {
         keyScratch.removeAll(keepingCapacity: true)
@@ -169,7 +173,8 @@ final class LinePipeline {
     SerialJSONScanner.Value?, SerialJSONScanner.Value?
   ) {
     try SerialJSONScanner.scanObject(
-      value, first: keyField.map { UnsafeRawBufferPointer($0) }, second: timestampField.map { UnsafeRawBufferPointer($0) })
+      value, first: keyField.map { UnsafeRawBufferPointer($0) },
+      second: timestampField.map { UnsafeRawBufferPointer($0) })
   }
 
   func deadLetter(_ raw: UnsafeRawBufferPointer, _ reason: DeadLetterReason, _ detail: String, _ readTime: Int64) {

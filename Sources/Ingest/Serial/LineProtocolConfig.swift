@@ -148,7 +148,8 @@ public struct LineProtocolConfig: Sendable, Equatable, Codable {
     }
     if format != .nmea && nmeaSentences != nil { problems.append("nmea_sentences: only used with format: nmea") }
     if let sentences = nmeaSentences {
-      for s in sentences where s.utf8.count < 2 || s.utf8.count > 5 || !s.allSatisfy({ $0.isASCII && ($0.isUppercase || $0.isNumber) }) {
+      for s in sentences
+      where s.utf8.count < 2 || s.utf8.count > 5 || !s.allSatisfy({ $0.isASCII && ($0.isUppercase || $0.isNumber) }) {
         problems.append("nmea_sentences: '\(s)' is not a sentence type such as GGA or RMC")
       }
     }

@@ -61,7 +61,8 @@ public struct ModbusConfig: Sendable, Equatable, Codable {
   public func validate() -> [String] {
     var problems = port.validate().map { "port." + $0 }
     if port.flowControl == .xonXoff {
-      problems.append("port.flow_control: xon_xoff would eat 0x11 and 0x13 bytes of binary Modbus frames; use none or rts_cts")
+      problems.append(
+        "port.flow_control: xon_xoff would eat 0x11 and 0x13 bytes of binary Modbus frames; use none or rts_cts")
     }
     if port.dataBits != 8 { problems.append("port.data_bits: Modbus RTU needs 8 data bits, not \(port.dataBits)") }
     if topic.isEmpty { problems.append("topic: must not be empty") }

@@ -59,7 +59,9 @@ final class ModbusMaster {
     try io { () throws(SerialError) in try keepSilence(port) }
     let frame = request.frame
     tx.copyBytes(from: frame)
-    try io { () throws(SerialError) in try send(UnsafeRawBufferPointer(rebasing: tx[0..<frame.count]), port: port, wake: wake) }
+    try io { () throws(SerialError) in
+      try send(UnsafeRawBufferPointer(rebasing: tx[0..<frame.count]), port: port, wake: wake)
+    }
     // The request is on the wire only once the UART has shifted it out; the timeout starts then.
     let sentNs = SerialPosix.monotonicNanoseconds() + Int64(frame.count) * characterTimeNs
     lastActivityNs = sentNs
@@ -76,7 +78,8 @@ final class ModbusMaster {
           .timeout,
           received == 0
             ? "no response from unit \(request.unit) within \(responseTimeoutNs / 1_000_000) ms"
-            : "incomplete response from unit \(request.unit): \(received) bytes within \(responseTimeoutNs / 1_000_000) ms")
+            : "incomplete response from unit \(request.unit): \(received) bytes within \(responseTimeoutNs / 1_000_000) ms"
+        )
       }
       let waitMs = Int((deadline - now + 999_999) / 1_000_000)
       let readiness = try io { () throws(SerialError) in try port.wait(wake: wake, timeoutMs: waitMs) }
@@ -86,7 +89,8 @@ final class ModbusMaster {
       guard !space.isEmpty else { throw ModbusError(.malformed, "response from unit \(request.unit) too long") }
       let n = try io { () throws(SerialError) in try port.read(into: space) }
       if n == 0 && readiness.hangUp {
-        throw ModbusError(.io, "\(port.path): the device hung up", port: SerialError(.deviceGone, "\(port.path): the device hung up"))
+        throw ModbusError(
+          .io, "\(port.path): the device hung up", port: SerialError(.deviceGone, "\(port.path): the device hung up"))
       }
       received += n
       lastActivityNs = SerialPosix.monotonicNanoseconds()

@@ -10,7 +10,9 @@ struct ModbusRequest: Sendable, Equatable {
 
   /// The RTU frame: unit, function, address, count (big-endian) and CRC (low byte first).
   var frame: [UInt8] {
-    var bytes: [UInt8] = [unit, function, UInt8(address >> 8), UInt8(address & 0xFF), UInt8(count >> 8), UInt8(count & 0xFF)]
+    var bytes: [UInt8] = [
+      unit, function, UInt8(address >> 8), UInt8(address & 0xFF), UInt8(count >> 8), UInt8(count & 0xFF),
+    ]
     let crc = ModbusCRC.checksum(bytes)
     bytes.append(UInt8(crc & 0xFF))
     bytes.append(UInt8(crc >> 8))
@@ -46,7 +48,8 @@ struct ModbusRequest: Sendable, Equatable {
         exceptionCode: code)
     }
     guard rx[1] == function else {
-      throw ModbusError(.malformed, "response with function \(rx[1]) to a request with function \(function) from unit \(unit)")
+      throw ModbusError(
+        .malformed, "response with function \(rx[1]) to a request with function \(function) from unit \(unit)")
     }
     guard rx.count >= 3 else { return .needMore(3) }
     let length = 3 + Int(rx[2]) + 2
@@ -56,7 +59,8 @@ struct ModbusRequest: Sendable, Equatable {
     }
     guard Int(rx[2]) == responseDataCount else {
       throw ModbusError(
-        .malformed, "unit \(unit) sent \(rx[2]) data bytes for function \(function) count \(count); expected \(responseDataCount)")
+        .malformed,
+        "unit \(unit) sent \(rx[2]) data bytes for function \(function) count \(count); expected \(responseDataCount)")
     }
     return .data(3..<3 + Int(rx[2]), length: length)
   }

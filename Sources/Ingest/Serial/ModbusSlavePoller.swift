@@ -38,7 +38,9 @@ final class ModbusSlavePoller {
   private let pollCounter: Counter
   private let errorCounters: [Counter]
 
-  init(index: Int, config: ModbusSlaveConfig, port: String, route: TopicRoute, metrics: any MetricsFactory, source: String) {
+  init(
+    index: Int, config: ModbusSlaveConfig, port: String, route: TopicRoute, metrics: any MetricsFactory, source: String
+  ) {
     self.index = index
     self.config = config
     self.route = route

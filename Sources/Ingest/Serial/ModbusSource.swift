@@ -78,9 +78,12 @@ public final class ModbusSource: Sendable {
       config: config.port, wake: wake, logger: logger, clock: clock, metrics: metrics,
       updateStatus: { [statusBox] body in statusBox.update { body(&$0.port) } })
     var committer = SerialCommitter(router: router, logger: logger, what: "modbus source \(config.port.path)")
-    let portStatus: ((inout SerialPortStatus) -> Void) -> Void = { [statusBox] body in statusBox.update { body(&$0.port) } }
+    let portStatus: ((inout SerialPortStatus) -> Void) -> Void = { [statusBox] body in
+      statusBox.update { body(&$0.port) }
+    }
     let writer = SerialJSONWriter(capacity: 512)
-    let values = UnsafeMutableBufferPointer<UInt16>.allocate(capacity: max(1, slaves.map(\.plan.storageCount).max() ?? 1))
+    let values = UnsafeMutableBufferPointer<UInt16>.allocate(
+      capacity: max(1, slaves.map(\.plan.storageCount).max() ?? 1))
     defer {
       values.deallocate()
       connection.close()
@@ -130,7 +133,9 @@ public final class ModbusSource: Sendable {
     let readiness = try serial.wait(wake: wake, timeoutMs: max(0, waitMs))
     if readiness.readable || readiness.hangUp {
       var scratch: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
-      let n = try withUnsafeMutableBytes(of: &scratch) { (buffer) throws(SerialError) -> Int in try serial.read(into: buffer) }
+      let n = try withUnsafeMutableBytes(of: &scratch) { (buffer) throws(SerialError) -> Int in
+        try serial.read(into: buffer)
+      }
       if n == 0 && readiness.hangUp { throw SerialError(.deviceGone, "\(serial.path): the device hung up") }
     }
   }

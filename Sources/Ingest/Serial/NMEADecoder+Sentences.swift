@@ -81,7 +81,8 @@ extension NMEADecoder {
   func xdr(_ out: SerialJSONWriter) throws(FieldError) {
     try requireFields(5, "measurement")
     guard (fields.count - 1) % 4 == 0 else {
-      throw FieldError(index: fields.count - 1, name: "measurement", problem: "leaves an incomplete group of four fields")
+      throw FieldError(
+        index: fields.count - 1, name: "measurement", problem: "leaves an incomplete group of four fields")
     }
     out.key("transducers")
     out.beginObject()
@@ -121,7 +122,9 @@ extension NMEADecoder {
   }
 
   private func requireFields(_ count: Int, _ name: StaticString) throws(FieldError) {
-    if fields.count < count { throw FieldError(index: fields.count, name: name, problem: "is missing (too few fields)") }
+    if fields.count < count {
+      throw FieldError(index: fields.count, name: name, problem: "is missing (too few fields)")
+    }
   }
 
   /// A field as a string, null when empty.
@@ -133,7 +136,9 @@ extension NMEADecoder {
   func integer(_ i: Int, _ name: StaticString, _ out: SerialJSONWriter) throws(FieldError) {
     let f = field(i)
     if f.isEmpty { return out.null() }
-    guard let value = SerialDecimal.int64(f) else { throw FieldError(index: i, name: name, problem: "is not an integer") }
+    guard let value = SerialDecimal.int64(f) else {
+      throw FieldError(index: i, name: name, problem: "is not an integer")
+    }
     out.int(value)
   }
 
@@ -149,7 +154,9 @@ extension NMEADecoder {
   ) throws(FieldError) {
     let f = field(i)
     if f.isEmpty { return out.null() }
-    guard let value = SerialDecimal.double(f) else { throw FieldError(index: i, name: name, problem: "is not a number") }
+    guard let value = SerialDecimal.double(f) else {
+      throw FieldError(index: i, name: name, problem: "is not a number")
+    }
     let h = field(hemisphere)
     guard h.count == 1, h[0] == negative || h[0] == positive else {
       throw FieldError(index: hemisphere, name: name, problem: "is not a direction letter")
@@ -230,7 +237,9 @@ extension NMEADecoder {
     let degrees = (raw / 100).rounded(.down)
     let minutes = raw - degrees * 100
     let value = degrees + minutes / 60
-    guard minutes < 60, value <= (latitude ? 90 : 180) else { throw FieldError(index: i, name: name, problem: "is out of range") }
+    guard minutes < 60, value <= (latitude ? 90 : 180) else {
+      throw FieldError(index: i, name: name, problem: "is out of range")
+    }
     let h = field(i + 1)
     let negative = latitude ? UInt8(ascii: "S") : UInt8(ascii: "W")
     let positive = latitude ? UInt8(ascii: "N") : UInt8(ascii: "E")

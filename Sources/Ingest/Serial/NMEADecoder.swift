@@ -91,7 +91,7 @@ final class NMEADecoder {
     out.key("type")
     out.string(typeBytes)
     do {
-      switch (typeBytes.count == 3 ? (typeBytes[0], typeBytes[1], typeBytes[2]) : (0, 0, 0)) {
+      switch typeBytes.count == 3 ? (typeBytes[0], typeBytes[1], typeBytes[2]) : (0, 0, 0) {
       case (UInt8(ascii: "G"), UInt8(ascii: "G"), UInt8(ascii: "A")): try gga(out)
       case (UInt8(ascii: "R"), UInt8(ascii: "M"), UInt8(ascii: "C")): try rmc(out)
       case (UInt8(ascii: "V"), UInt8(ascii: "T"), UInt8(ascii: "G")): try vtg(out)

@@ -121,11 +121,15 @@ public struct RegisterMapEntry: Sendable, Equatable, Codable {
       problems.append("\(path).type: a \(table.rawValue) holds one bit; its type must be bool, not \(type.rawValue)")
     }
     if !table.isBits && type == .bool {
-      problems.append("\(path).type: bool is only for coils and discrete inputs; a register is int16, uint16, int32, uint32 or float32")
+      problems.append(
+        "\(path).type: bool is only for coils and discrete inputs; a register is int16, uint16, int32, uint32 or float32"
+      )
     }
     if !scale.isFinite || scale == 0 { problems.append("\(path).scale: \(scale) must be a finite number other than 0") }
     if !offset.isFinite { problems.append("\(path).offset: must be a finite number") }
-    if let decimals, !(0...15).contains(decimals) { problems.append("\(path).decimals: \(decimals) must be between 0 and 15") }
+    if let decimals, !(0...15).contains(decimals) {
+      problems.append("\(path).decimals: \(decimals) must be between 0 and 15")
+    }
     return problems
   }
 }

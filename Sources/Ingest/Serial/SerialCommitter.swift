@@ -37,7 +37,7 @@ struct SerialCommitter {
       refusals = 0
       retryDelayMs = 0
       return true
-    } catch where error.code == .full {
+    } catch  where error.code == .full {
       refusals += 1
       retryDelayMs = min(1000, max(50, retryDelayMs * 2))
       if refusals == 1 {
@@ -56,7 +56,8 @@ struct SerialCommitter {
     let deadline = SerialPosix.monotonicNanoseconds() + Int64(patienceMs) * 1_000_000
     while try !commit(status: update) {
       if SerialPosix.monotonicNanoseconds() > deadline {
-        throw LogError(.full, "\(what): \(router.pendingRecords) records could not be written at shutdown: the log is full")
+        throw LogError(
+          .full, "\(what): \(router.pendingRecords) records could not be written at shutdown: the log is full")
       }
       // The wake pipe is already signalled at shutdown, so sleep on the clock.
       SerialPosix.sleep(milliseconds: retryDelayMs)

@@ -43,7 +43,9 @@ struct SerialJSONScanner {
     }
     let found = try scanner.topLevelObject(first: first, second: second)
     scanner.skipWhitespace()
-    guard scanner.pos == bytes.count else { throw Failure(message: "unexpected text after the object", offset: scanner.pos) }
+    guard scanner.pos == bytes.count else {
+      throw Failure(message: "unexpected text after the object", offset: scanner.pos)
+    }
     return found
   }
 
@@ -68,10 +70,14 @@ struct SerialJSONScanner {
       return (nil, nil)
     }
     while true {
-      guard pos < bytes.count, bytes[pos] == UInt8(ascii: "\"") else { throw Failure(message: "expected a field name", offset: pos) }
+      guard pos < bytes.count, bytes[pos] == UInt8(ascii: "\"") else {
+        throw Failure(message: "expected a field name", offset: pos)
+      }
       let name = try string()
       skipWhitespace()
-      guard pos < bytes.count, bytes[pos] == UInt8(ascii: ":") else { throw Failure(message: "expected ':'", offset: pos) }
+      guard pos < bytes.count, bytes[pos] == UInt8(ascii: ":") else {
+        throw Failure(message: "expected ':'", offset: pos)
+      }
       pos += 1
       skipWhitespace()
       let v = try value(depth: 1)
@@ -90,7 +96,8 @@ struct SerialJSONScanner {
     }
   }
 
-  private static func matches(_ bytes: UnsafeRawBufferPointer, _ name: Value, _ wanted: UnsafeRawBufferPointer) -> Bool {
+  private static func matches(_ bytes: UnsafeRawBufferPointer, _ name: Value, _ wanted: UnsafeRawBufferPointer) -> Bool
+  {
     if !name.hasEscapes {
       guard name.range.count == wanted.count else { return false }
       return memcmp(bytes.baseAddress! + name.range.lowerBound, wanted.baseAddress!, wanted.count) == 0
@@ -134,16 +141,22 @@ struct SerialJSONScanner {
     }
     while true {
       if isObject {
-        guard pos < bytes.count, bytes[pos] == UInt8(ascii: "\"") else { throw Failure(message: "expected a field name", offset: pos) }
+        guard pos < bytes.count, bytes[pos] == UInt8(ascii: "\"") else {
+          throw Failure(message: "expected a field name", offset: pos)
+        }
         _ = try string()
         skipWhitespace()
-        guard pos < bytes.count, bytes[pos] == UInt8(ascii: ":") else { throw Failure(message: "expected ':'", offset: pos) }
+        guard pos < bytes.count, bytes[pos] == UInt8(ascii: ":") else {
+          throw Failure(message: "expected ':'", offset: pos)
+        }
         pos += 1
         skipWhitespace()
       }
       _ = try value(depth: depth)
       skipWhitespace()
-      guard pos < bytes.count else { throw Failure(message: isObject ? "unterminated object" : "unterminated array", offset: pos) }
+      guard pos < bytes.count else {
+        throw Failure(message: isObject ? "unterminated object" : "unterminated array", offset: pos)
+      }
       if bytes[pos] == UInt8(ascii: ",") {
         pos += 1
         skipWhitespace()
@@ -207,7 +220,9 @@ struct SerialJSONScanner {
   private mutating func number() throws(Failure) -> Value {
     let start = pos
     if pos < bytes.count && bytes[pos] == UInt8(ascii: "-") { pos += 1 }
-    guard pos < bytes.count, SerialDecimal.isDigit(bytes[pos]) else { throw Failure(message: "unexpected character", offset: start) }
+    guard pos < bytes.count, SerialDecimal.isDigit(bytes[pos]) else {
+      throw Failure(message: "unexpected character", offset: start)
+    }
     if bytes[pos] == UInt8(ascii: "0") {
       pos += 1
     } else {
@@ -215,13 +230,17 @@ struct SerialJSONScanner {
     }
     if pos < bytes.count && bytes[pos] == UInt8(ascii: ".") {
       pos += 1
-      guard pos < bytes.count, SerialDecimal.isDigit(bytes[pos]) else { throw Failure(message: "digit expected after '.'", offset: pos) }
+      guard pos < bytes.count, SerialDecimal.isDigit(bytes[pos]) else {
+        throw Failure(message: "digit expected after '.'", offset: pos)
+      }
       while pos < bytes.count && SerialDecimal.isDigit(bytes[pos]) { pos += 1 }
     }
     if pos < bytes.count && (bytes[pos] == UInt8(ascii: "e") || bytes[pos] == UInt8(ascii: "E")) {
       pos += 1
       if pos < bytes.count && (bytes[pos] == UInt8(ascii: "+") || bytes[pos] == UInt8(ascii: "-")) { pos += 1 }
-      guard pos < bytes.count, SerialDecimal.isDigit(bytes[pos]) else { throw Failure(message: "digit expected in exponent", offset: pos) }
+      guard pos < bytes.count, SerialDecimal.isDigit(bytes[pos]) else {
+        throw Failure(message: "digit expected in exponent", offset: pos)
+      }
       while pos < bytes.count && SerialDecimal.isDigit(bytes[pos]) { pos += 1 }
     }
     return Value(kind: .number, range: start..<pos)
@@ -271,7 +290,9 @@ struct SerialJSONScanner {
         flush()
         var code = hex4(i)
         i += 4
-        if (0xD800..<0xDC00).contains(code), i + 6 <= raw.count, raw[i] == UInt8(ascii: "\\"), raw[i + 1] == UInt8(ascii: "u") {
+        if (0xD800..<0xDC00).contains(code), i + 6 <= raw.count, raw[i] == UInt8(ascii: "\\"),
+          raw[i + 1] == UInt8(ascii: "u")
+        {
           let low = hex4(i + 2)
           if (0xDC00..<0xE000).contains(low) {
             code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)

@@ -29,7 +29,8 @@ final class SerialPort {
     fd = try SerialPosix.openTerminal(config.path)
     do {
       if config.exclusive { try SerialPosix.ioctl(fd, Int32(TIOCEXCL), "take exclusive use of \(path)") }
-      try SerialPosix.setAttributes(fd, try Self.rawAttributes(config, current: SerialPosix.getAttributes(fd, path)), path)
+      try SerialPosix.setAttributes(
+        fd, try Self.rawAttributes(config, current: SerialPosix.getAttributes(fd, path)), path)
     } catch {
       SerialPosix.close(fd)
       throw error

@@ -108,13 +108,18 @@ public struct SerialPortConfig: Sendable, Equatable, Codable {
     if path.isEmpty { problems.append("path: the device path is required (e.g. /dev/ttyUSB0)") }
     if let deviceId, deviceId.isEmpty { problems.append("device_id: must not be empty when given") }
     if !Self.supportedBaudRates.contains(baudRate) {
-      problems.append("baud_rate: \(baudRate) is not a rate termios can set; use one of 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600 (or another standard rate)")
+      problems.append(
+        "baud_rate: \(baudRate) is not a rate termios can set; use one of 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600 (or another standard rate)"
+      )
     }
     if !(5...8).contains(dataBits) { problems.append("data_bits: \(dataBits) must be 5, 6, 7 or 8") }
     if stopBits != 1 && stopBits != 2 { problems.append("stop_bits: \(stopBits) must be 1 or 2") }
-    if reopenInitialDelayMs < 1 { problems.append("reopen_initial_delay_ms: \(reopenInitialDelayMs) must be at least 1") }
+    if reopenInitialDelayMs < 1 {
+      problems.append("reopen_initial_delay_ms: \(reopenInitialDelayMs) must be at least 1")
+    }
     if reopenMaxDelayMs < reopenInitialDelayMs {
-      problems.append("reopen_max_delay_ms: \(reopenMaxDelayMs) must be at least reopen_initial_delay_ms (\(reopenInitialDelayMs))")
+      problems.append(
+        "reopen_max_delay_ms: \(reopenMaxDelayMs) must be at least reopen_initial_delay_ms (\(reopenInitialDelayMs))")
     }
     if !(0...1).contains(reopenJitter) { problems.append("reopen_jitter: \(reopenJitter) must be between 0 and 1") }
     return problems

@@ -29,7 +29,8 @@ final class SerialPortConnection {
     self.clock = clock
     self.updateStatus = updateStatus
     upGauge = Gauge(label: "weir_serial_port_up", dimensions: [("port", config.path)], factory: metrics)
-    reconnectCounter = Counter(label: "weir_serial_reconnects_total", dimensions: [("port", config.path)], factory: metrics)
+    reconnectCounter = Counter(
+      label: "weir_serial_reconnects_total", dimensions: [("port", config.path)], factory: metrics)
     backoff = ReconnectBackoff(config)
     upGauge.record(0)
   }
@@ -62,7 +63,8 @@ final class SerialPortConnection {
     wasLost = true
     let delay = backoff.nextDelayMs(random: Double.random(in: 0..<1, using: &random))
     logger.warning(
-      "serial port lost, reopening", metadata: ["port": "\(config.path)", "error": "\(error)", "retry_in_ms": "\(delay)"])
+      "serial port lost, reopening",
+      metadata: ["port": "\(config.path)", "error": "\(error)", "retry_in_ms": "\(delay)"])
     upGauge.record(0)
     let now = clock.nowMilliseconds()
     updateStatus {
@@ -121,7 +123,9 @@ final class SerialPortConnection {
     } else {
       logger.debug(
         "serial port still unavailable",
-        metadata: ["port": "\(config.path)", "error": "\(error)", "attempt": "\(failures)", "retry_in_ms": "\(retryInMs)"])
+        metadata: [
+          "port": "\(config.path)", "error": "\(error)", "attempt": "\(failures)", "retry_in_ms": "\(retryInMs)",
+        ])
     }
     updateStatus {
       $0.up = false

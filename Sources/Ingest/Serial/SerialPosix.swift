@@ -70,7 +70,9 @@ enum SerialPosix {
   }
 
   /// Waits for events on `fds` for at most `timeoutMs` (-1: forever); returns how many are ready.
-  static func poll(_ fds: inout [pollfd], timeoutMs: Int32, _ what: @autoclosure () -> String) throws(SerialError) -> Int {
+  static func poll(_ fds: inout [pollfd], timeoutMs: Int32, _ what: @autoclosure () -> String) throws(SerialError)
+    -> Int
+  {
     let count = nfds_t(fds.count)
     while true {
       let n = fds.withUnsafeMutableBufferPointer { Glibc.poll($0.baseAddress, count, timeoutMs) }

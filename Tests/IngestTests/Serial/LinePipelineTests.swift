@@ -8,7 +8,8 @@ import Testing
 @Suite struct LinePipelineTests {
   /// Feeds `chunks` through a framer into a pipeline and commits.
   static func ingest(
-    _ chunks: [[UInt8]], config: LineProtocolConfig, port: SerialPortConfig = SerialPortConfig(path: "/dev/null", deviceId: "d"),
+    _ chunks: [[UInt8]], config: LineProtocolConfig,
+    port: SerialPortConfig = SerialPortConfig(path: "/dev/null", deviceId: "d"),
     log: SerialTestLog
   ) throws -> LinePipeline {
     let router = try LogRouter(store: log.store, source: "serial:test")
@@ -34,8 +35,11 @@ import Testing
     let text = Array("{\"a\":1}\r\n{\"b\":\"x\\ny\"}\n\n{\"c\":[1,2]}\r\n".utf8)
     for split in 0...text.count {
       let log = try SerialTestLog()
-      _ = try Self.ingest([Array(text[..<split]), Array(text[split...])], config: LineProtocolConfig(format: .jsonLines), log: log)
-      #expect(try log.records("telemetry").map(\.value) == [#"{"a":1}"#, #"{"b":"x\ny"}"#, #"{"c":[1,2]}"#], "split at \(split)")
+      _ = try Self.ingest(
+        [Array(text[..<split]), Array(text[split...])], config: LineProtocolConfig(format: .jsonLines), log: log)
+      #expect(
+        try log.records("telemetry").map(\.value) == [#"{"a":1}"#, #"{"b":"x\ny"}"#, #"{"c":[1,2]}"#],
+        "split at \(split)")
     }
   }
 
@@ -45,7 +49,9 @@ import Testing
     let config = LineProtocolConfig(format: .jsonLines, maxLineLength: 32)
     // Longer than the framer's buffer (32 + 1 + 64) and arriving in pieces, then a line just at the limit.
     let atLimit = "{\"k\":\"" + String(repeating: "y", count: 24) + "\"}"
-    let chunks = [Array("{\"ok\":1}\n{\"big\":\"".utf8), Array(long.utf8), Array("\"}\n".utf8), Array((atLimit + "\n").utf8)]
+    let chunks = [
+      Array("{\"ok\":1}\n{\"big\":\"".utf8), Array(long.utf8), Array("\"}\n".utf8), Array((atLimit + "\n").utf8),
+    ]
     let pipeline = try Self.ingest(chunks, config: config, log: log)
     #expect(atLimit.utf8.count == 32)
     #expect(try log.records("telemetry").map(\.value) == [#"{"ok":1}"#, atLimit])
@@ -57,9 +63,11 @@ import Testing
 
   @Test func carriageReturnTerminatedLines() throws {
     let log = try SerialTestLog()
-    let config = LineProtocolConfig(format: .csv, terminator: .cr, columns: [CSVColumn("a", .int), CSVColumn("b", .string)])
+    let config = LineProtocolConfig(
+      format: .csv, terminator: .cr, columns: [CSVColumn("a", .int), CSVColumn("b", .string)])
     _ = try Self.ingest([Array("1,x\r2,y\r\n3,".utf8), Array("z\r".utf8)], config: config, log: log)
-    #expect(try log.records("telemetry").map(\.value) == [#"{"a":1,"b":"x"}"#, #"{"a":2,"b":"y"}"#, #"{"a":3,"b":"z"}"#])
+    #expect(
+      try log.records("telemetry").map(\.value) == [#"{"a":1,"b":"x"}"#, #"{"a":2,"b":"y"}"#, #"{"a":3,"b":"z"}"#])
   }
 
   @Test func keyFallsBackToDeviceIdThenNull() throws {
@@ -68,7 +76,8 @@ import Testing
     #expect(try log.records("telemetry").first?.key == "d")
     let log2 = try SerialTestLog()
     _ = try Self.ingest(
-      [Array("{\"a\":1}\n".utf8)], config: LineProtocolConfig(format: .jsonLines), port: SerialPortConfig(path: "/dev/null"),
+      [Array("{\"a\":1}\n".utf8)], config: LineProtocolConfig(format: .jsonLines),
+      port: SerialPortConfig(path: "/dev/null"),
       log: log2)
     #expect(try log2.records("telemetry").first.map { $0.key == nil } == true)
   }
@@ -86,7 +95,9 @@ import Testing
     let log = try SerialTestLog()
     let config = LineProtocolConfig(
       format: .csv, keyField: "device",
-      columns: [CSVColumn("seq", .int), CSVColumn("device", .string), CSVColumn("temp", .float), CSVColumn("ok", .bool)])
+      columns: [
+        CSVColumn("seq", .int), CSVColumn("device", .string), CSVColumn("temp", .float), CSVColumn("ok", .bool),
+      ])
     var data: [UInt8] = []
     let lines = 100_000
     for i in 0..<lines { data += Array("\(i),motor-\(i % 64),\(20 + i % 30).\(i % 10),true\r\n".utf8) }
@@ -95,6 +106,9 @@ import Testing
     let pipeline = try Self.ingest(chunks, config: config, log: log)
     let elapsed = Date().timeIntervalSince(start)
     #expect(pipeline.records == lines)
-    print(String(format: "serial decode rate (CSV, no port): %.0f lines/s, %.1f MB/s", Double(lines) / elapsed, Double(data.count) / elapsed / 1e6))
+    print(
+      String(
+        format: "serial decode rate (CSV, no port): %.0f lines/s, %.1f MB/s", Double(lines) / elapsed,
+        Double(data.count) / elapsed / 1e6))
   }
 }

@@ -22,8 +22,10 @@ import Testing
   }
 
   @Test func requestFrames() {
-    #expect(ModbusRequest(unit: 1, table: .holdingRegister, address: 0, count: 1).frame == [1, 3, 0, 0, 0, 1, 0x84, 0x0A])
-    #expect(ModbusRequest(unit: 1, table: .holdingRegister, address: 0, count: 2).frame == [1, 3, 0, 0, 0, 2, 0xC4, 0x0B])
+    #expect(
+      ModbusRequest(unit: 1, table: .holdingRegister, address: 0, count: 1).frame == [1, 3, 0, 0, 0, 1, 0x84, 0x0A])
+    #expect(
+      ModbusRequest(unit: 1, table: .holdingRegister, address: 0, count: 2).frame == [1, 3, 0, 0, 0, 2, 0xC4, 0x0B])
     let coils = ModbusRequest(unit: 0x11, table: .coil, address: 0x13, count: 0x25)
     #expect(Array(coils.frame.prefix(6)) == [0x11, 1, 0, 0x13, 0, 0x25])
     #expect(coils.responseDataCount == 5)
@@ -60,7 +62,8 @@ import Testing
       return
     }
     #expect(error.kind == .exception && error.exceptionCode == 2)
-    #expect(error.message == "unit 17 answered exception 2 (illegal data address) to function 3 at address 107, count 3")
+    #expect(
+      error.message == "unit 17 answered exception 2 (illegal data address) to function 3 at address 107, count 3")
     #expect(!error.isTransient)
     #expect(ModbusError(.exception, "", exceptionCode: 6).isTransient)
   }
@@ -90,15 +93,17 @@ import Testing
       .init(name: "coil2", table: .coil, address: 4),
     ]
     let adjacent = ModbusReadPlan(unit: 1, entries: entries, maxRegisters: 125, maxGap: 0)
-    #expect(adjacent.reads.map { [Int($0.request.function), Int($0.request.address), Int($0.request.count)] } == [
-      [3, 0, 3], [3, 10, 2], [3, 200, 1], [4, 0, 1], [1, 3, 2],
-    ])
+    #expect(
+      adjacent.reads.map { [Int($0.request.function), Int($0.request.address), Int($0.request.count)] } == [
+        [3, 0, 3], [3, 10, 2], [3, 200, 1], [4, 0, 1], [1, 3, 2],
+      ])
     #expect(adjacent.fields.map(\.entry.name) == ["c", "a", "b", "far", "in", "coil", "coil2"])
     #expect(adjacent.fields.map(\.storage) == [3, 0, 1, 5, 6, 7, 8])
     #expect(adjacent.storageCount == 9)
 
     let gap = ModbusReadPlan(unit: 1, entries: entries, maxRegisters: 125, maxGap: 7)
-    #expect(gap.reads.map { [Int($0.request.address), Int($0.request.count)] } == [[0, 12], [200, 1], [0, 1], [3, 2]])
+    #expect(
+      gap.reads.map { [Int($0.request.address), Int($0.request.count)] } == [[0, 12], [200, 1], [0, 1], [3, 2]])
     let small = ModbusReadPlan(unit: 1, entries: entries, maxRegisters: 4, maxGap: 100)
     #expect(small.reads.filter { $0.request.function == 3 }.map { Int($0.request.count) } == [3, 2, 1])
   }
@@ -125,26 +130,37 @@ import Testing
   static let valueCases: [ValueCase] = [
     ValueCase(registers: [0xFB2E], entry: .init(name: "v", address: 0, type: .int16), json: "-1234"),
     ValueCase(registers: [0xFB2E], entry: .init(name: "v", address: 0, type: .uint16), json: "64302"),
-    ValueCase(registers: [0x2EFB], entry: .init(name: "v", address: 0, type: .int16, byteOrder: .little), json: "-1234"),
+    ValueCase(
+      registers: [0x2EFB], entry: .init(name: "v", address: 0, type: .int16, byteOrder: .little), json: "-1234"),
     ValueCase(registers: [0xFFFF, 0xFFFE], entry: .init(name: "v", address: 0, type: .int32), json: "-2"),
-    ValueCase(registers: [0xFFFE, 0xFFFF], entry: .init(name: "v", address: 0, type: .int32, wordOrder: .little), json: "-2"),
+    ValueCase(
+      registers: [0xFFFE, 0xFFFF], entry: .init(name: "v", address: 0, type: .int32, wordOrder: .little), json: "-2"),
     ValueCase(registers: [0x0001, 0x0000], entry: .init(name: "v", address: 0, type: .uint32), json: "65536"),
-    ValueCase(registers: [0x0000, 0x0001], entry: .init(name: "v", address: 0, type: .uint32, wordOrder: .little), json: "65536"),
+    ValueCase(
+      registers: [0x0000, 0x0001], entry: .init(name: "v", address: 0, type: .uint32, wordOrder: .little), json: "65536"
+    ),
     ValueCase(
       registers: [0x0000, 0x0100], entry: .init(name: "v", address: 0, type: .uint32, byteOrder: .little), json: "1"),
     ValueCase(
-      registers: [0x0100, 0x0000], entry: .init(name: "v", address: 0, type: .uint32, wordOrder: .little, byteOrder: .little),
+      registers: [0x0100, 0x0000],
+      entry: .init(name: "v", address: 0, type: .uint32, wordOrder: .little, byteOrder: .little),
       json: "1"),
     ValueCase(registers: [0xFFFF, 0xFFFF], entry: .init(name: "v", address: 0, type: .uint32), json: "4294967295"),
     ValueCase(registers: [0x4049, 0x0FDB], entry: .init(name: "v", address: 0, type: .float32), json: "3.1415927"),
-    ValueCase(registers: [0x0FDB, 0x4049], entry: .init(name: "v", address: 0, type: .float32, wordOrder: .little), json: "3.1415927"),
     ValueCase(
-      registers: [0xDB0F, 0x4940], entry: .init(name: "v", address: 0, type: .float32, wordOrder: .little, byteOrder: .little),
+      registers: [0x0FDB, 0x4049], entry: .init(name: "v", address: 0, type: .float32, wordOrder: .little),
       json: "3.1415927"),
-    ValueCase(registers: [0x4940, 0xDB0F], entry: .init(name: "v", address: 0, type: .float32, byteOrder: .little), json: "3.1415927"),
+    ValueCase(
+      registers: [0xDB0F, 0x4940],
+      entry: .init(name: "v", address: 0, type: .float32, wordOrder: .little, byteOrder: .little),
+      json: "3.1415927"),
+    ValueCase(
+      registers: [0x4940, 0xDB0F], entry: .init(name: "v", address: 0, type: .float32, byteOrder: .little),
+      json: "3.1415927"),
     ValueCase(registers: [0x7FC0, 0x0000], entry: .init(name: "v", address: 0, type: .float32), json: "null"),
     ValueCase(registers: [0x4120, 0x0000], entry: .init(name: "v", address: 0, type: .float32, scale: 0.5), json: "5"),
-    ValueCase(registers: [0x4049, 0x0FDB], entry: .init(name: "v", address: 0, type: .float32, decimals: 2), json: "3.14"),
+    ValueCase(
+      registers: [0x4049, 0x0FDB], entry: .init(name: "v", address: 0, type: .float32, decimals: 2), json: "3.14"),
     ValueCase(registers: [0x0020], entry: .init(name: "v", address: 0, scale: 0.1), json: "3.2"),
     ValueCase(registers: [0xFE70], entry: .init(name: "v", address: 0, type: .int16, scale: 0.1), json: "-40"),
     ValueCase(registers: [2731], entry: .init(name: "v", address: 0, scale: 0.1, offset: -273.15), json: "-0.05"),
@@ -165,7 +181,8 @@ import Testing
     var values = [UInt16](repeating: 9, count: 12)
     values.withUnsafeMutableBufferPointer { v in
       [UInt8]([0x12, 0x34, 0xAB, 0xCD]).withUnsafeBytes {
-        ModbusValueDecoder.store($0, for: ModbusRequest(unit: 1, table: .holdingRegister, address: 0, count: 2), into: v, at: 1)
+        ModbusValueDecoder.store(
+          $0, for: ModbusRequest(unit: 1, table: .holdingRegister, address: 0, count: 2), into: v, at: 1)
       }
       [UInt8]([0b1100_1101, 0b0000_0001]).withUnsafeBytes {
         ModbusValueDecoder.store($0, for: ModbusRequest(unit: 1, table: .coil, address: 0, count: 9), into: v, at: 3)

@@ -31,7 +31,8 @@ extension SerialPtyTests {
       port.parity = .even
       let config = ModbusConfig(port: port, responseTimeoutMs: timeoutMs, retries: retries, slaves: slaves)
       let source = try ModbusSource(config: config, store: log.store, metrics: metrics)
-      return Rig(log: log, pty: pty, slave: slave, source: source, running: SerialRunningSource(source), metrics: metrics)
+      return Rig(
+        log: log, pty: pty, slave: slave, source: source, running: SerialRunningSource(source), metrics: metrics)
     }
 
     @Test func everyRegisterTypeAndOrder() async throws {
@@ -73,7 +74,8 @@ extension SerialPtyTests {
         .init(name: "door", table: .discreteInput, address: 5),
       ]
       let rig = try Self.start(
-        banks: [7: bank], slaves: [ModbusSlaveConfig(unitId: 7, deviceId: "pump-7", intervalMs: 100, registers: entries, maxGap: 8)])
+        banks: [7: bank],
+        slaves: [ModbusSlaveConfig(unitId: 7, deviceId: "pump-7", intervalMs: 100, registers: entries, maxGap: 8)])
       #expect(await serialWait(5) { rig.log.count("telemetry") >= 2 })
       try await rig.finish()
 
@@ -114,7 +116,8 @@ extension SerialPtyTests.ModbusSources {
     var silent = Self.bank(1)
     silent.silent = true
     let rig = try Self.start(
-      banks: [3: silent], slaves: [ModbusSlaveConfig(unitId: 3, deviceId: "gone", intervalMs: 100, registers: Self.pressureMap)],
+      banks: [3: silent],
+      slaves: [ModbusSlaveConfig(unitId: 3, deviceId: "gone", intervalMs: 100, registers: Self.pressureMap)],
       timeoutMs: 40, retries: 2)
     #expect(await serialWait(5) { (rig.source.status.slave(3)?.failedPolls ?? 0) >= 3 })
     try await rig.finish()
@@ -134,12 +137,14 @@ extension SerialPtyTests.ModbusSources {
   @Test func exceptionResponseIsDecodedAndNotRetried() async throws {
     let map = Self.pressureMap + [RegisterMapEntry(name: "missing", address: 40, type: .int16)]
     let rig = try Self.start(
-      banks: [4: Self.bank(12)], slaves: [ModbusSlaveConfig(unitId: 4, deviceId: "pump-4", intervalMs: 50, registers: map)],
+      banks: [4: Self.bank(12)],
+      slaves: [ModbusSlaveConfig(unitId: 4, deviceId: "pump-4", intervalMs: 50, registers: map)],
       retries: 3)
     #expect(await serialWait(5) { (rig.source.status.slave(4)?.failedPolls ?? 0) >= 2 })
     try await rig.finish()
     let status = try #require(rig.source.status.slave(4))
-    #expect(status.lastError == "unit 4 answered exception 2 (illegal data address) to function 3 at address 40, count 1")
+    #expect(
+      status.lastError == "unit 4 answered exception 2 (illegal data address) to function 3 at address 40, count 1")
     #expect(status.errors["exception"] == status.failedPolls)
     #expect(status.errors["timeout"] == nil)
     // Two reads a poll (address 0, then 40 beyond the gap); the exception is not retried.
@@ -153,7 +158,8 @@ extension SerialPtyTests.ModbusSources {
     var bank = Self.bank(32)
     bank.corruptResponses = 2
     let rig = try Self.start(
-      banks: [5: bank], slaves: [ModbusSlaveConfig(unitId: 5, deviceId: "pump-5", intervalMs: 100, registers: Self.pressureMap)],
+      banks: [5: bank],
+      slaves: [ModbusSlaveConfig(unitId: 5, deviceId: "pump-5", intervalMs: 100, registers: Self.pressureMap)],
       retries: 2)
     #expect(await serialWait(5) { rig.log.count("telemetry") >= 2 })
     try await rig.finish()
@@ -185,7 +191,9 @@ extension SerialPtyTests.ModbusSources {
     let gaps = zip(records.dropFirst(), records).map { $0.timestamp - $1.timestamp }
     #expect((gaps.max() ?? 0) <= 100 + 150 + 40, "gaps \(gaps)")
     #expect(gaps.filter { $0 > 160 }.count <= 1, "gaps \(gaps)")
-    print("serial modbus: live slave polled \(records.count) times in 2 s beside a silent one; gaps \(gaps.min() ?? 0)-\(gaps.max() ?? 0) ms")
+    print(
+      "serial modbus: live slave polled \(records.count) times in 2 s beside a silent one; gaps \(gaps.min() ?? 0)-\(gaps.max() ?? 0) ms"
+    )
     let status = rig.source.status
     #expect(status.slave(1)?.up == true && status.slave(1)?.failedPolls == 0)
     #expect(status.slave(2)?.up == false && (status.slave(2)?.failedPolls ?? 0) >= 10)

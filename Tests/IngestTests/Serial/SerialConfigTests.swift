@@ -12,7 +12,9 @@ import Testing
     let port = try Self.decode(SerialPortConfig.self, #"{"path":"/dev/ttyUSB0"}"#)
     #expect(port == SerialPortConfig(path: "/dev/ttyUSB0"))
     #expect(port.baudRate == 9600 && port.dataBits == 8 && port.parity == .none && port.stopBits == 1)
-    #expect(port.flowControl == .none && port.exclusive && port.reopenInitialDelayMs == 500 && port.reopenMaxDelayMs == 30_000)
+    #expect(
+      port.flowControl == .none && port.exclusive && port.reopenInitialDelayMs == 500 && port.reopenMaxDelayMs == 30_000
+    )
 
     let lines = try Self.decode(LineProtocolConfig.self, #"{"format":"nmea"}"#)
     #expect(lines == LineProtocolConfig(format: .nmea))
@@ -23,7 +25,9 @@ import Testing
       #"{"port":{"path":"/dev/ttyS1","baud_rate":19200,"parity":"even"},"slaves":[{"unit_id":3,"device_id":"p","registers":[{"name":"x","address":4},{"name":"c","table":"coil","address":1}]}]}"#
     )
     #expect(modbus.responseTimeoutMs == 500 && modbus.retries == 2 && modbus.interFrameDelayUs == nil)
-    #expect(modbus.slaves[0].intervalMs == 1000 && modbus.slaves[0].maxGap == 0 && modbus.slaves[0].maxRegistersPerRead == 125)
+    #expect(
+      modbus.slaves[0].intervalMs == 1000 && modbus.slaves[0].maxGap == 0 && modbus.slaves[0].maxRegistersPerRead == 125
+    )
     #expect(modbus.slaves[0].registers[0] == RegisterMapEntry(name: "x", address: 4))
     #expect(modbus.slaves[0].registers[0].type == .uint16 && modbus.slaves[0].registers[0].scale == 1)
     #expect(modbus.slaves[0].registers[1].type == .bool)
@@ -33,9 +37,11 @@ import Testing
   @Test func snakeCaseKeysRoundTrip() throws {
     let lines = LineProtocolConfig(
       format: .csv, topic: "t", maxLineLength: 100, terminator: .cr, keyField: "k", timestampField: "ts",
-      timestampUnit: .seconds, timestampMissing: .readTime, csvHeader: true, columns: [CSVColumn("a", .int)], delimiter: ";")
+      timestampUnit: .seconds, timestampMissing: .readTime, csvHeader: true, columns: [CSVColumn("a", .int)],
+      delimiter: ";")
     let json = String(decoding: try JSONEncoder().encode(lines), as: UTF8.self)
-    for key in ["max_line_length", "key_field", "timestamp_field", "timestamp_unit", "timestamp_missing", "csv_header"] {
+    for key in ["max_line_length", "key_field", "timestamp_field", "timestamp_unit", "timestamp_missing", "csv_header"]
+    {
       #expect(json.contains("\"\(key)\""), "\(key)")
     }
     #expect(try Self.decode(LineProtocolConfig.self, json) == lines)
@@ -46,13 +52,17 @@ import Testing
     #expect(
       entry
         == RegisterMapEntry(
-          name: "p", table: .inputRegister, address: 7, type: .float32, wordOrder: .little, byteOrder: .little, scale: 0.5,
+          name: "p", table: .inputRegister, address: 7, type: .float32, wordOrder: .little, byteOrder: .little,
+          scale: 0.5,
           offset: -1, unit: "bar", decimals: 2))
-    #expect(throws: DecodingError.self) { try Self.decode(SerialPortConfig.self, #"{"path":"/x","parity":"sometimes"}"#) }
+    #expect(throws: DecodingError.self) {
+      try Self.decode(SerialPortConfig.self, #"{"path":"/x","parity":"sometimes"}"#)
+    }
   }
 
   @Test func validationNamesEveryProblem() {
-    var port = SerialPortConfig(path: "", baudRate: 12345, dataBits: 9, stopBits: 3, reopenInitialDelayMs: 0, reopenJitter: 2)
+    var port = SerialPortConfig(
+      path: "", baudRate: 12345, dataBits: 9, stopBits: 3, reopenInitialDelayMs: 0, reopenJitter: 2)
     port.deviceId = ""
     #expect(
       port.validate() == [
@@ -120,7 +130,8 @@ import Testing
     let log = try SerialTestLog()
     #expect(throws: SerialError.self) {
       _ = try SerialLineSource(
-        port: SerialPortConfig(path: "/dev/null", baudRate: 1), lineProtocol: LineProtocolConfig(format: .nmea), store: log.store)
+        port: SerialPortConfig(path: "/dev/null", baudRate: 1), lineProtocol: LineProtocolConfig(format: .nmea),
+        store: log.store)
     }
     do {
       _ = try ModbusSource(config: ModbusConfig(port: SerialPortConfig(path: "/dev/x"), slaves: []), store: log.store)
@@ -132,7 +143,8 @@ import Testing
   }
 
   @Test func termiosSettings() throws {
-    var config = SerialPortConfig(path: "/dev/x", baudRate: 921_600, dataBits: 7, parity: .odd, stopBits: 2, flowControl: .rtsCts)
+    var config = SerialPortConfig(
+      path: "/dev/x", baudRate: 921_600, dataBits: 7, parity: .odd, stopBits: 2, flowControl: .rtsCts)
     let t = try SerialPort.rawAttributes(config, current: termios())
     #expect(cfgetispeed([t]) == speed_t(B921600) && cfgetospeed([t]) == speed_t(B921600))
     #expect(t.c_cflag & tcflag_t(CSIZE) == tcflag_t(CS7))

@@ -74,7 +74,10 @@ import Testing
       String(nmea("PGRME,15.0,M,45.0,M,25.0,M").dropLast()),
       .json(#"{"talker":"P","type":"GRME","fields":["15.0","M","45.0","M","25.0","M"]}"#)
     ),
-    ("!AIVDM,1,1,,B,177KQJ5000G?tO`K>RA1wUbN0TKH,0*5C", .json(#"{"talker":"AI","type":"VDM","fields":["1","1","","B","177KQJ5000G?tO`K>RA1wUbN0TKH","0"]}"#)),
+    (
+      "!AIVDM,1,1,,B,177KQJ5000G?tO`K>RA1wUbN0TKH,0*5C",
+      .json(#"{"talker":"AI","type":"VDM","fields":["1","1","","B","177KQJ5000G?tO`K>RA1wUbN0TKH","0"]}"#)
+    ),
     ("$GPGGA,1,2*7a", .reject(.badChecksum, "checksum 7A, computed 55")),
     ("$GPGGA,1,2*55", .reject(.unparsable, "GGA field 3 (altitude): '' is missing (too few fields)")),
     ("$GPGGA,1,2", .reject(.badChecksum, "no checksum (*hh) at the end of the sentence")),
@@ -82,12 +85,30 @@ import Testing
     ("$GPGGA,1,2*4CX", .reject(.badChecksum, "malformed checksum field '*4CX'")),
     ("$gpgga,1*6b", .reject(.unparsable, "invalid NMEA address 'gpgga'")),
     ("$GP\u{7}GA,1*00", .reject(.unparsable, "non-printable byte 0x07 at 3 in NMEA sentence")),
-    (String(nmea("GPRMC,225446,X,4916.45,N,12311.12,W,000.5,054.7,191194,020.3,E").dropLast()), .reject(.unparsable, "RMC field 2 (status): 'X' is not A or V")),
-    (String(nmea("GPRMC,225446,A,4916.45,Q,12311.12,W,000.5,054.7,191194,020.3,E").dropLast()), .reject(.unparsable, "RMC field 4 (N/S): 'Q' is not a hemisphere letter")),
-    (String(nmea("GPRMC,225446,A,4976.45,N,12311.12,W,000.5,054.7,191194,020.3,E").dropLast()), .reject(.unparsable, "RMC field 3 (latitude): '4976.45' is out of range")),
-    (String(nmea("GPRMC,225446,A,4916.45,N,12311.12,W,000.5,054.7,311194,020.3,E").dropLast()), .reject(.unparsable, "RMC field 9 (date): '311194' is not ddmmyy")),
-    (String(nmea("GPGGA,256000,,,,,1,08,0.9,1,M,,M,,").dropLast()), .reject(.unparsable, "GGA field 1 (time): '256000' is not hhmmss[.sss]")),
-    (String(nmea("IIXDR,C,1,C").dropLast()), .reject(.unparsable, "XDR field 4 (measurement): '' is missing (too few fields)")),
+    (
+      String(nmea("GPRMC,225446,X,4916.45,N,12311.12,W,000.5,054.7,191194,020.3,E").dropLast()),
+      .reject(.unparsable, "RMC field 2 (status): 'X' is not A or V")
+    ),
+    (
+      String(nmea("GPRMC,225446,A,4916.45,Q,12311.12,W,000.5,054.7,191194,020.3,E").dropLast()),
+      .reject(.unparsable, "RMC field 4 (N/S): 'Q' is not a hemisphere letter")
+    ),
+    (
+      String(nmea("GPRMC,225446,A,4976.45,N,12311.12,W,000.5,054.7,191194,020.3,E").dropLast()),
+      .reject(.unparsable, "RMC field 3 (latitude): '4976.45' is out of range")
+    ),
+    (
+      String(nmea("GPRMC,225446,A,4916.45,N,12311.12,W,000.5,054.7,311194,020.3,E").dropLast()),
+      .reject(.unparsable, "RMC field 9 (date): '311194' is not ddmmyy")
+    ),
+    (
+      String(nmea("GPGGA,256000,,,,,1,08,0.9,1,M,,M,,").dropLast()),
+      .reject(.unparsable, "GGA field 1 (time): '256000' is not hhmmss[.sss]")
+    ),
+    (
+      String(nmea("IIXDR,C,1,C").dropLast()),
+      .reject(.unparsable, "XDR field 4 (measurement): '' is missing (too few fields)")
+    ),
   ]
 
   @Test(arguments: 0..<nmeaCases.count)
@@ -97,7 +118,9 @@ import Testing
   }
 
   @Test func nmeaOptionsAndSentenceStart() {
-    #expect(Self.nmeaDecode("$GPVTG,1,2,3,4", requireChecksum: false) != .reject(.badChecksum, "no checksum (*hh) at the end of the sentence"))
+    #expect(
+      Self.nmeaDecode("$GPVTG,1,2,3,4", requireChecksum: false)
+        != .reject(.badChecksum, "no checksum (*hh) at the end of the sentence"))
     #expect(Self.nmeaDecode(String(nmea("GPGSV,1").dropLast()), filter: ["GGA", "RMC"]) == .skip)
     #expect(Self.nmeaDecode(String(nmea("GPRMC,,V,,,,,,,,,").dropLast()), filter: ["GGA", "RMC"]) != .skip)
     for (line, start) in [("$GPGGA", 0), ("xx$GP$GPGGA", 5), ("!AIVDM", 0), ("no sentence", -1)] {
@@ -114,7 +137,9 @@ import Testing
   @Test func csvTypedColumns() {
     let config = LineProtocolConfig(
       format: .csv,
-      columns: [CSVColumn("i", .int), CSVColumn("f", .float), CSVColumn("b", .bool), CSVColumn("s", .string), CSVColumn("a")])
+      columns: [
+        CSVColumn("i", .int), CSVColumn("f", .float), CSVColumn("b", .bool), CSVColumn("s", .string), CSVColumn("a"),
+      ])
     let results = Self.csv(
       config,
       [
@@ -165,7 +190,8 @@ import Testing
       return fa.withUnsafeBytes { pa in
         fb.withUnsafeBytes { pb in
           do throws(SerialJSONScanner.Failure) {
-            let (va, vb) = try SerialJSONScanner.scanObject(bytes, first: a == nil ? nil : pa, second: b == nil ? nil : pb)
+            let (va, vb) = try SerialJSONScanner.scanObject(
+              bytes, first: a == nil ? nil : pa, second: b == nil ? nil : pb)
             func show(_ v: SerialJSONScanner.Value?) -> String {
               guard let v else { return "-" }
               return "\(v.kind):" + String(decoding: bytes[v.range], as: UTF8.self)
@@ -199,7 +225,10 @@ import Testing
       ("{\"a\":1} x", "unexpected text after the object at byte 8"),
       ("{\"a\":[1,2}", "expected ',' or ']' at byte 9"),
       ("{\"a\":\"x", "unterminated string at byte 7"),
-      ("{\"a\":" + String(repeating: "[", count: 70) + String(repeating: "]", count: 70) + "}", "nested deeper than 64 levels at byte 68"),
+      (
+        "{\"a\":" + String(repeating: "[", count: 70) + String(repeating: "]", count: 70) + "}",
+        "nested deeper than 64 levels at byte 68"
+      ),
     ]
     for (text, message) in invalid { #expect(Self.scan(text) == "error: " + message, "\(text)") }
     // Invalid UTF-8 inside a string.

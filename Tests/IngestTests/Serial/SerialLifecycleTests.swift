@@ -33,7 +33,8 @@ extension SerialPtyTests {
       port.parity = .odd
       port.stopBits = 2
       port.flowControl = .rtsCts
-      let source = try SerialLineSource(port: port, lineProtocol: LineProtocolConfig(format: .jsonLines), store: log.store)
+      let source = try SerialLineSource(
+        port: port, lineProtocol: LineProtocolConfig(format: .jsonLines), store: log.store)
       let running = SerialRunningSource(source)
       #expect(await serialWait(10) { source.status.up })
       let fd = open(pty.slavePath, O_RDWR | O_NOCTTY | O_NONBLOCK)
@@ -106,7 +107,8 @@ extension SerialPtyTests {
     /// dropped silently, and at shutdown `run()` reports the records it could not write.
     @Test func fullLogBackPressuresTheSource() async throws {
       let log = try SerialTestLog()
-      _ = try log.store.createTopic("telemetry", config: TopicConfig(segmentBytes: 3000, maxBytes: 3000, onFull: .rejectNew))
+      _ = try log.store.createTopic(
+        "telemetry", config: TopicConfig(segmentBytes: 3000, maxBytes: 3000, onFull: .rejectNew))
       let pty = try SerialPseudoTerminal()
       let source = try SerialLineSource(
         port: serialTestPort(pty.slavePath), lineProtocol: LineProtocolConfig(format: .jsonLines), store: log.store)

@@ -139,7 +139,9 @@ extension SerialPtyTests.LineSources {
     #expect(records.map(\.key) == ["m-1", "m-2", "m-1", "m-1", "m-2"])
     #expect(records.map(\.timestamp) == [base, base + 100, base + 200, base + 500, base + 800])
     #expect(records[0].value == #"{"ts":\#(base),"device":"m-1","temp":21.50,"count":3,"ok":true,"note":"plain"}"#)
-    #expect(records[1].value == #"{"ts":\#(base + 100),"device":"m-2","temp":-0.5,"count":0,"ok":false,"note":"quoted, with \"quotes\""}"#)
+    #expect(
+      records[1].value
+        == #"{"ts":\#(base + 100),"device":"m-2","temp":-0.5,"count":0,"ok":false,"note":"quoted, with \"quotes\""}"#)
     #expect(records[2].value == #"{"ts":\#(base + 200),"device":"m-1","temp":22,"count":7,"ok":true,"note":"x"}"#)
     #expect(records[3].value == #"{"ts":\#(base + 500),"device":"m-1","temp":null,"count":2,"ok":false,"note":"x"}"#)
     #expect(records[4].json["temp"] as? Double == 300)

@@ -147,7 +147,9 @@ final class SerialModbusTestSlave: @unchecked Sendable {
 
 extension SerialModbusTestSlave.Bank {
   /// Stores a 32-bit value as two registers in the given word and byte order.
-  mutating func put32(_ address: Int, _ value: UInt32, wordOrder: RegisterOrderForTest = .big, byteOrder: RegisterOrderForTest = .big) {
+  mutating func put32(
+    _ address: Int, _ value: UInt32, wordOrder: RegisterOrderForTest = .big, byteOrder: RegisterOrderForTest = .big
+  ) {
     var high = UInt16(value >> 16)
     var low = UInt16(value & 0xFFFF)
     if byteOrder == .little {

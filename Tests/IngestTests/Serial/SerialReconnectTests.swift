@@ -71,7 +71,11 @@ extension SerialPtyTests {
       var slave = SerialModbusTestSlave(pty: pty, banks: [9: bank])
       let config = ModbusConfig(
         port: serialTestPort(link, deviceId: nil, baud: 9600), responseTimeoutMs: 50, retries: 1,
-        slaves: [ModbusSlaveConfig(unitId: 9, deviceId: "meter", intervalMs: 50, registers: [.init(name: "v", table: .inputRegister, address: 0)])])
+        slaves: [
+          ModbusSlaveConfig(
+            unitId: 9, deviceId: "meter", intervalMs: 50,
+            registers: [.init(name: "v", table: .inputRegister, address: 0)])
+        ])
       let source = try ModbusSource(config: config, store: log.store)
       let running = SerialRunningSource(source)
       #expect(await serialWait(5) { log.count("telemetry") >= 3 })

@@ -23,10 +23,17 @@ extension SerialPtyTests {
       var total = 0
       var i = 0
       while Double(total) < bytesPerSecond * seconds {
-        let s = i % 3 == 0
-          ? nmea(String(format: "GPGGA,%02d%02d%02d.%02d,4807.%03d,N,01131.%03d,E,1,%02d,0.9,%d.4,M,46.9,M,,", (i / 360_000) % 24, (i / 6000) % 60, (i / 100) % 60, i % 100, i % 1000, (i * 7) % 1000, i % 13, 500 + i % 50))
+        let s =
+          i % 3 == 0
+          ? nmea(
+            String(
+              format: "GPGGA,%02d%02d%02d.%02d,4807.%03d,N,01131.%03d,E,1,%02d,0.9,%d.4,M,46.9,M,,", (i / 360_000) % 24,
+              (i / 6000) % 60, (i / 100) % 60, i % 100, i % 1000, (i * 7) % 1000, i % 13, 500 + i % 50))
           : i % 3 == 1
-            ? nmea(String(format: "GPRMC,%02d%02d%02d.%02d,A,4807.%03d,N,01131.%03d,E,%03d.4,084.4,230394,003.1,W", (i / 360_000) % 24, (i / 6000) % 60, (i / 100) % 60, i % 100, i % 1000, (i * 3) % 1000, i % 100))
+            ? nmea(
+              String(
+                format: "GPRMC,%02d%02d%02d.%02d,A,4807.%03d,N,01131.%03d,E,%03d.4,084.4,230394,003.1,W",
+                (i / 360_000) % 24, (i / 6000) % 60, (i / 100) % 60, i % 100, i % 1000, (i * 3) % 1000, i % 100))
             : nmea(String(format: "GPVTG,%03d.7,T,034.4,M,005.5,N,010.%d,K,A", i % 360, i % 10))
         sentences.append(s)
         total += s.utf8.count
@@ -65,7 +72,9 @@ extension SerialPtyTests {
       let pty = try SerialPseudoTerminal()
       let config = LineProtocolConfig(
         format: .csv, keyField: "device",
-        columns: [CSVColumn("seq", .int), CSVColumn("device", .string), CSVColumn("temp", .float), CSVColumn("ok", .bool)])
+        columns: [
+          CSVColumn("seq", .int), CSVColumn("device", .string), CSVColumn("temp", .float), CSVColumn("ok", .bool),
+        ])
       let source = try SerialLineSource(
         port: serialTestPort(pty.slavePath, baud: 921_600), lineProtocol: config, store: log.store)
       let running = SerialRunningSource(source)
@@ -101,7 +110,8 @@ extension SerialPtyTests {
       #expect(seen.allSatisfy { $0 }, "missing sequence numbers")
       print(
         "serial throughput: CSV at full pty speed: \(lines) lines, \(bytes) bytes in "
-          + String(format: "%.2f s: %.0f lines/s, %.1f MB/s", elapsed, Double(lines) / elapsed, Double(bytes) / elapsed / 1e6))
+          + String(
+            format: "%.2f s: %.0f lines/s, %.1f MB/s", elapsed, Double(lines) / elapsed, Double(bytes) / elapsed / 1e6))
     }
   }
 }
