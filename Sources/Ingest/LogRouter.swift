@@ -101,6 +101,26 @@ public final class LogRouter {
     deadLetterCounters[reason]?.increment()
   }
 
+  /// Drops every record not yet committed (their source will deliver them again).
+  public func discardPending() {
+    for route in dirtyRoutes {
+      for partition in route.dirty {
+        route.builders[partition].reset()
+        route.isDirty[partition] = false
+      }
+      route.dirty.removeAll()
+    }
+    dirtyRoutes.removeAll()
+    pendingRecords = 0
+    pendingBytes = 0
+  }
+
+  /// fsyncs every partition this router has written to (at shutdown).
+  public func flush() throws(LogError) {
+    for route in routes.values { for p in route.topic.partitions { try p.flush() } }
+    for p in deadLetters.topic.partitions { try p.flush() }
+  }
+
   /// Appends every pending batch to its partition (each returns once written, or fsynced under
   /// `fsync: always`). When the log refuses (`LogError.Code.full`), the batches not yet appended
   /// stay pending and the error is thrown: stop reading from the source and call again later.

@@ -1,0 +1,289 @@
+import Foundation
+public import Logging
+import Metrics
+import MQTT
+public import PartitionedLog
+import Synchronization
+
+/// What the MQTT source is doing, for status pages and tests.
+public struct MQTTSourceStatus: Sendable {
+  public struct Subscription: Sendable {
+    public var filter: String
+    public var acknowledged: Bool
+    public var stalled: Bool
+    public var grantedQoS: Int32?
+  }
+
+  public var connected = false
+  public var backPressured = false
+  public var lastError: String?
+  public var connects = 0
+  public var messages: Int64 = 0
+  public var subscriptions: [Subscription] = []
+}
+
+/// Subscribes to the local broker and writes every message into the log, acknowledging a QoS 1
+/// message to the broker only after the log holds it.
+///
+/// One thread drives libmosquitto: wait for the socket, read every packet available (a read
+/// pass; the library queues the PUBACKs), append the whole pass to the log as one group commit
+/// per partition (fsynced first under `fsync: always`), and only then write, which sends the
+/// PUBACKs. A crash at any point before the write leaves the messages unacknowledged and the
+/// broker's persistent session delivers them again.
+public final class MQTTSource: @unchecked Sendable {
+  public let config: MQTTSourceConfig
+  let store: LogStore
+  let logger: Logger
+  private let stopping = Atomic<Bool>(false)
+  private let statusLock = Mutex(MQTTSourceStatus())
+  private let connectedGauge: Gauge
+  private let reconnects: Counter
+  private let errors: Counter
+  private let stalledGauge: Gauge
+  private let backPressureGauge: Gauge
+  /// Test hook: milliseconds to sleep after the log commit and before the PUBACKs are written.
+  var pauseBeforeAckMs = 0
+
+  public init(config: MQTTSourceConfig, store: LogStore, logger: Logger = Logger(label: "weir.ingest.mqtt")) {
+    self.config = config
+    self.store = store
+    self.logger = logger
+    let d = [("source", config.name)]
+    connectedGauge = Gauge(label: "weir_mqtt_connected", dimensions: d)
+    reconnects = Counter(label: "weir_mqtt_connects_total", dimensions: d)
+    errors = Counter(label: "weir_mqtt_errors_total", dimensions: d)
+    stalledGauge = Gauge(label: "weir_mqtt_stalled_subscriptions", dimensions: d)
+    backPressureGauge = Gauge(label: "weir_mqtt_back_pressured", dimensions: d)
+    statusLock.withLock {
+      $0.subscriptions = config.subscriptions.map { .init(filter: $0.filter, acknowledged: false, stalled: false) }
+    }
+  }
+
+  public var status: MQTTSourceStatus { statusLock.withLock { $0 } }
+
+  /// Runs until cancelled or ``stop()``; then drains what was read into the log, fsyncs,
+  /// acknowledges and disconnects.
+  public func run() async throws {
+    try await withTaskCancellationHandler {
+      try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+        let thread = Thread { [self] in
+          do {
+            try loop()
+            continuation.resume()
+          } catch {
+            continuation.resume(throwing: error)
+          }
+        }
+        thread.name = "weir-mqtt-\(config.name)"
+        thread.start()
+      }
+    } onCancel: {
+      stop()
+    }
+  }
+
+  public func stop() { stopping.store(true, ordering: .relaxed) }
+
+  private var isStopping: Bool { stopping.load(ordering: .relaxed) }
+
+  private func setStatus(_ change: (inout MQTTSourceStatus) -> Void) {
+    statusLock.withLock { status in change(&status) }
+  }
+
+  // MARK: The loop
+
+  private func loop() throws {
+    let router = try LogRouter(store: store, source: config.name, deadLetterTopic: config.deadLetterTopic)
+    let decoder = try MQTTMessageDecoder(config: config, router: router, source: config.name)
+    var client = try makeClient()
+    var connected = false
+    var delay = config.reconnectMinMs
+    var lastMisc = monotonicMs()
+    var subscribedAt: [Int32: (index: Int, at: Int64)] = [:]
+
+    func wire(_ c: MosquittoClient) {
+      c.onConnect = { [self] rc, sessionPresent, reason in
+        guard rc == 0 else {
+          setStatus { $0.lastError = "broker refused the connection: \(reason)" }
+          errors.increment()
+          logger.error("broker refused the connection", metadata: ["reason": "\(reason)"])
+          return
+        }
+        setStatus {
+          $0.connected = true
+          $0.connects += 1
+          $0.lastError = nil
+        }
+        reconnects.increment()
+        connectedGauge.record(1)
+        logger.info("connected", metadata: ["broker": "\(config.client.host):\(config.client.port)", "session_present": "\(sessionPresent)"])
+        if !sessionPresent || status.subscriptions.contains(where: { !$0.acknowledged }) {
+          for (i, s) in config.subscriptions.enumerated() {
+            do {
+              let mid = try c.subscribe(s.filter, qos: Int32(s.qos))
+              subscribedAt[mid] = (i, monotonicMs())
+            } catch {
+              setStatus { $0.lastError = "\(error)" }
+            }
+          }
+        }
+      }
+      c.onSubscribe = { [self] mid, granted in
+        guard let (i, _) = subscribedAt.removeValue(forKey: mid) else { return }
+        let refused = granted.first.map { $0 >= 0x80 } ?? true
+        setStatus {
+          $0.subscriptions[i].acknowledged = !refused
+          $0.subscriptions[i].stalled = refused
+          $0.subscriptions[i].grantedQoS = granted.first
+        }
+        if refused {
+          logger.error("the broker refused a subscription", metadata: ["filter": "\(config.subscriptions[i].filter)"])
+        }
+      }
+    }
+    wire(client)
+
+    while !isStopping {
+      if !connected {
+        do {
+          try client.connect()
+          connected = true
+          delay = config.reconnectMinMs
+        } catch {
+          errors.increment()
+          setStatus {
+            $0.connected = false
+            $0.lastError = "\(error)"
+          }
+          logger.warning("cannot connect", metadata: ["error": "\(error)", "retry_ms": "\(delay)"])
+          sleepInterruptibly(ms: jittered(delay))
+          delay = min(delay * 2, config.reconnectMaxMs)
+          continue
+        }
+      }
+      do {
+        // Back-pressure: records the log refused stay pending; read nothing until they fit.
+        if router.pendingRecords > 0 {
+          if try commit(router) {
+            try client.writePending()
+          } else {
+            sleepInterruptibly(ms: 50)
+          }
+          continue
+        }
+        decoder.now = wallClockMs()
+        let read = try client.readAvailable(maxMessages: config.batchMaxMessages, timeoutMs: 20) { decoder.handle($0) }
+        if read > 0 { setStatus { $0.messages += Int64(read) } }
+        if router.pendingRecords > 0 {
+          guard try commit(router) else { continue }
+          if pauseBeforeAckMs > 0 { usleep(UInt32(pauseBeforeAckMs) * 1000) }
+        }
+        try client.writePending()
+        let now = monotonicMs()
+        if now - lastMisc >= 1000 {
+          try client.misc()
+          try client.writePending()
+          lastMisc = now
+          checkStalls(subscribedAt, now: now)
+        }
+      } catch let error as MQTTError {
+        // The connection is gone. Records read but not committed were never acknowledged:
+        // drop them, the broker delivers them again. A fresh client also drops any PUBACK the
+        // library queued for them.
+        router.discardPending()
+        errors.increment()
+        connectedGauge.record(0)
+        setStatus {
+          $0.connected = false
+          $0.lastError = error.message
+        }
+        logger.warning("connection lost", metadata: ["error": "\(error)"])
+        connected = false
+        subscribedAt.removeAll()
+        client = try makeClient()
+        wire(client)
+        sleepInterruptibly(ms: jittered(delay))
+        delay = min(delay * 2, config.reconnectMaxMs)
+      } catch let error as LogError {
+        // The log failed (not full): never acknowledge what it may not hold.
+        router.discardPending()
+        errors.increment()
+        logger.error("log append failed; reconnecting without acknowledging", metadata: ["error": "\(error)"])
+        setStatus { $0.lastError = "\(error)" }
+        connected = false
+        client = try makeClient()
+        wire(client)
+        sleepInterruptibly(ms: 1000)
+      }
+    }
+    // Drain: what was read goes into the log and is acknowledged, then a clean disconnect.
+    if connected {
+      var attempts = 0
+      while router.pendingRecords > 0 && attempts < 100 {
+        if (try? commit(router)) != true { usleep(20_000) }
+        attempts += 1
+      }
+      if router.pendingRecords == 0 { try? client.writePending() }
+      try? router.flush()
+      client.disconnect()
+      try? client.writePending()
+    }
+    connectedGauge.record(0)
+    setStatus { $0.connected = false }
+  }
+
+  /// Appends the pending records; false when the log is full (back-pressure).
+  private func commit(_ router: LogRouter) throws(LogError) -> Bool {
+    do {
+      try router.commit()
+      if status.backPressured {
+        setStatus { $0.backPressured = false }
+        backPressureGauge.record(0)
+        logger.info("the log accepts records again; reading resumes")
+      }
+      return true
+    } catch where error.code == .full {
+      if !status.backPressured {
+        setStatus { $0.backPressured = true }
+        backPressureGauge.record(1)
+        logger.warning("the log is full; not reading from the broker", metadata: ["reason": "\(error.message)"])
+      }
+      return false
+    }
+  }
+
+  private func checkStalls(_ waiting: [Int32: (index: Int, at: Int64)], now: Int64) {
+    var stalled = 0
+    for (_, w) in waiting where now - w.at > Int64(config.subscriptionStallMs) {
+      stalled += 1
+      setStatus { $0.subscriptions[w.index].stalled = true }
+    }
+    stalledGauge.record(stalled + status.subscriptions.filter { $0.stalled && $0.acknowledged == false }.count - stalled)
+  }
+
+  private func makeClient() throws -> MosquittoClient {
+    try MosquittoClient(config: config.client)
+  }
+
+  private func jittered(_ ms: Int) -> Int { ms / 2 + Int.random(in: 0...max(1, ms / 2)) }
+
+  private func sleepInterruptibly(ms: Int) {
+    var left = ms
+    while left > 0 && !isStopping {
+      usleep(UInt32(min(left, 50)) * 1000)
+      left -= 50
+    }
+  }
+}
+
+func monotonicMs() -> Int64 {
+  var now = timespec()
+  clock_gettime(CLOCK_MONOTONIC, &now)
+  return Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
+}
+
+func wallClockMs() -> Int64 {
+  var now = timespec()
+  clock_gettime(CLOCK_REALTIME, &now)
+  return Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
+}

@@ -1,1 +1,0 @@
-// The libmosquitto wrapper lands here.
