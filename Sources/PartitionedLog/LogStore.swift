@@ -26,6 +26,8 @@ public final class LogStore: @unchecked Sendable {
   let context: LogContext
   let logger: Logger
   private let topicsLock = Mutex<[String: Topic]>([:])
+  /// Serialises topic creation, so two sources creating one topic open its partitions once.
+  private let createLock = ConditionLock()
   var background: BackgroundWorker?
   let retention = RetentionCounters()
 
@@ -146,6 +148,8 @@ public final class LogStore: @unchecked Sendable {
   public func createTopic(_ name: String, config: TopicConfig = TopicConfig()) throws(LogError) -> Topic {
     if let problem = Topic.nameProblem(name) { throw LogError(.invalidArgument, problem) }
     if let problem = config.problem() { throw LogError(.invalidArgument, "topic \(name): \(problem)") }
+    createLock.lock()
+    defer { createLock.unlock() }
     let existing = topic(name)
     if let existing, config.partitions < existing.partitions.count {
       throw LogError(

@@ -38,7 +38,9 @@ public final class RecordBatchBuilder: @unchecked Sendable {
   public func append(
     timestamp: Int64, key: UnsafeRawBufferPointer?, value: UnsafeRawBufferPointer?, headers: RecordHeaders? = nil
   ) {
-    precondition(!sealed, "append after the batch was sealed: call reset() first")
+    // A batch the log refused (full) stays in the builder and may grow before the next try;
+    // `seal()` writes the header again.
+    sealed = false
     if recordCount == 0 { baseTimestamp = timestamp }
     let timestampDelta = timestamp - baseTimestamp
     let offsetDelta = Int64(recordCount)

@@ -15,6 +15,8 @@ final class MosquittoBroker {
   init(extraConfig: String = "", port: Int? = nil) throws {
     directory = NSTemporaryDirectory() + "weir-broker-\(UUID().uuidString)"
     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    // Started as root, mosquitto drops to its own user: it must be able to write its persistence file.
+    chmod(directory, 0o777)
     self.port = port ?? Self.freePort()
     self.extraConfig = extraConfig
     try start()
@@ -48,6 +50,14 @@ final class MosquittoBroker {
     p.arguments = ["-c", directory + "/mosquitto.conf"]
     p.standardOutput = FileHandle.nullDevice
     p.standardError = FileHandle(forWritingAtPath: "/dev/null")
+    // A process spawned from a cooperative-pool thread inherits its blocked signals, and a
+    // mosquitto with SIGTERM blocked never stops politely: unblock them around the spawn.
+    var unblock = sigset_t()
+    var previous = sigset_t()
+    sigemptyset(&unblock)
+    for s in [SIGTERM, SIGINT, SIGHUP] { sigaddset(&unblock, s) }
+    pthread_sigmask(SIG_UNBLOCK, &unblock, &previous)
+    defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
     try p.run()
     process = p
     let deadline = Date().addingTimeInterval(10)
@@ -61,6 +71,9 @@ final class MosquittoBroker {
   func stop() {
     guard let p = process else { return }
     kill(p.processIdentifier, SIGTERM)
+    let deadline = Date().addingTimeInterval(10)
+    while p.isRunning && Date() < deadline { usleep(10_000) }
+    if p.isRunning { kill(p.processIdentifier, SIGKILL) }
     p.waitUntilExit()
     process = nil
   }
