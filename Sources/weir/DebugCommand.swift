@@ -7,7 +7,7 @@ import PartitionedLog
 struct DebugCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "debug", abstract: "Internal tools for tests and benchmarks.", shouldDisplay: false,
-    subcommands: [Append.self, DebugUplink.self])
+    subcommands: [Append.self, DebugUplink.self, MQTTIngest.self])
 
   struct Append: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -22,6 +22,8 @@ struct DebugUplink: AsyncParsableCommand {
   @Option(help: "Records per append; one append every 10 ms.")
   var batch: Int = 100
   @Option var commitIntervalMs: Int = 200
+  @Option(help: "Stop appending once this many records are in (forwarding goes on) and wait to be killed.")
+  var holdAt: Int?
   @Option var gateway: String = "gw-crash"
 
   func run() async throws {
@@ -61,6 +63,10 @@ struct DebugUplink: AsyncParsableCommand {
       }
       appended += n
       if appended % 1000 < n { Self.say("appended \(appended)") }
+      if let holdAt, appended >= holdAt {
+        Self.say("holding \(appended)")
+        while true { try await Task.sleep(nanoseconds: 1_000_000_000) }
+      }
       try await Task.sleep(nanoseconds: 10_000_000)
     }
     // Everything durable, then wait for a snapshot taken after that with nothing left to confirm.

@@ -14,13 +14,15 @@ import Testing
     try mock.createTopic("edge.telemetry", partitions: 3)
     let arguments = ["debug", "uplink", "--dir", dir.path, "--bootstrap", mock.bootstrapServers, "--records", "40000"]
 
-    let first = try Child(weirExecutable(), arguments)
-    let reached = try await first.waitForLine(timeout: 60) { $0 == "appended 15000" }
+    // The first run stops appending at 15,000 (a loaded machine may read its output late) and
+    // is killed while its uplink is still forwarding.
+    let first = try Child(weirExecutable(), arguments + ["--hold-at", "15000"])
+    let reached = try await first.waitForLine(timeout: 60) { $0.hasPrefix("holding") }
     #expect(reached != nil, "the first run did not get going: \(first.output.suffix(3))")
-    try await Task.sleep(nanoseconds: UInt64.random(in: 0...300_000_000))
+    try await Task.sleep(nanoseconds: UInt64.random(in: 0...100_000_000))
     first.signal(SIGKILL)
-    let (_, reason) = try await first.exitStatus()
-    #expect(reason == .uncaughtSignal)
+    let (code, reason) = try await first.exitStatus()
+    #expect(reason == .uncaughtSignal, "the first run exited (\(code)) before the kill: \(first.output.suffix(5))")
     let metadata = try MetadataStore(path: dir.path + "/weir.db")
     let committed = (0..<3).map { metadata.cursor("uplink:crash", topic: "telemetry", partition: Int32($0)) ?? 0 }
     #expect(committed.reduce(0, +) > 0, "nothing was committed before the kill")

@@ -41,8 +41,9 @@ public final class MQTTSource: @unchecked Sendable {
   private let errors: Counter
   private let stalledGauge: Gauge
   private let backPressureGauge: Gauge
-  /// Test hook: milliseconds to sleep after the log commit and before the PUBACKs are written.
-  var pauseBeforeAckMs = 0
+  /// For the crash test only: milliseconds to sleep after the log commit and before the PUBACKs
+  /// are written, so a test can kill the process in between.
+  public var pauseBeforeAckMs = 0
 
   public init(config: MQTTSourceConfig, store: LogStore, logger: Logger = Logger(label: "weir.ingest.mqtt")) {
     self.config = config
