@@ -86,6 +86,7 @@ let package = Package(
         "PartitionedLog",
         "Ingest",
         "Uplink",
+        "Rules",
         .product(name: "Logging", package: "swift-log"),
         .product(name: "SystemPackage", package: "swift-system"),
       ],
