@@ -6,7 +6,7 @@ import PartitionedLog
 struct BenchCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "bench", abstract: "Measure Weir beside its ceilings; the last line printed is JSON.",
-    subcommands: [LogBench.self, RecoveryBench.self, UplinkBench.self, RulesBench.self])
+    subcommands: [LogBench.self, RecoveryBench.self, UplinkBench.self, RulesBench.self, IngestBench.self])
 
   struct LogBench: ParsableCommand {
     static let configuration = CommandConfiguration(
