@@ -136,6 +136,10 @@ let package = Package(
       dependencies: ["Uplink", "PartitionedLog", "MQTT"],
       swiftSettings: upcoming),
     .testTarget(
+      name: "GatewayTests",
+      dependencies: ["Gateway", "PartitionedLog", "Rules"],
+      swiftSettings: upcoming),
+    .testTarget(
       name: "RulesTests",
       dependencies: ["Rules"],
       swiftSettings: upcoming),
