@@ -50,21 +50,27 @@ func totalRecords(_ store: LogStore, _ topic: String) -> Int64 {
   store.topic(topic)?.partitions.reduce(0) { $0 + $1.highWatermark - $1.logStartOffset } ?? 0
 }
 
-/// Runs an MQTTSource in the background until `stop()`.
-final class RunningSource {
+/// Runs an MQTTSource on its own thread until `stop()` (not through a Task: tests that block
+/// their threads while waiting must not keep the source from starting).
+final class RunningSource: @unchecked Sendable {
   let source: MQTTSource
-  let task: Task<Void, any Error>
+  private let exited = DispatchSemaphore(value: 0)
+  private var result: Result<Void, any Error>?
 
   init(_ config: MQTTSourceConfig, store: LogStore, pauseBeforeAckMs: Int = 0) {
     let s = MQTTSource(config: config, store: store)
     s.pauseBeforeAckMs = pauseBeforeAckMs
     source = s
-    task = Task { try await s.run() }
+    s.start { [self] in
+      result = $0
+      exited.signal()
+    }
   }
 
   func stop() async throws {
     source.stop()
-    try await task.value
+    exited.wait()
+    try result?.get()
   }
 
   func waitConnected() -> Bool {

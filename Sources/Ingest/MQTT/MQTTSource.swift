@@ -67,20 +67,21 @@ public final class MQTTSource: @unchecked Sendable {
   public func run() async throws {
     try await withTaskCancellationHandler {
       try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-        let thread = Thread { [self] in
-          do {
-            try loop()
-            continuation.resume()
-          } catch {
-            continuation.resume(throwing: error)
-          }
-        }
-        thread.name = "weir-mqtt-\(config.name)"
-        thread.start()
+        start { continuation.resume(with: $0) }
       }
     } onCancel: {
       stop()
     }
+  }
+
+  /// Starts the loop on a thread of its own, needing nothing from Swift's cooperative pool;
+  /// `onExit` runs on that thread when the loop ends.
+  public func start(onExit: @escaping @Sendable (Result<Void, any Error>) -> Void) {
+    let thread = Thread { [self] in
+      onExit(Result { try loop() })
+    }
+    thread.name = "weir-mqtt-\(config.name)"
+    thread.start()
   }
 
   public func stop() { stopping.store(true, ordering: .relaxed) }
@@ -253,13 +254,12 @@ public final class MQTTSource: @unchecked Sendable {
     }
   }
 
+  /// Marks subscriptions the broker has not acknowledged in time as stalled.
   private func checkStalls(_ waiting: [Int32: (index: Int, at: Int64)], now: Int64) {
-    var stalled = 0
     for (_, w) in waiting where now - w.at > Int64(config.subscriptionStallMs) {
-      stalled += 1
       setStatus { $0.subscriptions[w.index].stalled = true }
     }
-    stalledGauge.record(stalled + status.subscriptions.filter { $0.stalled && $0.acknowledged == false }.count - stalled)
+    stalledGauge.record(status.subscriptions.filter(\.stalled).count)
   }
 
   private func makeClient() throws -> MosquittoClient {
