@@ -89,6 +89,7 @@ let package = Package(
         "Rules",
         .product(name: "Logging", package: "swift-log"),
         .product(name: "SystemPackage", package: "swift-system"),
+        .product(name: "Yams", package: "Yams"),
       ],
       swiftSettings: upcoming),
     .executableTarget(
@@ -137,7 +138,7 @@ let package = Package(
       swiftSettings: upcoming),
     .testTarget(
       name: "GatewayTests",
-      dependencies: ["Gateway", "PartitionedLog", "Rules"],
+      dependencies: ["Gateway", "PartitionedLog", "Rules", "Ingest", "MQTT"],
       swiftSettings: upcoming),
     .testTarget(
       name: "RulesTests",
