@@ -36,7 +36,6 @@ public final class LogRouter {
   private var deadLetterCounters: [DeadLetterReason: Counter] = [:]
   /// Records added since the last successful commit.
   public private(set) var pendingRecords = 0
-  public private(set) var pendingBytes = 0
 
   /// `source` names the source in metrics and in the `source` header (`mqtt`, `serial:/dev/ttyUSB0`).
   public init(store: LogStore, source: String, deadLetterTopic: String = "deadletter") throws(LogError) {
@@ -84,7 +83,6 @@ public final class LogRouter {
       route.dirty.append(partition)
     }
     pendingRecords += 1
-    pendingBytes += (value?.count ?? 0) + (key?.count ?? 0)
   }
 
   /// Sends `raw` to the dead-letter topic with `weir.error: "<reason>: <detail>"`, the source's
@@ -112,7 +110,6 @@ public final class LogRouter {
     }
     dirtyRoutes.removeAll()
     pendingRecords = 0
-    pendingBytes = 0
   }
 
   /// fsyncs every partition this router has written to (at shutdown).
@@ -142,7 +139,6 @@ public final class LogRouter {
       route.stickyPartition = (route.stickyPartition + 1) % route.partitionCount
       dirtyRoutes.removeLast()
     }
-    pendingBytes = 0
     return committed
   }
 }

@@ -40,8 +40,6 @@ final class IndexFile {
     write(pending)
   }
 
-  var hasPending: Bool { pending.count > 0 }
-
   func writePending() throws(LogError) {
     guard pending.count > 0 else { return }
     try Posix.pwriteAll(fd, pending.base, pending.count, at: Int64(persistedCount * entrySize), path)

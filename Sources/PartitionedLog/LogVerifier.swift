@@ -95,48 +95,21 @@ struct SegmentCheck {
     let path = directory + "/" + Segment.fileName(baseOffset, ".log")
     let fd = try Posix.open(path, O_RDONLY)
     defer { Posix.close(fd) }
-    let size = try Posix.fileSize(fd, path)
-    let buffer = ByteBuffer(capacity: 1 << 20)
-    var position: Int64 = 0
-    var carry = 0
-    while position < size {
-      buffer.removeAll()
-      buffer.reserve(max(1 << 20, carry))
-      let want = min(max(1 << 20, carry), Int(size - position))
-      buffer.count = try Posix.pread(fd, buffer.base, want, at: position, path)
-      var scanner = BatchScanner(buffer.bytes)
-      var progressed = false
-      while let batch = scanner.next() {
-        let at = position + Int64(scanner.position - batch.size)
-        if let p = batch.validate() {
-          check.problems.append((at, check.nextOffset, p))
-        } else if batch.baseOffset != check.nextOffset {
-          check.problems.append(
-            (at, check.nextOffset, "batch base offset \(batch.baseOffset), expected \(check.nextOffset)"))
-        }
-        check.batches.append((at, batch.baseOffset, batch.lastOffset, batch.maxTimestamp))
-        check.records += Int64(batch.recordCount)
-        check.nextOffset = batch.nextOffset
-        progressed = true
+    var cursor = BatchFileCursor(
+      fd: fd, path: path, from: 0, to: try Posix.fileSize(fd, path), buffer: ByteBuffer(capacity: 1 << 20))
+    // A batch that fails its checks is reported and skipped by its framing; broken framing ends it.
+    while let (batch, at) = try cursor.next() {
+      if let p = batch.validate() {
+        check.problems.append((at, check.nextOffset, p))
+      } else if batch.baseOffset != check.nextOffset {
+        check.problems.append((at, check.nextOffset, "batch base offset \(batch.baseOffset), expected \(check.nextOffset)"))
       }
-      if let malformed = scanner.malformed {
-        check.problems.append((position + Int64(scanner.position), check.nextOffset, malformed))
-        return check.finish(directory: directory, baseOffset: baseOffset, end: position + Int64(scanner.position))
-      }
-      if !progressed {
-        let needed = scanner.sizeOfNextBatch() ?? RecordBatchView.logOverhead
-        if Int64(needed) > size - position {
-          check.problems.append(
-            (position, check.nextOffset, "incomplete batch: \(size - position) of \(needed) bytes at the end"))
-          return check.finish(directory: directory, baseOffset: baseOffset, end: position)
-        }
-        carry = needed
-        continue
-      }
-      carry = 0
-      position += Int64(scanner.position)
+      check.batches.append((at, batch.baseOffset, batch.lastOffset, batch.maxTimestamp))
+      check.records += Int64(batch.recordCount)
+      check.nextOffset = batch.nextOffset
     }
-    return check.finish(directory: directory, baseOffset: baseOffset, end: position)
+    if let reason = cursor.stopReason { check.problems.append((cursor.position, check.nextOffset, reason)) }
+    return check.finish(directory: directory, baseOffset: baseOffset, end: cursor.position)
   }
 
   private func finish(directory: String, baseOffset: Int64, end: Int64) -> SegmentCheck {

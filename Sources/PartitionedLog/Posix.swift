@@ -100,14 +100,6 @@ enum Posix {
     if Glibc.unlink(path) != 0 && errno != ENOENT { throw LogError(.io, "delete \(path)", errno: errno) }
   }
 
-  static func rename(_ from: String, _ to: String) throws(LogError) {
-    if Glibc.rename(from, to) != 0 { throw LogError(.io, "rename \(from) to \(to)", errno: errno) }
-  }
-
-  static func exists(_ path: String) -> Bool {
-    access(path, F_OK) == 0
-  }
-
   /// The names in a directory, without `.` and `..`.
   static func listDirectory(_ path: String) throws(LogError) -> [String] {
     guard let dir = opendir(path) else { throw LogError(.io, "list \(path)", errno: errno) }

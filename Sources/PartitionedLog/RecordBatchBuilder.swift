@@ -8,7 +8,6 @@ public final class RecordBatchBuilder: @unchecked Sendable {
   public private(set) var recordCount: Int32 = 0
   public private(set) var baseTimestamp: Int64 = 0
   public private(set) var maxTimestamp: Int64 = -1
-  private(set) var offsetDeltaOfMaxTimestamp: Int32 = 0
   private var sealed = false
 
   public init(capacity: Int = 256 * 1024) {
@@ -25,7 +24,6 @@ public final class RecordBatchBuilder: @unchecked Sendable {
     recordCount = 0
     baseTimestamp = 0
     maxTimestamp = -1
-    offsetDeltaOfMaxTimestamp = 0
     sealed = false
   }
 
@@ -62,10 +60,7 @@ public final class RecordBatchBuilder: @unchecked Sendable {
     if let value { buffer.append(value) }
     buffer.appendVarint(headerCount)
     if let headers { buffer.append(headers.encodedBytes) }
-    if timestamp > maxTimestamp {
-      maxTimestamp = timestamp
-      offsetDeltaOfMaxTimestamp = recordCount
-    }
+    if timestamp > maxTimestamp { maxTimestamp = timestamp }
     recordCount += 1
   }
 

@@ -17,12 +17,8 @@ public struct RecoveryPoint: Sendable, Equatable {
 struct ScanOutcome {
   /// End of the valid prefix.
   var validEnd: Int64
-  /// The offset after the last valid batch.
-  var nextOffset: Int64
   /// Why the scan stopped before the end of the range, if it did.
   var problem: String?
-  /// The offset where the problem is (the expected next offset).
-  var problemOffset: Int64?
 }
 
 extension Segment {
@@ -56,57 +52,23 @@ extension Segment {
     return (truncated, truncated > 0 ? (outcome.problem ?? "torn tail") : nil)
   }
 
-  /// Reads `[from, to)` in chunks and validates each batch in turn (and, when `expectedOffset` is
-  /// given, that offsets follow on without gaps); calls `body` for each valid one with its
-  /// position until it returns false. Stops at the first invalid or incomplete batch.
+  /// Validates each batch of `[from, to)` in turn (and, when `expectedOffset` is given, that
+  /// offsets follow on without gaps); calls `body` for each valid one with its position until it
+  /// returns false. Stops at the first invalid or incomplete batch.
   func scan(
     from: Int64, to end: Int64, expectedOffset: Int64?, buffer: ByteBuffer,
     _ body: (RecordBatchView, Int64) -> Bool
   ) throws(LogError) -> ScanOutcome {
-    var position = from
-    var expected: Int64? = expectedOffset
-    let chunk = 1 << 20
-    buffer.removeAll()
-    var bufferStart = from  // file position of buffer[0]
-    while position < end {
-      // Refill: keep the unconsumed tail, read more after it.
-      let consumed = Int(position - bufferStart)
-      if consumed > 0 { buffer.removeFirst(consumed) }
-      bufferStart = position
-      let want = max(chunk, RecordBatchView.logOverhead)
-      let fileLeft = Int(end - (bufferStart + Int64(buffer.count)))
-      if fileLeft > 0 {
-        _ = try read(into: buffer, at: bufferStart + Int64(buffer.count), count: min(want, fileLeft))
+    var cursor = BatchFileCursor(fd: fd, path: logPath, from: from, to: end, buffer: buffer)
+    var expected = expectedOffset
+    while let (batch, position) = try cursor.next() {
+      if let problem = batch.validate() { return ScanOutcome(validEnd: position, problem: problem) }
+      if let e = expected, batch.baseOffset != e {
+        return ScanOutcome(validEnd: position, problem: "batch base offset \(batch.baseOffset), expected \(e)")
       }
-      var scanner = BatchScanner(buffer.bytes)
-      var progressed = false
-      while true {
-        // An incomplete batch: read more (a batch larger than the chunk grows the buffer).
-        if let needed = scanner.sizeOfNextBatch(), needed > scanner.remaining { break }
-        guard let batch = scanner.next() else { break }
-        if let problem = batch.validate() {
-          return ScanOutcome(validEnd: position, nextOffset: expected ?? -1, problem: problem, problemOffset: expected)
-        }
-        if let e = expected, batch.baseOffset != e {
-          return ScanOutcome(
-            validEnd: position, nextOffset: e,
-            problem: "batch base offset \(batch.baseOffset), expected \(e)", problemOffset: e)
-        }
-        let more = body(batch, position)
-        position += Int64(batch.size)
-        expected = batch.nextOffset
-        progressed = true
-        if !more { return ScanOutcome(validEnd: position, nextOffset: batch.nextOffset, problem: nil, problemOffset: nil) }
-      }
-      if let malformed = scanner.malformed {
-        return ScanOutcome(validEnd: position, nextOffset: expected ?? -1, problem: malformed, problemOffset: expected)
-      }
-      if !progressed && bufferStart + Int64(buffer.count) >= end {
-        return ScanOutcome(
-          validEnd: position, nextOffset: expected ?? -1,
-          problem: "incomplete batch (\(end - position) bytes at the end)", problemOffset: expected)
-      }
+      expected = batch.nextOffset
+      if !body(batch, position) { break }
     }
-    return ScanOutcome(validEnd: position, nextOffset: expected ?? -1, problem: nil, problemOffset: nil)
+    return ScanOutcome(validEnd: cursor.position, problem: cursor.stopReason)
   }
 }

@@ -41,35 +41,19 @@ public struct SegmentFiles: Sendable {
     let first = bases.lastIndex { $0 <= offset } ?? 0
     let buffer = ByteBuffer(capacity: 1 << 20)
     for base in bases[first...] {
-      let path = directory(topic, partition) + "/" + Segment.fileName(base, ".log")
+      let name = Segment.fileName(base, ".log")
+      let path = directory(topic, partition) + "/" + name
       let fd = try Posix.open(path, O_RDONLY)
       defer { Posix.close(fd) }
-      let size = try Posix.fileSize(fd, path)
-      var position: Int64 = 0
-      while position < size {
-        buffer.removeAll()
-        buffer.reserve(1 << 20)
-        let n = try Posix.pread(fd, buffer.base, min(1 << 20, Int(size - position)), at: position, path)
-        buffer.count = n
-        var scanner = BatchScanner(buffer.bytes)
-        if let needed = scanner.sizeOfNextBatch(), needed > n, Int64(needed) <= size - position {
-          buffer.reserve(needed - n)
-          buffer.count += try Posix.pread(fd, buffer.base + n, needed - n, at: position + Int64(n), path)
-          scanner = BatchScanner(buffer.bytes)
+      var cursor = BatchFileCursor(fd: fd, path: path, from: 0, to: try Posix.fileSize(fd, path), buffer: buffer)
+      while let (batch, position) = try cursor.next() {
+        if let problem = batch.validate() {
+          throw LogError(.corrupt, "\(topic)-\(partition)/\(name) offset \(batch.baseOffset) position \(position): \(problem)")
         }
-        var progressed = false
-        while let batch = scanner.next() {
-          if let problem = batch.validate() {
-            throw LogError(.corrupt, "\(topic)-\(partition)/\(Segment.fileName(base, ".log")) offset \(batch.baseOffset): \(problem)")
-          }
-          progressed = true
-          if batch.nextOffset > offset, try !body(batch) { return }
-        }
-        if !progressed {
-          let what = scanner.malformed ?? "incomplete batch at the end"
-          throw LogError(.corrupt, "\(topic)-\(partition)/\(Segment.fileName(base, ".log")) position \(position): \(what)")
-        }
-        position += Int64(scanner.position)
+        if batch.nextOffset > offset, try !body(batch) { return }
+      }
+      if let reason = cursor.stopReason {
+        throw LogError(.corrupt, "\(topic)-\(partition)/\(name) position \(cursor.position): \(reason)")
       }
     }
   }

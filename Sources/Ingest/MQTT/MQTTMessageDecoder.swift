@@ -44,7 +44,6 @@ final class MQTTMessageDecoder {
   private static let qosHeader = Array("mqtt.qos".utf8)
   /// Ingest time for records without an event-time field; set once per read pass.
   var now: Int64 = 0
-  private(set) var unmatched = 0
 
   init(config: MQTTSourceConfig, router: LogRouter, source: String) throws(LogError) {
     self.router = router
@@ -57,10 +56,8 @@ final class MQTTMessageDecoder {
   }
 
   func handle(_ message: MQTTMessageView) {
-    guard let route = routes.first(where: { $0.filter.matches(message.topic) }) else {
-      unmatched += 1
-      return
-    }
+    // A message no subscription matches (an overlapping filter removed meanwhile) is not ours.
+    guard let route = routes.first(where: { $0.filter.matches(message.topic) }) else { return }
     headers.removeAll()
     Self.topicHeader.withUnsafeBytes { k in headers.add(key: k, value: message.topic) }
     Self.qosText[Int(max(0, min(2, message.qos)))].withUnsafeBytes { v in
