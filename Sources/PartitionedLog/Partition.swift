@@ -153,19 +153,7 @@ public final class Partition: @unchecked Sendable {
   private func syncLoopLocked() {
     while failure == nil {
       if durable.offset < written.offset {
-        let target = snapshotLocked()
-        let segment = active
-        lock.unlock()
-        let started = monotonicNanoseconds()
-        let result = Result { () throws(LogError) in try segment.syncData() }
-        fsyncTimer.recordNanoseconds(monotonicNanoseconds() - started)
-        lock.lock()
-        switch result {
-        case .success:
-          syncCount += 1
-          markSynced(target)
-        case .failure(let error): fence(error)
-        }
+        syncActiveOutsideLock()
         continue
       }
       guard pending.count > 0 else { return }
@@ -307,10 +295,17 @@ public final class Partition: @unchecked Sendable {
       lock.unlock()
       return
     }
-    let target = snapshotLocked()
-    let segment = active
     unsyncedBytes = 0
     lastSyncNs = nowNs
+    syncActiveOutsideLock()
+    lock.unlock()
+  }
+
+  /// With the lock held: fsyncs the active segment up to what is written now, releasing the lock
+  /// for the fsync so appends go on meanwhile, then moves the high watermark (or fences).
+  private func syncActiveOutsideLock() {
+    let target = snapshotLocked()
+    let segment = active
     lock.unlock()
     let started = monotonicNanoseconds()
     let result = Result { () throws(LogError) in try segment.syncData() }
@@ -322,7 +317,6 @@ public final class Partition: @unchecked Sendable {
       markSynced(target)
     case .failure(let error): fence(error)
     }
-    lock.unlock()
   }
 
   /// Nanoseconds until this partition's next interval fsync is due, if one is pending.
