@@ -18,7 +18,8 @@ struct ConfigCommand: ParsableCommand {
         let config = try GatewayConfig.load(path: file)
         print(
           "\(file): ok: gateway \(config.gatewayID), data in \(config.dataDirectory), \(config.topics.count) topics, "
-            + "\(config.mqttSources.count) MQTT sources, \(config.ruleFiles.count) rule files")
+            + "\(config.mqttSources.count) MQTT sources, \(config.serialSources.count + config.modbusSources.count) serial sources, "
+            + "\(config.uplinks.count) uplinks, \(config.ruleFiles.count) rule files")
       } catch let error as ConfigError {
         FileHandle.standardError.write(Data((error.description + "\n").utf8))
         throw ExitCode(2)

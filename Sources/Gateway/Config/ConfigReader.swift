@@ -22,6 +22,9 @@ final class ConfigReader {
     problems.append(ConfigProblem(file: file, line: (node?.mark?.line ?? 0), key: key, message: message))
   }
 
+  /// A problem in another file (a rule file the configuration names).
+  func extra(_ problem: ConfigProblem) { problems.append(problem) }
+
   /// A mapping's entries by key, each with its key node (for the line) and value.
   struct Section {
     let path: String
@@ -128,5 +131,89 @@ final class ConfigReader {
       return nil
     }
     return Array(seq)
+  }
+}
+
+extension ConfigReader {
+  /// Decodes a section whose model is a `Codable` type of another module (serial ports, Modbus),
+  /// reporting decoding errors at the line of the offending key and, as everywhere else, keys the
+  /// type does not know (found by encoding the value again and comparing the keys).
+  func decode<T: Codable>(_ type: T.Type, _ node: Node, path: String, docs: String) -> T? {
+    let value: T
+    do {
+      value = try YAMLDecoder().decode(T.self, from: node)
+    } catch let error as DecodingError {
+      let (codingPath, message): ([any CodingKey], String) =
+        switch error {
+        case .keyNotFound(let key, let c): (c.codingPath + [key], "missing: this key is required")
+        case .typeMismatch(let type, let c):
+          (
+            c.codingPath,
+            "expected \(Self.describe(type)), got '\(Self.locate(node, c.codingPath)?.scalar?.string ?? "a \(Self.kind(Self.locate(node, c.codingPath)))")'"
+          )
+        case .valueNotFound(_, let c): (c.codingPath, "missing value: \(c.debugDescription)")
+        case .dataCorrupted(let c): (c.codingPath, c.debugDescription)
+        @unknown default: ([], "\(error)")
+        }
+      let keys = codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }
+      let at = Self.locate(node, codingPath) ?? node
+      problem(at, keys.reduce(path) { $1.hasPrefix("[") ? $0 + $1 : $0 + "." + $1 }, message)
+      return nil
+    } catch {
+      problem(node, path, "\(error)")
+      return nil
+    }
+    if let known = try? Yams.compose(yaml: YAMLEncoder().encode(value)) {
+      reportUnknown(node, known: known, path: path, docs: docs)
+    }
+    return value
+  }
+
+  private static func describe(_ type: Any.Type) -> String {
+    switch type {
+    case is Int.Type, is Int32.Type, is UInt8.Type, is UInt16.Type, is Int64.Type, is UInt32.Type: "a whole number"
+    case is Double.Type, is Float.Type: "a number"
+    case is Bool.Type: "true or false"
+    case is String.Type: "a text value"
+    default: "\(type)".hasPrefix("Array") ? "a list" : "a mapping of keys to values"
+    }
+  }
+
+  private static func kind(_ node: Node?) -> String {
+    if node?.mapping != nil { return "mapping" }
+    if node?.sequence != nil { return "list" }
+    return "value"
+  }
+
+  private static func locate(_ node: Node, _ path: [any CodingKey]) -> Node? {
+    var current = node
+    for key in path {
+      if let i = key.intValue, let seq = current.sequence, i < seq.count {
+        current = seq[i]
+      } else if let next = current.mapping?[key.stringValue] {
+        current = next
+      } else {
+        return current
+      }
+    }
+    return current
+  }
+
+  private func reportUnknown(_ node: Node, known: Node, path: String, docs: String) {
+    if let mapping = node.mapping {
+      let knownMapping = known.mapping
+      for (k, v) in mapping {
+        guard let name = k.string else { continue }
+        if let match = knownMapping?[name] {
+          reportUnknown(v, known: match, path: join(path, name), docs: docs)
+        } else if v != Node("null", .implicit), !(v.scalar?.string.isEmpty ?? false) {
+          problem(k, join(path, name), "unknown key (\(docs) lists the keys of this section)")
+        }
+      }
+    } else if let seq = node.sequence, let knownSeq = known.sequence {
+      for (i, item) in seq.enumerated() where i < knownSeq.count {
+        reportUnknown(item, known: knownSeq[i], path: path + "[\(i)]", docs: docs)
+      }
+    }
   }
 }

@@ -2,6 +2,7 @@ import Foundation
 public import Ingest
 import MQTT
 public import PartitionedLog
+import Rules
 import Yams
 
 /// The gateway's whole configuration, read from YAML (`config/weir.yaml` is the commented
@@ -20,23 +21,38 @@ public struct GatewayConfig: Sendable {
   /// HTTP listen address. Default: 127.0.0.1:8080.
   public var httpHost: String
   public var httpPort: Int
+  /// When set, `/api/...` needs `Authorization: Bearer <token>`. Default: none.
+  public var httpToken: String?
+  public var uplinks: [UplinkConfig] = []
+  public var serialSources: [SerialSourceConfig] = []
+  public var modbusSources: [ModbusConfig] = []
+  /// Publish alerts to the local broker (the first MQTT source's) under
+  /// `weir/alerts/<rule>/<key>`. Default: true.
+  public var publishAlerts = true
+  /// How long a SIGTERM drain may take before the daemon exits anyway. Default: 30 s.
+  public var shutdownTimeoutMs: Int64 = 30_000
+  /// The file this configuration was read from.
+  public var file = ""
 
   /// Reads and checks `path`; throws ``ConfigError`` with every problem found.
-  public static func load(path: String) throws -> GatewayConfig {
+  public static func load(path: String, environment: [String: String]? = nil) throws -> GatewayConfig {
     guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
       throw ConfigError(problems: [ConfigProblem(file: path, line: 0, key: "", message: "cannot read the file")])
     }
-    return try parse(text, file: path)
+    return try parse(text, file: path, environment: environment ?? ProcessInfo.processInfo.environment)
   }
 
-  public static func parse(_ text: String, file: String) throws -> GatewayConfig {
+  /// Parses `text`; `${NAME}` in a value is replaced by that environment variable, and
+  /// `WEIR_<KEY>__<KEY>...` variables (`WEIR_GATEWAY__ID`, `WEIR_UPLINKS__0__PASSWORD`) set values.
+  public static func parse(_ text: String, file: String, environment: [String: String] = [:]) throws -> GatewayConfig {
     let reader = ConfigReader(file: file)
-    let root: Node?
+    var root: Node?
     do {
       root = try Yams.compose(yaml: text)
     } catch {
       throw ConfigError(problems: [ConfigProblem(file: file, line: 0, key: "", message: "not valid YAML: \(error)")])
     }
+    root = ConfigEnvironment(environment, reader: reader).apply(to: root ?? Node([(Node, Node)]()))
     guard var top = reader.section(root ?? Node(""), path: "") else { throw ConfigError(problems: reader.problems) }
     var config = GatewayConfig(
       gatewayID: "", dataDirectory: "/var/lib/weir", log: LogOptions(), topics: [], mqttSources: [], ruleFiles: [],
@@ -48,6 +64,7 @@ public struct GatewayConfig: Sendable {
         reader.problem(gateway.entries["id"]?.value ?? gateway.node, "gateway.id", "set an id of letters, digits, '-' or '_' (it names this gateway upstream)")
       }
       config.dataDirectory = reader.string(&gateway, "data_dir") ?? config.dataDirectory
+      if let v = reader.milliseconds(&gateway, "shutdown_timeout") { config.shutdownTimeoutMs = v }
       reader.finish(gateway)
     } else {
       reader.problem(root, "gateway", "missing: add a 'gateway:' section with an 'id'")
@@ -96,13 +113,37 @@ public struct GatewayConfig: Sendable {
       }
     }
 
+    for (i, node) in (reader.sequence(&top, "uplinks") ?? []).enumerated() {
+      if let uplink = uplink(reader, node, path: "uplinks[\(i)]", gateway: config.gatewayID) {
+        if config.uplinks.contains(where: { $0.name == uplink.name }) {
+          reader.problem(node, "uplinks[\(i)].name", "another uplink is already named '\(uplink.name)'")
+        }
+        config.uplinks.append(uplink)
+      }
+    }
+    for (i, node) in (reader.sequence(&top, "serial") ?? []).enumerated() {
+      if let source = serialSource(reader, node, path: "serial[\(i)]") { config.serialSources.append(source) }
+    }
+    for (i, node) in (reader.sequence(&top, "modbus") ?? []).enumerated() {
+      if let source = modbusSource(reader, node, path: "modbus[\(i)]") { config.modbusSources.append(source) }
+    }
+
     if var rules = reader.section(reader.value(&top, "rules"), path: "rules") {
+      if let v = reader.bool(&rules, "publish_alerts") { config.publishAlerts = v }
       for (j, f) in (reader.sequence(&rules, "files") ?? []).enumerated() {
         guard let path = f.string else {
           reader.problem(f, "rules.files[\(j)]", "expected a file path")
           continue
         }
-        config.ruleFiles.append(path)
+        let resolved = path.hasPrefix("/") ? path : (file as NSString).deletingLastPathComponent + "/" + path
+        guard let source = try? String(contentsOfFile: resolved, encoding: .utf8) else {
+          reader.problem(f, "rules.files[\(j)]", "cannot read \(resolved) (relative paths start at the config file's directory)")
+          continue
+        }
+        for error in RuleFile.parse(source, fileName: resolved).errors {
+          reader.extra(ConfigProblem(file: resolved, line: error.location.line, key: error.rule ?? "rules", message: error.message))
+        }
+        config.ruleFiles.append(resolved)
       }
       reader.finish(rules)
     }
@@ -117,47 +158,23 @@ public struct GatewayConfig: Sendable {
           reader.problem(http.entries["listen"]?.value, "http.listen", "expected host:port such as 127.0.0.1:8080")
         }
       }
+      if let token = reader.string(&http, "token"), !token.isEmpty { config.httpToken = token }
       reader.finish(http)
     }
     reader.finish(top)
-    if !reader.problems.isEmpty { throw ConfigError(problems: reader.problems.sorted { $0.line < $1.line }) }
+    config.file = file
+    if !reader.problems.isEmpty {
+      throw ConfigError(problems: reader.problems.sorted { ($0.file != file ? 1 : 0, $0.file, $0.line) < ($1.file != file ? 1 : 0, $1.file, $1.line) })
+    }
     return config
   }
 
   static func mqttSource(_ reader: ConfigReader, _ node: Node, path: String, gateway: String) -> MQTTSourceConfig? {
     guard var s = reader.section(node, path: path) else { return nil }
     let name = reader.string(&s, "name") ?? "mqtt"
-    let brokerText = reader.string(&s, "broker") ?? "mqtt://127.0.0.1:1883"
-    var client = MQTTClientConfig(host: "127.0.0.1", port: 1883, clientID: MQTTSourceConfig.stableClientID(gateway: gateway, source: name))
-    if let url = MQTTClientConfig.parseURL(brokerText) {
-      client.host = url.host
-      client.port = url.port
-      client.username = url.username
-      client.password = url.password
-      if url.tls {
-        if var tls = reader.section(reader.value(&s, "tls"), path: path + ".tls") {
-          client.tls = MQTTClientConfig.TLS(
-            caFile: reader.string(&tls, "ca_file") ?? "", certFile: reader.string(&tls, "cert_file"),
-            keyFile: reader.string(&tls, "key_file"), version: reader.string(&tls, "version"))
-          if client.tls?.caFile.isEmpty == true { reader.problem(tls.node, path + ".tls.ca_file", "mqtts:// needs a CA file") }
-          reader.finish(tls)
-        } else {
-          reader.problem(s.entries["broker"]?.value, path + ".tls", "mqtts:// needs a 'tls:' section with ca_file")
-        }
-      }
-    } else {
-      reader.problem(s.entries["broker"]?.value, path + ".broker", "expected mqtt://host:port or mqtts://host:port, got '\(brokerText)'")
-    }
-    if let id = reader.string(&s, "client_id") { client.clientID = id }
-    if let u = reader.string(&s, "username") { client.username = u }
-    if let p = reader.string(&s, "password") { client.password = p }
-    if let k = reader.milliseconds(&s, "keepalive") { client.keepalive = Int(max(1, k / 1000)) }
-    if let v = reader.string(&s, "protocol") {
-      if let version = MQTTClientConfig.ProtocolVersion(rawValue: v) { client.protocolVersion = version } else {
-        reader.problem(s.entries["protocol"]?.value, path + ".protocol", "expected 3.1.1 or 5, got '\(v)'")
-      }
-    }
-    if let clean = reader.bool(&s, "clean_session") { client.cleanSession = clean }
+    let client = mqttClient(
+      reader, &s, path: path, defaultBroker: "mqtt://127.0.0.1:1883",
+      clientID: MQTTSourceConfig.stableClientID(gateway: gateway, source: name))
     var source = MQTTSourceConfig(name: name, client: client, subscriptions: [])
     if let v = reader.bytes(&s, "max_payload") { source.maxPayloadBytes = Int(v) }
     for (j, sub) in (reader.sequence(&s, "subscriptions") ?? []).enumerated() {
@@ -190,6 +207,49 @@ public struct GatewayConfig: Sendable {
     for p in source.problems() { reader.problem(node, path, p) }
     reader.finish(s)
     return source
+  }
+}
+
+extension GatewayConfig {
+  /// The broker keys an MQTT source and an MQTT uplink share: `broker` (URL with optional
+  /// credentials), `tls`, `client_id`, `username`, `password`, `keepalive`, `protocol`, `clean_session`.
+  static func mqttClient(
+    _ reader: ConfigReader, _ s: inout ConfigReader.Section, path: String, defaultBroker: String, clientID: String
+  ) -> MQTTClientConfig {
+    let brokerText = reader.string(&s, "broker") ?? defaultBroker
+    var client = MQTTClientConfig(host: "127.0.0.1", port: 1883, clientID: clientID)
+    if let url = MQTTClientConfig.parseURL(brokerText) {
+      client.host = url.host
+      client.port = url.port
+      client.username = url.username
+      client.password = url.password
+      if url.tls {
+        if var tls = reader.section(reader.value(&s, "tls"), path: path + ".tls") {
+          client.tls = MQTTClientConfig.TLS(
+            caFile: reader.string(&tls, "ca_file") ?? "", certFile: reader.string(&tls, "cert_file"),
+            keyFile: reader.string(&tls, "key_file"), version: reader.string(&tls, "version"))
+          if client.tls?.caFile.isEmpty == true { reader.problem(tls.node, path + ".tls.ca_file", "mqtts:// needs a CA file") }
+          reader.finish(tls)
+        } else {
+          reader.problem(s.entries["broker"]?.value, path + ".tls", "mqtts:// needs a 'tls:' section with ca_file")
+        }
+      }
+    } else {
+      reader.problem(
+        s.entries["broker"]?.value ?? s.node, path + ".broker",
+        "expected mqtt://host:port or mqtts://host:port, got '\(brokerText)'")
+    }
+    if let id = reader.string(&s, "client_id") { client.clientID = id }
+    if let u = reader.string(&s, "username") { client.username = u }
+    if let p = reader.string(&s, "password") { client.password = p }
+    if let k = reader.milliseconds(&s, "keepalive") { client.keepalive = Int(max(1, k / 1000)) }
+    if let v = reader.string(&s, "protocol") {
+      if let version = MQTTClientConfig.ProtocolVersion(rawValue: v) { client.protocolVersion = version } else {
+        reader.problem(s.entries["protocol"]?.value, path + ".protocol", "expected 3.1.1 or 5, got '\(v)'")
+      }
+    }
+    if let clean = reader.bool(&s, "clean_session") { client.cleanSession = clean }
+    return client
   }
 }
 
