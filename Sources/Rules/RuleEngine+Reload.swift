@@ -19,7 +19,30 @@ extension RuleEngine {
   /// version keeps running. The other rules are loaded regardless. Comments and layout are not changes.
   @discardableResult
   public func reload(source: String, fileName: String) -> RuleReloadReport {
-    let (compiled, errors) = RuleFile.compile(source, fileName: fileName)
+    reload(files: [(source, fileName)])
+  }
+
+  /// ``reload(source:fileName:)`` for rules spread over several files; a rule name defined in two
+  /// files is refused in the second.
+  @discardableResult
+  public func reload(files: [(source: String, fileName: String)]) -> RuleReloadReport {
+    var compiled: [CompiledRule] = []
+    var errors: [RuleError] = []
+    for (source, fileName) in files {
+      let (rules, fileErrors) = RuleFile.compile(source, fileName: fileName)
+      errors += fileErrors
+      for rule in rules {
+        if compiled.contains(where: { $0.name == rule.name }) {
+          errors.append(
+            RuleError(
+              code: .semantic, file: fileName, location: rule.definition.location,
+              message: "a rule named '\(rule.name)' is already defined in another file; rule names must be unique",
+              rule: rule.name))
+        } else {
+          compiled.append(rule)
+        }
+      }
+    }
     var report = RuleReloadReport()
     report.refused = errors
     let refusedNames = Set(errors.compactMap(\.rule))

@@ -16,6 +16,8 @@ public struct RuleStatistics: Sendable, Hashable {
   public var keys: Int = 0
   /// Keys whose alert is currently raised.
   public var activeAlerts: Int = 0
+
+  public init(rule: String) { self.rule = rule }
 }
 
 /// Counters of the whole engine.
@@ -30,4 +32,6 @@ public struct RuleEngineStatistics: Sendable, Hashable {
   public var invalidTimestamps: Int64 = 0
   /// Per rule, in rule-file order.
   public var rules: [RuleStatistics] = []
+
+  public init() {}
 }

@@ -6,5 +6,5 @@ struct Weir: AsyncParsableCommand {
     commandName: "weir",
     abstract: "Weir: an IoT telemetry edge gateway with a durable partitioned log.",
     version: "0.1.0",
-    subcommands: [ConfigCommand.self, LogCommand.self, RulesCommand.self, BenchCommand.self, DebugCommand.self, DevClusterCommand.self])
+    subcommands: [RunCommand.self, ConfigCommand.self, LogCommand.self, RulesCommand.self, BenchCommand.self, DebugCommand.self, DevClusterCommand.self])
 }

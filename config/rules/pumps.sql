@@ -1,14 +1,15 @@
 -- Pump rules showing the options: lateness for readings that arrive out of order, an idle timeout so a pump that
 -- goes silent still has its last window evaluated, and late readings kept on a side topic for inspection.
 
--- Cavitation: pressure swings large relative to its level over a sliding 30 seconds.
+-- Cavitation: discharge pressure falling (ever noisier) toward 1.5 bar: its 10-minute trend reaches it within
+-- 30 minutes. A duty change steps the pressure but its trend does not get there that fast.
 CREATE RULE pump_cavitation AS
-SELECT device, peak_to_peak(pressure) AS swing, avg(pressure) AS level, crest_factor(pressure) AS crest
+SELECT device, avg(pressure) AS level, stddev(pressure) AS noise, time_to_threshold(pressure, 1.5) AS ttf
 FROM telemetry
 WHERE kind = 'pump' AND pressure IS NOT NULL
-GROUP BY device, SLIDING(30s)
-HAVING swing > 0.4 * level AND crest > 1.8
-RAISE ALERT 'warning' MESSAGE 'pump {device}: pressure swing {swing} bar at {level} bar' CLEAR AFTER 10 WINDOWS
+GROUP BY device, HOPPING(10m, 1m)
+HAVING level < 1.5 OR ttf < 30m
+RAISE ALERT 'warning' MESSAGE 'pump {device}: discharge pressure {level} bar, at 1.5 bar in {ttf} s' CLEAR AFTER 5 WINDOWS
 WITH (lateness = 5s, idle_timeout = 2m, late = 'topic:telemetry-late');
 
 -- Motor current drifting: the 95th percentile of a 15-minute window far above its running average.
@@ -17,6 +18,6 @@ SELECT device, percentile(current, 0.95) AS p95, ewma(current, 0.1) AS smoothed,
 FROM telemetry
 WHERE kind IN ('motor', 'pump')
 GROUP BY device, TUMBLING(15m)
-HAVING p95 > 1.5 * smoothed OR z > 4
+HAVING p95 > 1.5 * smoothed OR z > 6
 RAISE ALERT 'info' CLEAR AFTER 2 WINDOWS
 WITH (lateness = 30s, idle_timeout = 10m);

@@ -34,6 +34,14 @@ public final class RuleService: @unchecked Sendable {
   let logger: Logger
   private let stopping = Atomic<Bool>(false)
   private let alertCount = Atomic<Int>(0)
+  private let shared = Mutex<Shared>(Shared())
+
+  /// What other threads may ask of the loop or read from it.
+  private struct Shared {
+    var reload: (files: [(source: String, fileName: String)], done: @Sendable (RuleReloadReport) -> Void)?
+    var statistics = RuleEngineStatistics()
+    var ruleNames: [String] = []
+  }
 
   /// `engine` is owned by the service from now on.
   public init(
@@ -51,6 +59,18 @@ public final class RuleService: @unchecked Sendable {
   public var alertsWritten: Int { alertCount.load(ordering: .relaxed) }
 
   public func stop() { stopping.store(true, ordering: .relaxed) }
+
+  /// The engine's counters, refreshed about twice a second.
+  public var statistics: RuleEngineStatistics { shared.withLock { $0.statistics } }
+
+  /// The running rules.
+  public var ruleNames: [String] { shared.withLock { $0.ruleNames } }
+
+  /// Swaps in new rule files on the loop's thread at its next pass (rules whose text did not
+  /// change keep their state); `done` gets the report.
+  public func reload(files: [(source: String, fileName: String)], done: @escaping @Sendable (RuleReloadReport) -> Void) {
+    shared.withLock { $0.reload = (files, done) }
+  }
 
   public func run() async throws {
     try await withTaskCancellationHandler {
@@ -91,13 +111,42 @@ public final class RuleService: @unchecked Sendable {
       }
     }
     var sources: [(TopicID, String, Partition, PartitionReader, Int64)] = []
-    for name in options.topics {
-      guard let topic = store.topic(name) else { throw BenchmarkError("rules read topic '\(name)', which does not exist") }
-      let id = engine.topic(name)
-      for p in topic.partitions {
-        let start = max((engine.lastOffset(topic: name, partition: p.id) ?? -1) + 1, p.logStartOffset)
-        sources.append((id, name, p, PartitionReader(partition: p), start))
+    func addSources(_ names: [String]) throws {
+      for name in names where !sources.contains(where: { $0.1 == name }) {
+        guard let topic = store.topic(name) else { throw BenchmarkError("rules read topic '\(name)', which does not exist") }
+        let id = engine.topic(name)
+        for p in topic.partitions {
+          let start = max((engine.lastOffset(topic: name, partition: p.id) ?? -1) + 1, p.logStartOffset)
+          sources.append((id, name, p, PartitionReader(partition: p), start))
+        }
       }
+    }
+    try addSources(options.topics)
+    var lastShared = Date.distantPast
+    func share() throws {
+      let pending = shared.withLock { s in
+        defer { s.reload = nil }
+        return s.reload
+      }
+      if let pending {
+        let report = engine.reload(files: pending.files)
+        logger.info(
+          "rules reloaded",
+          metadata: [
+            "started": "\(report.started)", "kept": "\(report.kept)", "removed": "\(report.removed)",
+            "refused": "\(report.refused.map(\.description))",
+          ])
+        let topics = Set(pending.files.flatMap { RuleFile.parse($0.source, fileName: $0.fileName).rules.map(\.topic) })
+        try addSources(topics.sorted().filter { store.topic($0) != nil })
+        pending.done(report)
+      }
+      let statistics = engine.statistics
+      let names = engine.ruleNames
+      shared.withLock {
+        $0.statistics = statistics
+        $0.ruleNames = names
+      }
+      lastShared = Date()
     }
     let builder = RecordBatchBuilder()
     var output = RuleOutput()
@@ -153,6 +202,7 @@ public final class RuleService: @unchecked Sendable {
         usleep(20_000)
       }
       if Date().timeIntervalSince(lastCheckpoint) * 1000 >= Double(options.checkpointEveryMs) { try checkpoint() }
+      if Date().timeIntervalSince(lastShared) >= 0.5 { try share() }
     }
     try checkpoint()
   }
