@@ -14,6 +14,7 @@ build: bootstrap
 
 release: bootstrap
 	$(SWIFT) build -c release --product weir
+	$(SWIFT) build -c release --product firmware-sim
 
 # Suites run one at a time: many start real brokers, child processes and threads and time their
 # work, and two cores shared by parallel suites starve Swift's cooperative pool (it has one
@@ -22,11 +23,10 @@ test: bootstrap
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --no-parallel
 
-# For now the demo shows the log at work; it grows into the full gateway demo.
+# The whole path: mosquitto, weir dev-cluster, weir run (config/demo.yaml) and firmware-sim's demo
+# fleet at 60x for about a minute; live figures, then a summary against the fleet's ground truth.
 demo: release
-	@mkdir -p $(DATA)
-	.build/release/weir bench log --dir $(DATA) --records 1000000 --record-bytes 100
-	.build/release/weir bench recovery --dir $(DATA) --size 256MiB
+	DEMO_DIR=$(DATA) scripts/demo
 
 bench: bench-log bench-recovery
 

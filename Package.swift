@@ -138,9 +138,11 @@ let package = Package(
       dependencies: ["PartitionedLog", "Gateway"],
       exclude: ["Fixtures"],
       swiftSettings: upcoming),
+    // Real parts for the tests: mosquitto on a free port, child processes stopped by PID.
+    .target(name: "WeirTestSupport", path: "Tests/WeirTestSupport", swiftSettings: upcoming),
     .testTarget(
       name: "IngestTests",
-      dependencies: ["Ingest", "PartitionedLog", "MQTT"],
+      dependencies: ["Ingest", "PartitionedLog", "MQTT", "WeirTestSupport"],
       swiftSettings: upcoming),
     .testTarget(
       name: "UplinkTests",
@@ -148,7 +150,7 @@ let package = Package(
       swiftSettings: upcoming),
     .testTarget(
       name: "GatewayTests",
-      dependencies: ["Gateway", "PartitionedLog", "Rules", "Ingest", "MQTT"],
+      dependencies: ["Gateway", "PartitionedLog", "Rules", "Ingest", "MQTT", "Uplink", "WeirTestSupport"],
       swiftSettings: upcoming),
     .testTarget(
       name: "RulesTests",

@@ -6,5 +6,7 @@ struct Weir: AsyncParsableCommand {
     commandName: "weir",
     abstract: "Weir: an IoT telemetry edge gateway with a durable partitioned log.",
     version: "0.1.0",
-    subcommands: [RunCommand.self, ConfigCommand.self, LogCommand.self, RulesCommand.self, BenchCommand.self, DebugCommand.self, DevClusterCommand.self])
+    subcommands: [
+      RunCommand.self, StatusCommand.self, TopicsCommand.self, LagCommand.self, TailCommand.self, AlertsCommand.self,
+      ConfigCommand.self, LogCommand.self, RulesCommand.self, BenchCommand.self, DebugCommand.self, DevClusterCommand.self])
 }

@@ -4,6 +4,7 @@ import Ingest
 import MQTT
 import PartitionedLog
 import Testing
+import Uplink
 
 @Suite struct GatewayConfigTests {
   static var shipped: String {
@@ -65,6 +66,139 @@ import Testing
       }
     } catch {
       Issue.record("unexpected error \(error)")
+    }
+  }
+
+  @Test func uplinksSerialAndModbusSections() throws {
+    let yaml = """
+      gateway: {id: edge-7}
+      uplinks:
+        - name: central
+          kind: kafka
+          bootstrap: k1:9092,k2:9092
+          topics: [alerts, {name: telemetry, priority: 5, remote: plant.telemetry}]
+          compression: none
+          linger: 10ms
+          bandwidth: 256KiB
+          drain: live_first
+          backlog_share: 0.25
+          properties: {client.rack: r1}
+        - name: cloud
+          kind: mqtt
+          broker: mqtt://user:pw@cloud:1884
+          topics: [alerts]
+          ack_timeout: 5s
+      serial:
+        - port: {path: /dev/ttyUSB0, device_id: gps-1, baud_rate: 115200}
+          line_protocol: {format: nmea, topic: gps}
+      modbus:
+        - port: {path: /dev/ttyUSB1, baud_rate: 19200, parity: even}
+          topic: plant
+          slaves:
+            - unit_id: 1
+              device_id: pump-1
+              registers: [{name: pressure, address: 0, type: uint16, scale: 0.1}]
+      """
+    let config = try GatewayConfig.parse(yaml, file: "weir.yaml")
+    #expect(config.uplinks.count == 2)
+    guard case .kafka(let kafka) = config.uplinks[0], case .mqtt(let mqtt) = config.uplinks[1] else {
+      Issue.record("wrong uplink kinds")
+      return
+    }
+    #expect(kafka.bootstrapServers == "k1:9092,k2:9092")
+    #expect(kafka.uplink.topics.map(\.name) == ["alerts", "telemetry"])
+    #expect(kafka.uplink.topics[1].priority == 5 && kafka.uplink.topics[1].remote == "plant.telemetry")
+    #expect(kafka.lingerMs == 10 && kafka.compression == .none && kafka.properties["client.rack"] == "r1")
+    #expect(kafka.uplink.bandwidthBytesPerSecond == 256 << 10)
+    #expect(kafka.uplink.drainOrder == .liveFirst(backlogShare: 0.25))
+    #expect(kafka.uplink.gateway == "edge-7")
+    #expect(mqtt.broker.host == "cloud" && mqtt.broker.port == 1884 && mqtt.broker.username == "user")
+    #expect(mqtt.ackTimeoutMs == 5000 && mqtt.uplink.topicTemplate == "weir/{gateway}/{topic}")
+    #expect(config.serialSources.first?.port.baudRate == 115200)
+    #expect(config.serialSources.first?.lineProtocol.topic == "gps")
+    #expect(config.modbusSources.first?.slaves.first?.deviceId == "pump-1")
+  }
+
+  @Test func serialAndUplinkProblemsAreLocated() {
+    let yaml = """
+      gateway: {id: edge-7}
+      uplinks:
+        - name: central
+          kind: carrier-pigeon
+          topics: [telemetry]
+      serial:
+        - port: {path: /dev/ttyUSB0, baud_rate: fast}
+          line_protocol: {format: nmea}
+      modbus:
+        - port: {path: /dev/ttyUSB1}
+          topic: plant
+          slaves:
+            - {unit_id: 1, device_id: p, registers: [{name: x, address: 0, typo: 3}]}
+      """
+    do {
+      _ = try GatewayConfig.parse(yaml, file: "w.yaml")
+      Issue.record("accepted")
+    } catch let error as ConfigError {
+      let text = error.problems.map(\.description)
+      for e in [
+        "w.yaml:4: uplinks[0].kind: expected kafka or mqtt", "w.yaml:7: serial[0].port.baud_rate: expected a whole number, got 'fast'",
+        "w.yaml:13: modbus[0].slaves[0].registers[0].typo: unknown key",
+      ] {
+        #expect(text.contains { $0.contains(e) }, "missing '\(e)' in \(text)")
+      }
+    } catch {
+      Issue.record("unexpected error \(error)")
+    }
+  }
+
+  @Test func environmentOverridesAndSubstitution() throws {
+    let yaml = """
+      gateway: {id: edge-1}
+      uplinks:
+        - name: central
+          kind: kafka
+          bootstrap: localhost:9092
+          topics: [telemetry]
+          properties: {sasl.password: "${KAFKA_PW}", sasl.username: "$${literal}"}
+      http: {listen: "127.0.0.1:8080"}
+      """
+    let config = try GatewayConfig.parse(
+      yaml, file: "w.yaml",
+      environment: [
+        "KAFKA_PW": "hunter2", "WEIR_GATEWAY__ID": "edge-9", "WEIR_HTTP__TOKEN": "t0k", "WEIR_UPLINKS__0__BOOTSTRAP": "k9:9092",
+        "WEIR_UNRELATED": "x",
+      ])
+    #expect(config.gatewayID == "edge-9")
+    #expect(config.httpToken == "t0k")
+    guard case .kafka(let kafka) = config.uplinks.first else {
+      Issue.record("no kafka uplink")
+      return
+    }
+    #expect(kafka.bootstrapServers == "k9:9092")
+    #expect(kafka.properties["sasl.password"] == "hunter2")
+    #expect(kafka.properties["sasl.username"] == "${literal}")
+    #expect(kafka.uplink.gateway == "edge-9")
+
+    #expect(throws: ConfigError.self) { try GatewayConfig.parse(yaml, file: "w.yaml", environment: [:]) }
+    #expect(throws: ConfigError.self) {
+      try GatewayConfig.parse(yaml, file: "w.yaml", environment: ["KAFKA_PW": "x", "WEIR_UPLINKS__3__NAME": "y"])
+    }
+  }
+
+  @Test func ruleFileErrorsPointIntoTheRuleFile() throws {
+    let dir = NSTemporaryDirectory() + "weir-rulecfg-\(UUID().uuidString)"
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    try "CREATE RULE broken AS SELECT device FROM telemetry GROUP BY device, TUMBLING(1m) HAVING;\n"
+      .write(toFile: dir + "/r.sql", atomically: true, encoding: .utf8)
+    try "gateway: {id: e}\nrules:\n  files: [r.sql, missing.sql]\n".write(toFile: dir + "/w.yaml", atomically: true, encoding: .utf8)
+    do {
+      _ = try GatewayConfig.load(path: dir + "/w.yaml")
+      Issue.record("accepted")
+    } catch let error as ConfigError {
+      let text = error.problems.map(\.description)
+      #expect(text.contains { $0.hasPrefix(dir + "/r.sql:1: ") }, "\(text)")
+      #expect(text.contains { $0.contains("w.yaml:3: rules.files[1]: cannot read") }, "\(text)")
     }
   }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import PartitionedLog
 import Testing
+import WeirTestSupport
 
 /// The `weir` executable built beside this test bundle.
 func weirBinary() -> String {

@@ -2,6 +2,7 @@ import Foundation
 import MQTT
 import PartitionedLog
 import Testing
+import WeirTestSupport
 
 @testable import Ingest
 

@@ -324,6 +324,9 @@ extension Daemon {
       next.append(PartitionOffset(partition: p.id, offset: min(offset, hw)))
     }
     records.sort { ($0.timestampMs, $0.partition, $0.offset) < ($1.timestampMs, $1.partition, $1.offset) }
+    if offsets.isEmpty && records.count > limit {
+      records = fromBeginning ? Array(records.prefix(limit)) : Array(records.suffix(limit))
+    }
     return RecordsResponse(topic: name, records: records, next: next)
   }
 

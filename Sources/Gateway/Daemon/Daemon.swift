@@ -32,6 +32,7 @@ public final class Daemon: @unchecked Sendable {
   let sampler: StatusSampler
   let alertIndex: AlertIndex
   let startedAt = Date()
+  let ruleCount: Int
   /// Topics the sources write (ingest rate counts these).
   let sourceTopics: [String]
 
@@ -100,9 +101,11 @@ public final class Daemon: @unchecked Sendable {
     }
     if ruleSources.isEmpty {
       ruleService = nil
+      ruleCount = 0
     } else {
       let engine = RuleEngine(clock: ContinuousClock())
       let report = engine.reload(files: ruleSources)
+      ruleCount = engine.ruleNames.count
       if !report.refused.isEmpty {
         throw ConfigError(
           problems: report.refused.map {
@@ -138,7 +141,7 @@ public final class Daemon: @unchecked Sendable {
         var metrics = DaemonMetrics()
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
           sample(into: &metrics)
-          try? await Task.sleep(for: .milliseconds(Int(StatusSampler.intervalMs)))
+          _ = try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .milliseconds(Int(StatusSampler.intervalMs))) }
         }
       } onShutdown: {
       })
@@ -193,7 +196,7 @@ public final class Daemon: @unchecked Sendable {
         "gateway": "\(config.gatewayID)", "data_dir": "\(config.dataDirectory)",
         "http": "\(config.httpHost):\(config.httpPort)", "mqtt_sources": "\(mqttSources.count)",
         "serial_sources": "\(serialSources.count + modbusSources.count)", "uplinks": "\(config.uplinks.count)",
-        "rules": "\(ruleService?.ruleNames.count ?? 0)",
+        "rules": "\(ruleCount)",
       ])
     var failure: (any Error)?
     do {

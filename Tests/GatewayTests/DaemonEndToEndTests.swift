@@ -1,0 +1,204 @@
+import Foundation
+import Gateway
+import Testing
+import WeirTestSupport
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// The product end to end with real processes: mosquitto, `weir run` as a child, the mock
+/// central cluster and firmware-sim's demo fleet.
+@Suite(.serialized, .timeLimit(.minutes(10)))
+struct DaemonEndToEndTests {
+  /// Everything the fleet publishes reaches the central cluster, the failing devices are
+  /// alerted on and the healthy ones are not, the CLI says what the API says, the status page
+  /// renders with data, and SIGTERM exits 0.
+  @Test func fleetToCentralClusterWithAlerts() async throws {
+    let h = try await DaemonHarness()
+    try await h.startDaemon()
+    let (published, truth) = try await h.runFleet()
+    #expect(published > 30_000)
+    let status = try await h.waitUntilDrained(records: Int64(published))
+
+    // Records: published = in the log = in the central cluster (after dedupe by log position).
+    #expect(status.ingest.records == Int64(published))
+    #expect(status.ingest.deadLetters == 0)
+    let central = try await h.centralRecords("edge.telemetry")
+    #expect(central.distinct == published, "central has \(central.distinct) distinct of \(central.total)")
+
+    // Alerts: one for each degrading device, none for the healthy ones.
+    let alerts = try await h.api.get(AlertsResponse.self, "api/v1/alerts?limit=500")
+    let raised = alerts.recent.filter { $0.state == "raised" }
+    let failing = Set(truth.compactMap { $0["device"] as? String })
+    #expect(failing == ["motor-0007", "pump-0003"])
+    for device in failing {
+      let first = raised.filter { $0.key == device }.min { $0.timestampMs < $1.timestampMs }
+      let failure = truth.first { $0["device"] as? String == device }?["failure_ts"] as? Int64 ?? 0
+      #expect(first != nil, "no alert for \(device)")
+      if let first { #expect(first.timestampMs < failure, "\(device) alerted after its failure") }
+    }
+    #expect(raised.filter { !failing.contains($0.key) }.isEmpty, "false alarms: \(raised.filter { !failing.contains($0.key) })")
+    let centralAlerts = try await h.centralRecords("edge.alerts")
+    #expect(Int64(centralAlerts.distinct) == alerts.total)
+
+    // The CLI and the API agree.
+    let topics = try await h.api.get(TopicsResponse.self, "api/v1/topics")
+    let topicsTable = try await h.cli(["topics"])
+    for topic in topics.topics {
+      let row = topicsTable.split(separator: "\n").first { $0.hasPrefix(topic.name + " ") }
+      #expect(row?.contains(Self.grouped(topic.records)) == true, "weir topics: \(topic.name) \(topic.records)\n\(topicsTable)")
+    }
+    let topicsJSON = try await h.cli(["topics", "--json"])
+    let decoded = try APICoding.decoder().decode(TopicsResponse.self, from: Data(topicsJSON.utf8))
+    #expect(decoded.topics.map(\.records) == topics.topics.map(\.records))
+    let lagTable = try await h.cli(["lag"])
+    #expect(lagTable.contains("central: running, 0 records behind"), "\(lagTable)")
+    let alertsTable = try await h.cli(["alerts"])
+    #expect(alertsTable.contains("active alerts: \(alerts.active.count)"))
+    for alert in alerts.active { #expect(alertsTable.contains(alert.key)) }
+    let statusTable = try await h.cli(["status"])
+    #expect(statusTable.contains("\(Self.grouped(Int64(published))) records since start"), "\(statusTable)")
+    let tail = try await h.cli(["tail", "alerts", "--from-beginning", "--json", "--limit", "1000"])
+    #expect(tail.split(separator: "\n").count == Int(alerts.total))
+
+    // Metrics.
+    let metrics = String(decoding: try await h.api.get("metrics"), as: UTF8.self)
+    for name in [
+      "weir_ingest_records_total", "weir_uplink_acked_records_total", "weir_log_bytes", "weir_process_resident_memory_bytes",
+      "weir_rules_alerts_raised_total", "weir_uplink_lag_records",
+    ] {
+      #expect(metrics.contains(name), "no \(name) in /metrics")
+    }
+    let ready = try await h.api.get("readyz")
+    #expect(String(decoding: ready, as: UTF8.self) == "ready\n")
+
+    // The status page renders with data in headless Chromium (WEIR_UPDATE_SCREENSHOT=1 refreshes docs/status-page.png).
+    try await Self.checkStatusPage(h)
+
+    #expect(await h.stopDaemon() == 0)
+    #expect(h.daemon?.output.contains("weir stopped cleanly") == true)
+  }
+
+  /// SIGTERM while the fleet is publishing: the daemon drains and exits 0, what is published
+  /// meanwhile waits in mosquitto's session, and after a restart every record is in the log
+  /// and in the central cluster.
+  @Test func sigtermUnderLoadLosesNothing() async throws {
+    let h = try await DaemonHarness()
+    try await h.startDaemon()
+    async let fleet = h.runFleet(speed: 300)
+    // Let records flow, then stop the daemon in the middle of the stream.
+    let flowing = await eventually(timeout: 30) {
+      ((try? await h.api.get(StatusResponse.self, "api/v1/status"))?.ingest.records ?? 0) > 3000
+    }
+    #expect(flowing)
+    let started = Date()
+    #expect(await h.stopDaemon() == 0)
+    #expect(Date().timeIntervalSince(started) < 20)
+    #expect(h.daemon?.output.contains("weir stopped cleanly") == true)
+    try await Task.sleep(for: .seconds(1))
+    try await h.startDaemon()
+    let (published, _) = try await fleet
+    _ = try await h.waitUntilDrained(records: Int64(published))
+    let topics = try await h.api.get(TopicsResponse.self, "api/v1/topics")
+    let inLog = topics.topics.first { $0.name == "telemetry" }?.records ?? 0
+    #expect(inLog == Int64(published))
+    let central = try await h.centralRecords("edge.telemetry")
+    #expect(central.distinct == published)
+    #expect(await h.stopDaemon() == 0)
+  }
+
+  /// A configuration with errors: every one reported as file:line: key: message, exit code 2,
+  /// from both `weir run` and `weir config check`.
+  @Test func badConfigIsRefusedWithItsErrors() async throws {
+    let dir = NSTemporaryDirectory() + "weir-badconfig-\(UUID().uuidString)"
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let path = dir + "/bad.yaml"
+    try """
+    gateway:
+      id: edge 1
+    topics:
+      telemetry: {partitions: zero}
+    uplinks:
+      - name: central
+        kind: kafka
+        topics: [telemetry]
+        compression: brotli
+    http:
+      listen: everywhere
+    """.write(toFile: path, atomically: true, encoding: .utf8)
+    for arguments in [["run", "--config", path], ["config", "check", path]] {
+      let child = try ChildProcess(DaemonHarness.weir, arguments, logPath: dir + "/out-\(arguments[0]).log")
+      #expect(await child.waitForExit(timeout: 30) == 2)
+      let out = child.output
+      #expect(out.contains("\(path):2: gateway.id:"), "\(out)")
+      #expect(out.contains("\(path):4: topics.telemetry.partitions:"), "\(out)")
+      #expect(out.contains("\(path):6: uplinks[0].bootstrap: missing"), "\(out)")
+      #expect(out.contains("\(path):9: uplinks[0].compression:"), "\(out)")
+      #expect(out.contains("\(path):11: http.listen:"), "\(out)")
+    }
+  }
+
+  /// With `http.token` the API answers 401 without it and 200 with it; probes stay open.
+  @Test func apiTokenIsRequired() async throws {
+    let h = try await DaemonHarness(token: "s3cret")
+    let child = try ChildProcess(DaemonHarness.weir, ["run", "--config", h.configPath], logPath: h.directory + "/weir.log")
+    h.daemon = child
+    let up = await eventually(timeout: 30) { (try? await h.api.get("healthz")) != nil }
+    #expect(up, "\(child.output)")
+    await #expect(throws: APIClient.Failure.self) { try await h.api.get("api/v1/status") }
+    let authorized = APIClient(base: h.api.base, token: "s3cret")
+    let status = try await authorized.get(StatusResponse.self, "api/v1/status")
+    #expect(status.gateway == "e2e-edge")
+    let cli = try ChildProcess(
+      DaemonHarness.weir, ["status", "--api", "http://127.0.0.1:\(h.httpPort)"], environment: ["WEIR_API_TOKEN": "s3cret"],
+      logPath: h.directory + "/cli.log")
+    #expect(await cli.waitForExit(timeout: 30) == 0, "\(cli.output)")
+    #expect(await h.stopDaemon() == 0)
+  }
+
+  static func grouped(_ n: Int64) -> String {
+    let digits = Array(String(n))
+    var out = ""
+    for (i, d) in digits.enumerated() {
+      if i > 0 && (digits.count - i) % 3 == 0 { out.append(",") }
+      out.append(d)
+    }
+    return out
+  }
+
+  static func chromium() -> String? {
+    ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"].first {
+      FileManager.default.isExecutableFile(atPath: $0)
+    }
+  }
+
+  static func checkStatusPage(_ h: DaemonHarness) async throws {
+    guard let browser = chromium() else {
+      Issue.record("chromium is not installed: scripts/bootstrap installs it")
+      return
+    }
+    let url = "http://127.0.0.1:\(h.httpPort)/"
+    let common = [
+      "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--hide-scrollbars",
+      "--user-data-dir=\(h.directory)/chromium", "--virtual-time-budget=8000",
+    ]
+    let dom = try ChildProcess(browser, common + ["--dump-dom", url], logPath: h.directory + "/dom.html")
+    #expect(await dom.waitForExit(timeout: 90) == 0)
+    let html = dom.output
+    #expect(html.contains("data-loaded=\"1\""), "the page's script did not load the API:\n\(html.suffix(2000))")
+    #expect(html.contains("<path d=\"M"), "no chart was drawn")
+    #expect(html.contains("motor-0007"), "the active alerts table is empty")
+    #expect(!html.contains("id=\"records\">–<"), "the figures were not filled")
+    let shot = h.directory + "/status-page.png"
+    let screenshot = try ChildProcess(
+      browser, common + ["--window-size=1280,1000", "--screenshot=\(shot)", url], logPath: h.directory + "/shot.log")
+    #expect(await screenshot.waitForExit(timeout: 90) == 0)
+    let png = try Data(contentsOf: URL(fileURLWithPath: shot))
+    #expect(png.count > 10_000 && png.starts(with: [0x89, 0x50, 0x4E, 0x47]))
+    if ProcessInfo.processInfo.environment["WEIR_UPDATE_SCREENSHOT"] == "1" {
+      try png.write(to: URL(fileURLWithPath: DaemonHarness.repository + "/docs/status-page.png"))
+    }
+  }
+}

@@ -1,0 +1,163 @@
+import Foundation
+import Gateway
+import Testing
+import WeirTestSupport
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// The whole product on real parts: a mosquitto, `weir dev-cluster` (librdkafka's mock cluster)
+/// as the central cluster, and `weir run` as a child process, each on free loopback ports and
+/// stopped by PID.
+final class DaemonHarness: @unchecked Sendable {
+  static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().path
+  static var weir: String { builtExecutable("weir") }
+  static var firmwareSim: String { builtExecutable("firmware-sim") }
+
+  let directory: String
+  let broker: MosquittoBroker
+  let cluster: ChildProcess
+  let bootstrap: String
+  let httpPort: Int
+  let configPath: String
+  var daemon: ChildProcess?
+  var runs = 0
+
+  init(token: String? = nil) async throws {
+    directory = NSTemporaryDirectory() + "weir-e2e-\(UUID().uuidString)"
+    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    broker = try MosquittoBroker()
+    let bootstrapFile = directory + "/bootstrap"
+    cluster = try ChildProcess(
+      Self.weir, ["dev-cluster", "serve", "--brokers", "3", "--bootstrap-file", bootstrapFile],
+      logPath: directory + "/dev-cluster.log")
+    let written = await eventually(timeout: 20) {
+      ((try? String(contentsOfFile: bootstrapFile, encoding: .utf8)) ?? "").contains(":")
+    }
+    guard written else { throw BrokerError("dev-cluster did not start: \(cluster.output)") }
+    bootstrap = try String(contentsOfFile: bootstrapFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+    httpPort = MosquittoBroker.freePort()
+    configPath = directory + "/weir.yaml"
+    let rules = Self.repository + "/config/rules"
+    let config = """
+      gateway:
+        id: e2e-edge
+        data_dir: \(directory)/data
+        shutdown_timeout: 20s
+      topics:
+        telemetry: {partitions: 6, fsync: interval, fsync_interval: 20ms, max_age: forever}
+        alerts: {partitions: 1, fsync: always, max_age: forever}
+      mqtt:
+        - name: local
+          broker: \(broker.url)
+          clean_session: false
+          subscriptions:
+            - {filter: "sensors/+/telemetry", qos: 1, topic: telemetry, key: "{1}", format: json, time_field: ts}
+      uplinks:
+        - name: central
+          kind: kafka
+          bootstrap: \(bootstrap)
+          topics: [alerts, telemetry]
+          topic_template: "edge.{topic}"
+      rules:
+        files: [\(rules)/motors.sql, \(rules)/pumps.sql]
+      http:
+        listen: 127.0.0.1:\(httpPort)
+      \(token.map { "  token: \($0)" } ?? "")
+      """
+    try config.write(toFile: configPath, atomically: true, encoding: .utf8)
+  }
+
+  deinit {
+    // The children's deinit kills them by PID if a test failed before stopping them.
+    try? FileManager.default.removeItem(atPath: directory)
+  }
+
+  var api: APIClient { APIClient(base: URL(string: "http://127.0.0.1:\(httpPort)/")!) }
+
+  /// Starts `weir run` and waits until it is ready.
+  func startDaemon() async throws {
+    runs += 1
+    let child = try ChildProcess(
+      Self.weir, ["run", "--config", configPath], logPath: directory + "/weir-\(runs).log")
+    daemon = child
+    let ready = await eventually(timeout: 30) {
+      guard child.isRunning else { return true }
+      return (try? await api.get(StatusResponse.self, "api/v1/status").ready) ?? false
+    }
+    guard ready, child.isRunning else { throw BrokerError("weir did not become ready:\n\(child.output)") }
+  }
+
+  /// SIGTERM and the exit status.
+  func stopDaemon() async -> Int32? {
+    guard let daemon else { return nil }
+    daemon.signal(SIGTERM)
+    let status = await daemon.waitForExit(timeout: 30)
+    if status == nil { daemon.signal(SIGKILL) }
+    return status
+  }
+
+  /// Plays the demo fleet until both failures (about 37,000 messages) and returns its summary.
+  func runFleet(speed: Int = 1200, extra: [String] = []) async throws -> (published: Int, truth: [[String: Any]]) {
+    let truthPath = directory + "/truth.jsonl"
+    let sim = try ChildProcess(
+      Self.firmwareSim,
+      [
+        "run", "--broker", broker.url, "--scenario", Self.repository + "/config/fleet/demo.yaml", "--speed", "\(speed)",
+        "--until-failures", "--start", "now", "--ground-truth", truthPath, "--quiet",
+      ] + extra, logPath: directory + "/firmware-sim.log")
+    guard let status = await sim.waitForExit(timeout: 300), status == 0 else {
+      throw BrokerError("firmware-sim failed: \(sim.output)")
+    }
+    let summary = sim.output.split(separator: "\n").last { $0.hasPrefix("{") && $0.contains("\"published\"") }
+    let object = try JSONSerialization.jsonObject(with: Data((summary ?? "{}").utf8)) as? [String: Any]
+    let truth = try String(contentsOfFile: truthPath, encoding: .utf8).split(separator: "\n").compactMap {
+      try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+    }
+    return ((object?["published"] as? Int) ?? -1, truth)
+  }
+
+  /// Waits until the uplink has nothing left to send and the rules have seen every record.
+  func waitUntilDrained(records: Int64, timeout: Double = 120) async throws -> StatusResponse {
+    var last: StatusResponse?
+    let done = await eventually(timeout: timeout) {
+      guard let s = try? await api.get(StatusResponse.self, "api/v1/status") else { return false }
+      last = s
+      let topics = try? await api.get(TopicsResponse.self, "api/v1/topics")
+      let inLog = topics?.topics.first { $0.name == "telemetry" }?.records ?? 0
+      return inLog >= records && s.uplinks.allSatisfy { $0.lagRecords == 0 && $0.inFlightRecords == 0 }
+        && s.rules.recordsProcessed >= s.ingest.records
+    }
+    guard done, let last else { throw BrokerError("not drained: \(String(describing: last))") }
+    return last
+  }
+
+  /// Records in the central cluster's `topic`, deduplicated by their log position headers.
+  func centralRecords(_ topic: String) async throws -> (distinct: Int, total: Int) {
+    let consumer = try ChildProcess(
+      Self.weir, ["dev-cluster", "consume", "--bootstrap", bootstrap, "--topic", topic, "--from-beginning", "--timeout", "3"],
+      logPath: directory + "/consume-\(topic).log")
+    guard await consumer.waitForExit(timeout: 120) == 0 else { throw BrokerError("consume failed: \(consumer.output)") }
+    var positions = Set<String>()
+    var total = 0
+    for line in consumer.output.split(separator: "\n") where line.hasPrefix("{") {
+      guard let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+        let headers = object["headers"] as? [String: String]
+      else { continue }
+      total += 1
+      positions.insert("\(headers["weir.partition"] ?? "?")/\(headers["weir.offset"] ?? "?")")
+    }
+    return (positions.count, total)
+  }
+
+  /// Runs the CLI against this daemon and returns its standard output.
+  func cli(_ arguments: [String]) async throws -> String {
+    let child = try ChildProcess(
+      Self.weir, arguments + ["--api", "http://127.0.0.1:\(httpPort)"], logPath: directory + "/cli-\(UUID().uuidString).log")
+    let status = await child.waitForExit(timeout: 30)
+    #expect(status == 0, "weir \(arguments.joined(separator: " ")): \(child.output)")
+    return child.output
+  }
+}
