@@ -4,12 +4,13 @@
 -- Cavitation: discharge pressure falling (ever noisier) toward 1.5 bar: its 10-minute trend reaches it within
 -- 30 minutes. A duty change steps the pressure but its trend does not get there that fast.
 CREATE RULE pump_cavitation AS
-SELECT device, avg(pressure) AS level, stddev(pressure) AS noise, time_to_threshold(pressure, 1.5) AS ttf
+SELECT device, round(avg(pressure), 2) AS level, round(stddev(pressure), 3) AS noise,
+       round(time_to_threshold(pressure, 1.5) / 60) AS minutes_left
 FROM telemetry
 WHERE kind = 'pump' AND pressure IS NOT NULL
 GROUP BY device, HOPPING(10m, 1m)
-HAVING level < 1.5 OR ttf < 30m
-RAISE ALERT 'warning' MESSAGE 'pump {device}: discharge pressure {level} bar, at 1.5 bar in {ttf} s' CLEAR AFTER 5 WINDOWS
+HAVING level < 1.5 OR minutes_left < 30
+RAISE ALERT 'warning' MESSAGE '{device}: discharge pressure {level} bar, at 1.5 bar in about {minutes_left} min' CLEAR AFTER 5 WINDOWS
 WITH (lateness = 5s, idle_timeout = 2m, late = 'topic:telemetry-late');
 
 -- Motor current drifting: the 95th percentile of a 15-minute window far above its running average.

@@ -75,7 +75,7 @@ enum StatusPage {
       const svg = document.getElementById(id);
       let max = 1;
       for (const s of series) for (const p of s.points) max = Math.max(max, p[1]);
-      max = Math.ceil(max * 1.1);
+      max = Math.max(3, Math.ceil(max * 1.1));
       const span = Math.max(1, t1 - t0);
       let out = axes(svg, max, t0, t1);
       series.forEach((s, i) => {
@@ -89,6 +89,7 @@ enum StatusPage {
       const svg = document.getElementById(id);
       let max = 1;
       for (const p of points) max = Math.max(max, p[1]);
+      max = Math.max(3, max);
       const span = Math.max(1, t1 - t0);
       let out = axes(svg, max, t0, t1);
       for (const p of points) {
