@@ -158,6 +158,51 @@ struct DaemonEndToEndTests {
     #expect(await h.stopDaemon() == 0)
   }
 
+  /// SIGHUP reloads the rule files (a broken rule is refused, the others run), `--log-format
+  /// json` writes one JSON object per line, and `/readyz` turns 503 while the broker is away.
+  @Test func reloadJSONLogsAndReadiness() async throws {
+    let rulesDir = NSTemporaryDirectory() + "weir-reload-\(UUID().uuidString)"
+    try FileManager.default.createDirectory(atPath: rulesDir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: rulesDir) }
+    let file = rulesDir + "/r.sql"
+    let hot = "CREATE RULE hot AS SELECT device, max(temperature) AS t FROM telemetry GROUP BY device, TUMBLING(1m) HAVING t > 95 RAISE ALERT 'critical';\n"
+    try hot.write(toFile: file, atomically: true, encoding: .utf8)
+    let h = try await DaemonHarness(ruleFiles: [file])
+    try await h.startDaemon(["--log-format", "json"])
+    let first = try await h.api.get(RulesResponse.self, "api/v1/rules")
+    #expect(first.rules.map(\.name) == ["hot"])
+
+    let cold = "CREATE RULE cold AS SELECT device, min(temperature) AS t FROM telemetry GROUP BY device, TUMBLING(1m) HAVING t < 5 RAISE ALERT 'info';\n"
+    let broken = "CREATE RULE broken AS SELECT device FROM telemetry GROUP BY device, TUMBLING(1m) HAVING;\n"
+    try (hot + cold + broken).write(toFile: file, atomically: true, encoding: .utf8)
+    h.daemon?.signal(SIGHUP)
+    let reloaded = await eventually(timeout: 10) {
+      (try? await h.api.get(RulesResponse.self, "api/v1/rules"))?.rules.map(\.name).sorted() == ["cold", "hot"]
+    }
+    #expect(reloaded)
+    #expect(await eventually(timeout: 5) { h.daemon?.output.contains("rules reload refused a rule") == true })
+
+    h.broker.stop()
+    let notReady = await eventually(timeout: 20) {
+      guard let data = try? await h.api.get("api/v1/status"),
+        let s = try? APICoding.decoder().decode(StatusResponse.self, from: data)
+      else { return false }
+      return !s.ready && s.notReady.contains { $0.contains("mqtt source local is not connected") }
+    }
+    #expect(notReady)
+    await #expect(throws: APIClient.Failure.self) { try await h.api.get("readyz") }
+    try h.broker.start()
+    #expect(await eventually(timeout: 30) { (try? await h.api.get("readyz")) != nil })
+
+    #expect(await h.stopDaemon() == 0)
+    let lines = (h.daemon?.output ?? "").split(separator: "\n")
+    #expect(lines.count > 3)
+    for line in lines {
+      let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+      #expect(object?["msg"] != nil && object?["level"] != nil && object?["ts"] != nil, "not a JSON log line: \(line)")
+    }
+  }
+
   static func grouped(_ n: Int64) -> String {
     let digits = Array(String(n))
     var out = ""

@@ -25,7 +25,7 @@ final class DaemonHarness: @unchecked Sendable {
   var daemon: ChildProcess?
   var runs = 0
 
-  init(token: String? = nil) async throws {
+  init(token: String? = nil, ruleFiles: [String]? = nil) async throws {
     directory = NSTemporaryDirectory() + "weir-e2e-\(UUID().uuidString)"
     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     broker = try MosquittoBroker()
@@ -62,7 +62,7 @@ final class DaemonHarness: @unchecked Sendable {
           topics: [alerts, telemetry]
           topic_template: "edge.{topic}"
       rules:
-        files: [\(rules)/motors.sql, \(rules)/pumps.sql]
+        files: [\((ruleFiles ?? [rules + "/motors.sql", rules + "/pumps.sql"]).joined(separator: ", "))]
       http:
         listen: 127.0.0.1:\(httpPort)
       \(token.map { "  token: \($0)" } ?? "")
@@ -78,10 +78,10 @@ final class DaemonHarness: @unchecked Sendable {
   var api: APIClient { APIClient(base: URL(string: "http://127.0.0.1:\(httpPort)/")!) }
 
   /// Starts `weir run` and waits until it is ready.
-  func startDaemon() async throws {
+  func startDaemon(_ extra: [String] = []) async throws {
     runs += 1
     let child = try ChildProcess(
-      Self.weir, ["run", "--config", configPath], logPath: directory + "/weir-\(runs).log")
+      Self.weir, ["run", "--config", configPath] + extra, logPath: directory + "/weir-\(runs).log")
     daemon = child
     let ready = await eventually(timeout: 30) {
       guard child.isRunning else { return true }

@@ -53,6 +53,12 @@ public final class RuleService: @unchecked Sendable {
     self.options = options
     self.publish = publish
     self.logger = logger
+    let statistics = engine.statistics
+    let names = engine.ruleNames
+    shared.withLock {
+      $0.statistics = statistics
+      $0.ruleNames = names
+    }
   }
 
   /// Alerts written since start.
