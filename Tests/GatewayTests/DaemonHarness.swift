@@ -25,7 +25,7 @@ final class DaemonHarness: @unchecked Sendable {
   var daemon: ChildProcess?
   var runs = 0
 
-  init(token: String? = nil, ruleFiles: [String]? = nil) async throws {
+  init(token: String? = nil, ruleFiles: [String]? = nil, extraConfig: String = "") async throws {
     directory = NSTemporaryDirectory() + "weir-e2e-\(UUID().uuidString)"
     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     broker = try MosquittoBroker()
@@ -66,6 +66,7 @@ final class DaemonHarness: @unchecked Sendable {
       http:
         listen: 127.0.0.1:\(httpPort)
       \(token.map { "  token: \($0)" } ?? "")
+      \(extraConfig)
       """
     try config.write(toFile: configPath, atomically: true, encoding: .utf8)
   }

@@ -221,7 +221,10 @@ extension Daemon {
     for s in modbusSources {
       let st = s.status
       out.append(
-        SourceInfo(name: st.port.path, kind: "modbus", connected: st.port.up, records: st.port.records, lastError: st.port.lastError))
+        SourceInfo(
+          name: st.port.path, kind: "modbus", connected: st.port.up && st.slaves.allSatisfy(\.up),
+          records: st.port.records + st.slaves.reduce(0) { $0 + $1.polls - $1.failedPolls },
+          lastError: st.port.lastError ?? st.slaves.compactMap(\.lastError).first))
     }
     return out
   }
