@@ -2,7 +2,7 @@
 SWIFT ?= swift
 DATA ?= $(CURDIR)/.demo
 
-.PHONY: all bootstrap build release test demo bench bench-log bench-recovery clean
+.PHONY: all bootstrap build release test demo bench bench-log bench-recovery bench-gateway clean
 
 all: build
 
@@ -28,7 +28,11 @@ test: bootstrap
 demo: release
 	DEMO_DIR=$(DATA) scripts/demo
 
-bench: bench-log bench-recovery
+bench: bench-log bench-recovery bench-gateway
+
+# The whole daemon under MQTT load with a Kafka uplink, beside the broker-to-bare-subscriber ceiling.
+bench-gateway: release
+	scripts/bench-gateway
 
 bench-log: release
 	.build/release/weir bench log --dir . --records 2000000 --record-bytes 100 --fsync interval
