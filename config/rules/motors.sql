@@ -5,11 +5,11 @@
 -- reaching the "unacceptable" zone within two hours. (A motor warming up at the start of a shift has a
 -- rising trend too; gating the trend on the level keeps healthy motors quiet.)
 CREATE RULE bearing_wear AS
-SELECT device, round(rms(vibration), 2) AS vib_rms, slope(vibration) AS vib_trend
+SELECT device, round(rms(vibration), 2) AS vib_rms, slope(vibration) AS vib_trend, count(vibration) AS readings
 FROM telemetry
 WHERE kind = 'motor'
 GROUP BY device, HOPPING(10m, 1m)
-HAVING vib_rms > 7.1 OR (vib_rms > 2.8 AND time_to_threshold(vibration, 11.2) < 2h)
+HAVING vib_rms > 7.1 OR (readings >= 200 AND vib_rms > 2.8 AND time_to_threshold(vibration, 11.2) < 2h)
 RAISE ALERT 'warning' MESSAGE '{device}: vibration {vib_rms} mm/s RMS and rising' CLEAR AFTER 3 WINDOWS;
 
 -- Overheating: any reading above 95 °C in a minute.

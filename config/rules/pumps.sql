@@ -2,14 +2,15 @@
 -- goes silent still has its last window evaluated, and late readings kept on a side topic for inspection.
 
 -- Cavitation: discharge pressure falling (ever noisier) toward 1.5 bar: its 10-minute trend reaches it within
--- 30 minutes. A duty change steps the pressure but its trend does not get there that fast.
+-- 30 minutes. A duty change steps the pressure but its trend does not get there that fast. A window needs
+-- three quarters of its readings (a pump reports every 5 s): a trend over a few readings is noise.
 CREATE RULE pump_cavitation AS
 SELECT device, round(avg(pressure), 2) AS level, round(stddev(pressure), 3) AS noise,
-       round(time_to_threshold(pressure, 1.5) / 60) AS minutes_left
+       round(time_to_threshold(pressure, 1.5) / 60) AS minutes_left, count(pressure) AS readings
 FROM telemetry
 WHERE kind = 'pump' AND pressure IS NOT NULL
 GROUP BY device, HOPPING(10m, 1m)
-HAVING level < 1.5 OR minutes_left < 30
+HAVING readings >= 90 AND (level < 1.5 OR minutes_left < 30)
 RAISE ALERT 'warning' MESSAGE '{device}: discharge pressure {level} bar, at 1.5 bar in about {minutes_left} min' CLEAR AFTER 5 WINDOWS
 WITH (lateness = 5s, idle_timeout = 2m, late = 'topic:telemetry-late');
 
