@@ -12,6 +12,9 @@ public struct RetentionTotals: Sendable, Equatable {
 
 final class RetentionCounters: Sendable {
   let totals = Mutex(RetentionTotals())
+  /// One retention pass at a time: the background worker's and an explicit ``LogStore/runRetention()``
+  /// would otherwise interleave, and a caller could see a segment gone before it is counted.
+  let pass = Mutex(())
 }
 
 /// Why a segment was deleted.
@@ -62,6 +65,10 @@ extension LogStore {
   /// reserve (lowest eviction priority first, oldest first). Runs on the background thread every
   /// `retentionCheckMs` and whenever an append crosses a limit.
   public func runRetention() {
+    retention.pass.withLock { _ in retentionPass() }
+  }
+
+  private func retentionPass() {
     let now = context.clock.nowMilliseconds()
     let topics = self.topics
     for topic in topics {
