@@ -159,7 +159,8 @@ struct DaemonEndToEndTests {
   }
 
   /// SIGHUP reloads the rule files (a broken rule is refused, the others run), `--log-format
-  /// json` writes one JSON object per line, and `/readyz` turns 503 while the broker is away.
+  /// json` writes one JSON object per line, `/readyz` turns 503 while the broker is away, and
+  /// systemd hears READY=1 and STOPPING=1 on `$NOTIFY_SOCKET`.
   @Test func reloadJSONLogsAndReadiness() async throws {
     let rulesDir = NSTemporaryDirectory() + "weir-reload-\(UUID().uuidString)"
     try FileManager.default.createDirectory(atPath: rulesDir, withIntermediateDirectories: true)
@@ -168,7 +169,9 @@ struct DaemonEndToEndTests {
     let hot = "CREATE RULE hot AS SELECT device, max(temperature) AS t FROM telemetry GROUP BY device, TUMBLING(1m) HAVING t > 95 RAISE ALERT 'critical';\n"
     try hot.write(toFile: file, atomically: true, encoding: .utf8)
     let h = try await DaemonHarness(ruleFiles: [file])
-    try await h.startDaemon(["--log-format", "json"])
+    let notify = try NotifySocket(directory: h.directory)
+    try await h.startDaemon(["--log-format", "json"], environment: ["NOTIFY_SOCKET": notify.path])
+    #expect(notify.messages(for: 1).contains { $0.hasPrefix("READY=1") }, "no READY=1 on NOTIFY_SOCKET")
     let first = try await h.api.get(RulesResponse.self, "api/v1/rules")
     #expect(first.rules.map(\.name) == ["hot"])
 
@@ -195,6 +198,7 @@ struct DaemonEndToEndTests {
     #expect(await eventually(timeout: 30) { (try? await h.api.get("readyz")) != nil })
 
     #expect(await h.stopDaemon() == 0)
+    #expect(notify.messages(for: 0.5).contains("STOPPING=1"), "no STOPPING=1 on NOTIFY_SOCKET")
     let lines = (h.daemon?.output ?? "").split(separator: "\n")
     #expect(lines.count > 3)
     for line in lines {

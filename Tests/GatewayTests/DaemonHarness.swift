@@ -79,10 +79,10 @@ final class DaemonHarness: @unchecked Sendable {
   var api: APIClient { APIClient(base: URL(string: "http://127.0.0.1:\(httpPort)/")!) }
 
   /// Starts `weir run` and waits until it is ready.
-  func startDaemon(_ extra: [String] = []) async throws {
+  func startDaemon(_ extra: [String] = [], environment: [String: String] = [:]) async throws {
     runs += 1
     let child = try ChildProcess(
-      Self.weir, ["run", "--config", configPath] + extra, logPath: directory + "/weir-\(runs).log")
+      Self.weir, ["run", "--config", configPath] + extra, environment: environment, logPath: directory + "/weir-\(runs).log")
     daemon = child
     let ready = await eventually(timeout: 30) {
       guard child.isRunning else { return true }
@@ -160,5 +160,41 @@ final class DaemonHarness: @unchecked Sendable {
     let status = await child.waitForExit(timeout: 30)
     #expect(status == 0, "weir \(arguments.joined(separator: " ")): \(child.output)")
     return child.output
+  }
+}
+
+/// A datagram socket standing in for systemd's `$NOTIFY_SOCKET`.
+final class NotifySocket: @unchecked Sendable {
+  let path: String
+  let fd: Int32
+
+  init(directory: String) throws {
+    path = directory + "/notify.sock"
+    fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+    var address = sockaddr_un()
+    address.sun_family = sa_family_t(AF_UNIX)
+    withUnsafeMutableBytes(of: &address.sun_path) { raw in
+      for (i, b) in path.utf8.enumerated() { raw[i] = b }
+    }
+    let bound = withUnsafePointer(to: &address) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+    }
+    guard bound == 0 else { throw BrokerError("cannot bind \(path)") }
+    var timeout = timeval(tv_sec: 0, tv_usec: 200_000)
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+  }
+
+  deinit { close(fd) }
+
+  /// Every message received within `seconds`.
+  func messages(for seconds: Double) -> [String] {
+    var out: [String] = []
+    let deadline = Date().addingTimeInterval(seconds)
+    var buffer = [UInt8](repeating: 0, count: 4096)
+    while Date() < deadline {
+      let n = recv(fd, &buffer, buffer.count, 0)
+      if n > 0 { out.append(String(decoding: buffer[0..<n], as: UTF8.self)) }
+    }
+    return out
   }
 }

@@ -176,6 +176,7 @@ public final class Daemon: @unchecked Sendable {
       "watchdog",
       ComponentService { [logger] in
         try? await gracefulShutdown()
+        SystemdNotify.send("STOPPING=1")
         logger.info("draining: stopping sources, then rules, uplinks and the log", metadata: ["deadline_ms": "\(deadline)"])
         let thread = Thread {
           usleep(useconds_t(min(deadline + 5000, 3_600_000) * 1000))

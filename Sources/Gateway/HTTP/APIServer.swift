@@ -69,6 +69,10 @@ struct APIServer {
     return Application(
       router: router,
       configuration: .init(address: .hostname(daemon.config.httpHost, port: daemon.config.httpPort), serverName: "weir"),
+      onServerRunning: { _ in
+        // The log is open, every topic exists and the services are starting: tell systemd.
+        SystemdNotify.send("READY=1\nSTATUS=serving on \(daemon.config.httpHost):\(daemon.config.httpPort)")
+      },
       logger: logger)
   }
 
