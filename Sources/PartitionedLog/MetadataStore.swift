@@ -96,7 +96,8 @@ public final class MetadataStore: Sendable {
 
   // MARK: Topics
 
-  func topics() throws(LogError) -> [(String, TopicConfig)] {
+  /// Every topic and its settings, as last created or updated.
+  public func topics() throws(LogError) -> [(String, TopicConfig)] {
     let rows = try read("read topics") { db in try Row.fetchAll(db, sql: "SELECT name, config FROM topics ORDER BY name") }
     var result: [(String, TopicConfig)] = []
     for row in rows {

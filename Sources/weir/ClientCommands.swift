@@ -13,6 +13,9 @@ struct APIOptions: ParsableArguments {
   @Flag(help: "Print the API's JSON instead of a table.")
   var json = false
 
+  @Option(help: "Read a stopped daemon's data directory instead of asking the API (topics, lag).")
+  var dataDir: String?
+
   func client() throws -> APIClient {
     guard let url = URL(string: api.hasSuffix("/") ? api : api + "/"), url.scheme != nil else {
       throw ValidationError("--api: expected a URL such as http://127.0.0.1:8080")
@@ -21,7 +24,22 @@ struct APIOptions: ParsableArguments {
   }
 
   /// Prints the raw JSON (with --json) or returns the decoded document for a table.
-  func fetch<T: Decodable>(_ type: T.Type, _ path: String) async throws -> T? {
+  func fetch<T: Codable>(_ type: T.Type, _ path: String, offline: ((OfflineStatus) throws -> T)? = nil) async throws -> T? {
+    if let dataDir {
+      guard let offline else { throw ValidationError("--data-dir works with weir topics and weir lag; use weir log dump to read records") }
+      let value: T
+      do {
+        value = try offline(try OfflineStatus(dataDirectory: dataDir))
+      } catch {
+        FileHandle.standardError.write(Data("weir: \(error)\n".utf8))
+        throw ExitCode(1)
+      }
+      if json {
+        FileHandle.standardOutput.write(try APICoding.encoder().encode(value) + Data("\n".utf8))
+        return nil
+      }
+      return value
+    }
     do {
       let client = try client()
       if json {
@@ -134,7 +152,7 @@ struct TopicsCommand: AsyncParsableCommand {
   @OptionGroup var options: APIOptions
 
   func run() async throws {
-    guard let t = try await options.fetch(TopicsResponse.self, "api/v1/topics") else { return }
+    guard let t = try await options.fetch(TopicsResponse.self, "api/v1/topics", offline: { try $0.topics() }) else { return }
     var table = Table(
       headers: ["TOPIC", "PARTITIONS", "RECORDS", "SIZE", "SEGMENTS", "FSYNC", "MAX AGE", "PRIORITY"], numeric: [1, 2, 3, 4, 7])
     for topic in t.topics {
@@ -153,7 +171,7 @@ struct LagCommand: AsyncParsableCommand {
   @OptionGroup var options: APIOptions
 
   func run() async throws {
-    guard let u = try await options.fetch(UplinksResponse.self, "api/v1/uplinks") else { return }
+    guard let u = try await options.fetch(UplinksResponse.self, "api/v1/uplinks", offline: { try $0.lag() }) else { return }
     var table = Table(
       headers: ["UPLINK", "TOPIC", "PARTITION", "REMOTE", "CONFIRMED", "END", "LAG", "LAG AGE"], numeric: [2, 4, 5, 6, 7])
     for uplink in u.uplinks {

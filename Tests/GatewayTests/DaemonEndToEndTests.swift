@@ -78,6 +78,18 @@ struct DaemonEndToEndTests {
 
     #expect(await h.stopDaemon() == 0)
     #expect(h.daemon?.output.contains("weir stopped cleanly") == true)
+
+    // Stopped: the CLI reads the data directory itself and agrees with what the API said.
+    let offline = try ChildProcess(
+      DaemonHarness.weir, ["topics", "--json", "--data-dir", h.directory + "/data"], logPath: h.directory + "/offline.json")
+    #expect(await offline.waitForExit(timeout: 30) == 0, "\(offline.output)")
+    let offlineTopics = try APICoding.decoder().decode(TopicsResponse.self, from: Data(offline.output.utf8))
+    #expect(offlineTopics.topics.map(\.name) == topics.topics.map(\.name))
+    #expect(offlineTopics.topics.map(\.records) == topics.topics.map(\.records))
+    let offlineLag = try ChildProcess(
+      DaemonHarness.weir, ["lag", "--data-dir", h.directory + "/data"], logPath: h.directory + "/offline-lag.txt")
+    #expect(await offlineLag.waitForExit(timeout: 30) == 0)
+    #expect(offlineLag.output.contains("central: stopped, 0 records behind"), "\(offlineLag.output)")
   }
 
   /// SIGTERM while the fleet is publishing: the daemon drains and exits 0, what is published
