@@ -16,6 +16,8 @@ struct DaemonEndToEndTests {
   /// renders with data, and SIGTERM exits 0.
   @Test func fleetToCentralClusterWithAlerts() async throws {
     let h = try await DaemonHarness()
+    let localAlerts = try h.subscribe(h.broker, "weir/alerts/#", name: "local")
+    let cloudAlerts = try h.subscribe(h.central, "weir/#", name: "cloud")
     try await h.startDaemon()
     let (published, truth) = try await h.runFleet()
     #expect(published > 30_000)
@@ -41,6 +43,18 @@ struct DaemonEndToEndTests {
     #expect(raised.filter { !failing.contains($0.key) }.isEmpty, "false alarms: \(raised.filter { !failing.contains($0.key) })")
     let centralAlerts = try await h.centralRecords("edge.alerts")
     #expect(Int64(centralAlerts.distinct) == alerts.total)
+    // Alerts also reach local MQTT (weir/alerts/<rule>/<key>) and the central MQTT broker (the `cloud` uplink).
+    let count = Int(alerts.total)
+    #expect(await eventually(timeout: 10) { localAlerts.output.split(separator: "\n").count >= count })
+    #expect(localAlerts.output.split(separator: "\n").allSatisfy { $0.hasPrefix("weir/alerts/") })
+    #expect(await eventually(timeout: 10) { cloudAlerts.output.split(separator: "\n").count >= count })
+    #expect(cloudAlerts.output.split(separator: "\n").allSatisfy { $0.hasPrefix("weir/e2e-edge/alerts ") }, "\(cloudAlerts.output)")
+    var cloud: UplinkSummary?
+    let confirmed = await eventually(timeout: 10) {
+      cloud = (try? await h.api.get(UplinksResponse.self, "api/v1/uplinks"))?.uplinks.first { $0.name == "cloud" }
+      return cloud?.kind == "mqtt" && cloud?.ackedRecords == alerts.total
+    }
+    #expect(confirmed, "\(String(describing: cloud))")
 
     // The CLI and the API agree.
     let topics = try await h.api.get(TopicsResponse.self, "api/v1/topics")
@@ -54,6 +68,7 @@ struct DaemonEndToEndTests {
     #expect(decoded.topics.map(\.records) == topics.topics.map(\.records))
     let lagTable = try await h.cli(["lag"])
     #expect(lagTable.contains("central: running, 0 records behind"), "\(lagTable)")
+    #expect(lagTable.contains("cloud: running, 0 records behind"), "\(lagTable)")
     let alertsTable = try await h.cli(["alerts"])
     #expect(alertsTable.contains("active alerts: \(alerts.active.count)"))
     for alert in alerts.active { #expect(alertsTable.contains(alert.key)) }
@@ -90,6 +105,7 @@ struct DaemonEndToEndTests {
       DaemonHarness.weir, ["lag", "--data-dir", h.directory + "/data"], logPath: h.directory + "/offline-lag.txt")
     #expect(await offlineLag.waitForExit(timeout: 30) == 0)
     #expect(offlineLag.output.contains("central: stopped, 0 records behind"), "\(offlineLag.output)")
+    #expect(offlineLag.output.contains("cloud: stopped, 0 records behind"), "\(offlineLag.output)")
   }
 
   /// SIGTERM while the fleet is publishing: the daemon drains and exits 0, what is published

@@ -18,6 +18,8 @@ final class DaemonHarness: @unchecked Sendable {
 
   let directory: String
   let broker: MosquittoBroker
+  /// A second mosquitto standing in for a central MQTT broker (the `cloud` uplink forwards alerts there).
+  let central: MosquittoBroker
   let cluster: ChildProcess
   let bootstrap: String
   let httpPort: Int
@@ -29,6 +31,7 @@ final class DaemonHarness: @unchecked Sendable {
     directory = NSTemporaryDirectory() + "weir-e2e-\(UUID().uuidString)"
     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     broker = try MosquittoBroker()
+    central = try MosquittoBroker()
     let bootstrapFile = directory + "/bootstrap"
     cluster = try ChildProcess(
       Self.weir, ["dev-cluster", "serve", "--brokers", "3", "--bootstrap-file", bootstrapFile],
@@ -61,6 +64,10 @@ final class DaemonHarness: @unchecked Sendable {
           bootstrap: \(bootstrap)
           topics: [alerts, telemetry]
           topic_template: "edge.{topic}"
+        - name: cloud
+          kind: mqtt
+          broker: \(central.url)
+          topics: [alerts]
       rules:
         files: [\((ruleFiles ?? [rules + "/motors.sql", rules + "/pumps.sql"]).joined(separator: ", "))]
       http:
@@ -151,6 +158,13 @@ final class DaemonHarness: @unchecked Sendable {
       positions.insert("\(headers["weir.partition"] ?? "?")/\(headers["weir.offset"] ?? "?")")
     }
     return (positions.count, total)
+  }
+
+  /// `mosquitto_sub` on `broker` for `filter` at QoS 1, printing `topic payload` lines.
+  func subscribe(_ broker: MosquittoBroker, _ filter: String, name: String) throws -> ChildProcess {
+    try ChildProcess(
+      "/usr/bin/mosquitto_sub", ["-h", "127.0.0.1", "-p", "\(broker.port)", "-t", filter, "-q", "1", "-v"],
+      logPath: directory + "/sub-\(name).log")
   }
 
   /// Runs the CLI against this daemon and returns its standard output.
