@@ -146,7 +146,7 @@ let package = Package(
       swiftSettings: upcoming),
     .testTarget(
       name: "UplinkTests",
-      dependencies: ["Uplink", "PartitionedLog", "MQTT"],
+      dependencies: ["Uplink", "PartitionedLog", "MQTT", "WeirTestSupport"],
       swiftSettings: upcoming),
     .testTarget(
       name: "GatewayTests",
@@ -158,7 +158,7 @@ let package = Package(
       swiftSettings: upcoming),
     .testTarget(
       name: "FirmwareSimTests",
-      dependencies: ["FirmwareSim"],
+      dependencies: ["FirmwareSim", "WeirTestSupport"],
       swiftSettings: upcoming),
   ]
 )

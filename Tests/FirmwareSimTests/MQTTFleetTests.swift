@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import Testing
+import WeirTestSupport
 @testable import FirmwareSim
 
 /// Against a real mosquitto broker started for each test (and killed by PID afterwards).
@@ -16,7 +17,7 @@ struct MQTTFleetTests {
     let client = try MosquittoClient(MosquittoClient.Configuration(clientID: "firmware-sim-test-subscriber")) { topic, payload in
       recorder.messages.withLock { $0.append((topic, payload)) }
     }
-    try client.connectAsync(host: "127.0.0.1", port: broker.port)
+    try client.connectAsync(host: "127.0.0.1", port: Int32(broker.port))
     try client.startLoop()
     #expect(try client.waitUntilConnected(timeout: 5))
     try client.subscribe(filter, qos: 1)
@@ -41,7 +42,7 @@ struct MQTTFleetTests {
 
     let simulator = Self.fleet(speed: 600, seconds: 300, qos: 1)
     let expected = TestSupport.drain(simulator)
-    var options = FleetRunOptions(broker: broker.url)
+    var options = FleetRunOptions(broker: broker.simURL)
     options.connections = 2
     var runner = FleetRunner(simulator: simulator, options: options, stop: StopFlag(), progress: nil)
     let summary = try runner.run()
@@ -88,7 +89,7 @@ struct MQTTFleetTests {
 
     let simulator = Self.fleet(speed: 60, seconds: 240, qos: 1)
     let expected = Set(TestSupport.drain(simulator).map(\.payload))
-    var options = FleetRunOptions(broker: broker.url)
+    var options = FleetRunOptions(broker: broker.simURL)
     options.connectionPerDevice = true
     options.reconnectStormSeconds = 1.2
     options.clientIDPrefix = "firmware-sim-storm"
@@ -111,7 +112,7 @@ struct MQTTFleetTests {
     defer { broker.stop() }
     let stop = StopFlag()
     let simulator = Self.fleet(speed: 1, seconds: 3600, qos: 0)
-    var options = FleetRunOptions(broker: broker.url)
+    var options = FleetRunOptions(broker: broker.simURL)
     options.clientIDPrefix = "firmware-sim-stop"
     let started = Date()
     DispatchQueue.global().asyncAfter(deadline: .now() + 1) { stop.stop() }
@@ -130,7 +131,7 @@ struct MQTTFleetTests {
     let subscriber = try Self.subscribe(broker, "bench/#", recorder: recorder)
     defer { subscriber.close() }
 
-    var options = LoadOptions(broker: broker.url)
+    var options = LoadOptions(broker: broker.simURL)
     options.messages = 20_000
     options.payloadBytes = 100
     options.qos = qos
@@ -220,7 +221,7 @@ struct MQTTFleetTests {
     defer { subscriber.close() }
     let client = try MosquittoClient(MosquittoClient.Configuration(clientID: "firmware-sim-pin-noconn"))
     defer { client.close() }
-    try client.connectAsync(host: "127.0.0.1", port: broker.port)
+    try client.connectAsync(host: "127.0.0.1", port: Int32(broker.port))
     try client.startLoop()
     #expect(try client.waitUntilConnected(timeout: 5))
     client.dropConnection()

@@ -1,4 +1,6 @@
 import Foundation
+import WeirTestSupport
+
 @testable import FirmwareSim
 
 #if canImport(Glibc)
@@ -50,42 +52,10 @@ enum TestSupport {
   }
 
   /// A loopback TCP port nobody listens on right now.
-  static func freePort() throws -> Int32 {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { throw SystemError(errno: errno, operation: "socket") }
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafePointer(to: &address) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
-    }
-    guard bound == 0 else { throw SystemError(errno: errno, operation: "bind") }
-    let named = withUnsafeMutablePointer(to: &address) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-    }
-    guard named == 0 else { throw SystemError(errno: errno, operation: "getsockname") }
-    return Int32(UInt16(bigEndian: address.sin_port))
-  }
+  static func freePort() throws -> Int32 { Int32(MosquittoBroker.freePort()) }
 
   /// Whether something accepts TCP connections on 127.0.0.1:port.
-  static func accepts(port: Int32) -> Bool {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { return false }
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = UInt16(port).bigEndian
-    let result = withUnsafePointer(to: &address) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-        connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-      }
-    }
-    return result == 0
-  }
+  static func accepts(port: Int32) -> Bool { MosquittoBroker.canConnect(Int(port)) }
 
   /// Poll until `condition` holds or `timeout` seconds pass.
   static func wait(timeout: Double, _ condition: () -> Bool) -> Bool {
@@ -98,58 +68,7 @@ enum TestSupport {
   }
 }
 
-/// A real mosquitto broker on a free loopback port, configured from a file in a temp directory.
-/// Always `stop()` it in a `defer`: it is killed by its PID.
-final class MosquittoBroker {
-  let port: Int32
-  let directory: URL
-  private let process: Process
-
-  init() throws {
-    directory = try TestSupport.temporaryDirectory("broker")
-    var lastError: (any Error)?
-    for _ in 0..<5 {
-      let port = try TestSupport.freePort()
-      let config = directory.appendingPathComponent("mosquitto.conf")
-      try """
-        listener \(port) 127.0.0.1
-        allow_anonymous true
-        max_queued_messages 1000000
-        max_inflight_messages 1000
-        persistence false
-        log_dest file \(directory.appendingPathComponent("mosquitto.log").path)
-
-        """.write(to: config, atomically: true, encoding: .utf8)
-      let process = Process()
-      process.executableURL = URL(fileURLWithPath: "/usr/sbin/mosquitto")
-      process.arguments = ["-c", config.path]
-      process.standardOutput = FileHandle.nullDevice
-      process.standardError = FileHandle.nullDevice
-      try process.run()
-      if TestSupport.wait(timeout: 5, { TestSupport.accepts(port: port) || !process.isRunning }), process.isRunning {
-        self.port = port
-        self.process = process
-        return
-      }
-      kill(process.processIdentifier, SIGKILL)
-      process.waitUntilExit()
-      lastError = SystemError(errno: ECONNREFUSED, operation: "start mosquitto on port \(port)")
-    }
-    throw lastError!
-  }
-
-  var url: BrokerURL { BrokerURL(host: "127.0.0.1", port: port) }
-
-  /// Kill the broker by PID and reap it.
-  func stop() {
-    let pid = process.processIdentifier
-    if process.isRunning {
-      kill(pid, SIGTERM)
-      if !TestSupport.wait(timeout: 3, { !process.isRunning }) {
-        kill(pid, SIGKILL)
-      }
-    }
-    process.waitUntilExit()
-    try? FileManager.default.removeItem(at: directory)
-  }
+extension MosquittoBroker {
+  /// The broker as firmware-sim names one.
+  var simURL: BrokerURL { BrokerURL(host: "127.0.0.1", port: Int32(port)) }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import PartitionedLog
 import Testing
+import WeirTestSupport
 
 @testable import Uplink
 
@@ -16,20 +17,20 @@ import Testing
 
     // The first run stops appending at 15,000 (a loaded machine may read its output late) and
     // is killed while its uplink is still forwarding.
-    let first = try Child(weirExecutable(), arguments + ["--hold-at", "15000"])
+    let first = try ChildProcess(weirExecutable(), arguments + ["--hold-at", "15000"], mergeErrors: false)
     let reached = try await first.waitForLine(timeout: 60) { $0.hasPrefix("holding") }
-    #expect(reached != nil, "the first run did not get going: \(first.output.suffix(3))")
+    #expect(reached != nil, "the first run did not get going: \(first.lines.suffix(3))")
     try await Task.sleep(nanoseconds: UInt64.random(in: 0...100_000_000))
     first.signal(SIGKILL)
     let (code, reason) = try await first.exitStatus()
-    #expect(reason == .uncaughtSignal, "the first run exited (\(code)) before the kill: \(first.output.suffix(5))")
+    #expect(reason == .uncaughtSignal, "the first run exited (\(code)) before the kill: \(first.lines.suffix(5))")
     let metadata = try MetadataStore(path: dir.path + "/weir.db")
     let committed = (0..<3).map { metadata.cursor("uplink:crash", topic: "telemetry", partition: Int32($0)) ?? 0 }
     #expect(committed.reduce(0, +) > 0, "nothing was committed before the kill")
 
-    let second = try Child(weirExecutable(), arguments)
+    let second = try ChildProcess(weirExecutable(), arguments, mergeErrors: false)
     let done = try await second.waitForLine(timeout: 120) { $0.hasPrefix("done") }
-    #expect(done != nil, "the second run did not finish: \(second.output.suffix(3))")
+    #expect(done != nil, "the second run did not finish: \(second.lines.suffix(3))")
     let (status, _) = try await second.exitStatus()
     #expect(status == 0)
 
@@ -58,10 +59,10 @@ import Testing
   @Test func serveAndConsume() async throws {
     let dir = TempDirectory()
     let file = dir.path + "/bootstrap.txt"
-    let cluster = try Child(
-      weirExecutable(), ["dev-cluster", "--brokers", "2", "--topics", "edge.telemetry:2,edge.alerts:1", "--bootstrap-file", file])
+    let cluster = try ChildProcess(
+      weirExecutable(), ["dev-cluster", "--brokers", "2", "--topics", "edge.telemetry:2,edge.alerts:1", "--bootstrap-file", file], mergeErrors: false)
     let bootstrapLine = try await cluster.waitForLine(timeout: 20) { $0.hasPrefix("bootstrap: ") }
-    #expect(cluster.output.contains { $0.contains("NOT A REAL KAFKA") })
+    #expect(cluster.lines.contains { $0.contains("NOT A REAL KAFKA") })
     let bootstrap = try #require(bootstrapLine).dropFirst("bootstrap: ".count)
     try await eventually("the bootstrap file", timeout: 5) { FileManager.default.fileExists(atPath: file) }
     #expect(try String(contentsOfFile: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines) == bootstrap)
@@ -76,12 +77,12 @@ import Testing
     try await running.stop()
     try store.close()
 
-    let consumer = try Child(
+    let consumer = try ChildProcess(
       weirExecutable(),
-      ["dev-cluster", "consume", "--bootstrap-file", file, "--topic", "edge.telemetry", "--from-beginning", "--max", "100", "--timeout", "20"])
+      ["dev-cluster", "consume", "--bootstrap-file", file, "--topic", "edge.telemetry", "--from-beginning", "--max", "100", "--timeout", "20"], mergeErrors: false)
     let (status, _) = try await consumer.exitStatus()
     #expect(status == 0)
-    let lines = consumer.output
+    let lines = consumer.lines
     #expect(lines.count == 100)
     let first = try #require(lines.first.flatMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] })
     #expect(first["topic"] as? String == "edge.telemetry")

@@ -2,10 +2,11 @@ import Foundation
 import MQTT
 import PartitionedLog
 import Testing
+import WeirTestSupport
 
 @testable import Uplink
 
-@Suite(.serialized, .enabled(if: CentralBroker.available, "needs /usr/sbin/mosquitto")) struct MqttUplinkTests {
+@Suite(.serialized, .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/sbin/mosquitto"), "needs /usr/sbin/mosquitto")) struct MqttUplinkTests {
   func uplink(_ store: LogStore, port: Int, topics: [UplinkTopic]) throws -> MqttUplink {
     try MqttUplink(
       config: MqttUplinkConfig(
@@ -19,25 +20,28 @@ import Testing
   }
 
   /// The central subscriber: `mosquitto_sub`, an independent client, on a persistent session.
-  func subscriber(_ broker: CentralBroker) async throws -> Child {
-    let sub = try Child(
+  func subscriber(_ broker: MosquittoBroker) async throws -> ChildProcess {
+    let sub = try ChildProcess(
       "/usr/bin/mosquitto_sub",
-      ["-h", "127.0.0.1", "-p", String(broker.port), "-q", "1", "-c", "-i", "central-\(UUID().uuidString.prefix(8))", "-t", "weir/#"])
+      ["-h", "127.0.0.1", "-p", String(broker.port), "-q", "1", "-c", "-i", "central-\(UUID().uuidString.prefix(8))", "-t", "weir/#"], mergeErrors: false)
     // Subscribed once a probe comes through.
     for _ in 0..<100 {
-      _ = try? Child("/usr/bin/mosquitto_pub", ["-h", "127.0.0.1", "-p", String(broker.port), "-q", "1", "-t", "weir/probe", "-m", "probe"])
+      let probe = try ChildProcess(
+        "/usr/bin/mosquitto_pub", ["-h", "127.0.0.1", "-p", String(broker.port), "-q", "1", "-t", "weir/probe", "-m", "probe"],
+        mergeErrors: false)
+      _ = try await probe.exitStatus()
       if try await sub.waitForLine(timeout: 0.2, { $0 == "probe" }) != nil { return sub }
     }
-    throw CentralBrokerError(message: "the subscriber never subscribed")
+    throw BrokerError("the subscriber never subscribed")
   }
 
-  func received(_ sub: Child) -> [EnvelopeRecord] { sub.output.compactMap(EnvelopeRecord.init) }
+  func received(_ sub: ChildProcess) -> [EnvelopeRecord] { sub.lines.compactMap(EnvelopeRecord.init) }
 
   /// Records reach the central broker as JSON envelopes with key, value, timestamp and headers,
   /// each exactly once, in order per partition; alerts on their own topic.
   @Test func forwardsEnvelopesInOrder() async throws {
     let dir = TempDirectory()
-    let broker = try CentralBroker(dir)
+    let broker = try MosquittoBroker()
     let sub = try await subscriber(broker)
     let store = try openTestStore(dir, topics: ["telemetry": 3, "alerts": 1])
     let counts = try appendKeyed(store, topic: "telemetry", count: 6000)
@@ -75,7 +79,7 @@ import Testing
   /// the in-flight window holds.
   @Test func brokerStoppedAndRestartedLosesNothing() async throws {
     let dir = TempDirectory()
-    let broker = try CentralBroker(dir)
+    let broker = try MosquittoBroker()
     let sub = try await subscriber(broker)
     let store = try openTestStore(dir, topics: ["telemetry": 3])
     let up = try uplink(store, port: broker.port, topics: [UplinkTopic("telemetry")])
@@ -83,7 +87,7 @@ import Testing
     let sampler = SnapshotSampler { up.snapshot() }
     let appender = appendSteadily(store, topic: "telemetry", total: 15_000, slice: 50, intervalMs: 10)
     try await Task.sleep(nanoseconds: 1_000_000_000)
-    try await broker.stop()
+    broker.stop()
     try await Task.sleep(nanoseconds: 2_000_000_000)
     try broker.start()
     let counts = try await appender.value

@@ -23,17 +23,31 @@ public final class ChildProcess: Sendable {
   public let process: Process
   public let logPath: String
 
-  /// Starts `executable` with `arguments`; `environment` is added to this process's.
-  public init(_ executable: String, _ arguments: [String], environment: [String: String] = [:], logPath: String) throws {
+  private let ownsLog: Bool
+
+  /// Starts `executable` with `arguments`; `environment` is added to this process's. Standard
+  /// output goes to `logPath` (a temporary file when nil), and standard error too with `mergeErrors`
+  /// (else to `logPath.err`).
+  public init(
+    _ executable: String, _ arguments: [String], environment: [String: String] = [:], logPath: String? = nil,
+    mergeErrors: Bool = true
+  ) throws {
     process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
     process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    ownsLog = logPath == nil
+    let logPath = logPath ?? NSTemporaryDirectory() + "weir-child-\(UUID().uuidString).log"
     self.logPath = logPath
     _ = FileManager.default.createFile(atPath: logPath, contents: nil)
     let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
     process.standardOutput = log
-    process.standardError = log
+    if mergeErrors {
+      process.standardError = log
+    } else {
+      _ = FileManager.default.createFile(atPath: logPath + ".err", contents: nil)
+      process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath + ".err"))
+    }
     // Children inherit the spawning thread's signal mask, and the cooperative pool's threads
     // block SIGTERM: unblock everything around the spawn so the child can be stopped politely.
     var everything = sigset_t()
@@ -49,6 +63,10 @@ public final class ChildProcess: Sendable {
       kill(process.processIdentifier, SIGKILL)
       process.waitUntilExit()
     }
+    if ownsLog {
+      try? FileManager.default.removeItem(atPath: logPath)
+      try? FileManager.default.removeItem(atPath: logPath + ".err")
+    }
   }
 
   public var pid: Int32 { process.processIdentifier }
@@ -56,6 +74,32 @@ public final class ChildProcess: Sendable {
   public var output: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
   public func signal(_ number: Int32) { kill(process.processIdentifier, number) }
+
+  /// The complete lines written so far.
+  public var lines: [String] {
+    let text = output
+    var parts = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+    if !text.hasSuffix("\n") { parts.removeLast() }  // a line still being written
+    return parts.filter { !$0.isEmpty }
+  }
+
+  /// Waits until a line satisfies `match`; returns it, or nil after `timeout` seconds or the exit.
+  public func waitForLine(timeout: Double, _ match: (String) -> Bool) async throws -> String? {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+      let running = process.isRunning
+      if let line = lines.first(where: match) { return line }
+      if !running { return nil }
+      try await Task.sleep(for: .milliseconds(20))
+    }
+    return nil
+  }
+
+  /// Waits for the exit: the status and whether a signal ended it.
+  public func exitStatus() async throws -> (Int32, Process.TerminationReason) {
+    while process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
+    return (process.terminationStatus, process.terminationReason)
+  }
 
   /// Waits up to `timeout` seconds for the exit; returns the status, or nil if still running.
   public func waitForExit(timeout: Double) async -> Int32? {

@@ -18,35 +18,16 @@ public struct JSONLogHandler: LogHandler {
   }
 
   public func log(event: LogEvent) {
-    var fields: [(String, String)] = [
-      ("ts", Self.timestamp()), ("level", event.level.rawValue), ("logger", label), ("msg", event.message.description),
-    ]
+    var json = JSONText()
+    json.add("ts", Self.timestamp())
+    json.add("level", event.level.rawValue)
+    json.add("logger", label)
+    json.add("msg", event.message.description)
     let merged = metadata.merging(event.metadata ?? [:]) { $1 }
-    for (k, v) in merged.sorted(by: { $0.key < $1.key }) { fields.append((k, "\(v)")) }
-    if event.level >= .error { fields.append(("source", "\(event.file):\(event.line)")) }
-    var line = "{"
-    for (i, (k, v)) in fields.enumerated() {
-      if i > 0 { line += "," }
-      line += Self.quote(k) + ":" + Self.quote(v)
-    }
-    line += "}\n"
+    for (k, v) in merged.sorted(by: { $0.key < $1.key }) { json.add(k, "\(v)") }
+    if event.level >= .error { json.add("source", "\(event.file):\(event.line)") }
+    let line = json.result + "\n"
     Self.lock.withLock { _ in FileHandle.standardError.write(Data(line.utf8)) }
-  }
-
-  static func quote(_ s: String) -> String {
-    var out = "\""
-    for u in s.unicodeScalars {
-      switch u {
-      case "\"": out += "\\\""
-      case "\\": out += "\\\\"
-      case "\n": out += "\\n"
-      case "\r": out += "\\r"
-      case "\t": out += "\\t"
-      case _ where u.value < 0x20: out += String(format: "\\u%04x", u.value)
-      default: out.unicodeScalars.append(u)
-      }
-    }
-    return out + "\""
   }
 
   static func timestamp() -> String {
