@@ -19,7 +19,8 @@ release: bootstrap
 # Suites run one at a time: many start real brokers, child processes and threads and time their
 # work, and two cores shared by parallel suites starve Swift's cooperative pool (it has one
 # thread per core). Serial, the whole suite takes about two minutes here.
-test: bootstrap
+test:
+	@scripts/bootstrap --test
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --no-parallel
 

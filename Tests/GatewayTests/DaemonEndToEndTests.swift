@@ -311,7 +311,7 @@ struct DaemonEndToEndTests {
   static func checkStatusPage(_ h: DaemonHarness) async throws {
     if chromium() == nil {
       // Setup: Debian's chromium, through the same idempotent bootstrap `make test` runs.
-      let bootstrap = try ChildProcess(DaemonHarness.repository + "/scripts/bootstrap", [], logPath: h.directory + "/bootstrap.log")
+      let bootstrap = try ChildProcess(DaemonHarness.repository + "/scripts/bootstrap", ["--test"], logPath: h.directory + "/bootstrap.log")
       _ = await bootstrap.waitForExit(timeout: 900)
     }
     guard let browser = chromium() else {
