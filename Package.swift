@@ -139,7 +139,9 @@ let package = Package(
       exclude: ["Fixtures"],
       swiftSettings: upcoming),
     // Real parts for the tests: mosquitto on a free port, child processes stopped by PID.
-    .target(name: "WeirTestSupport", path: "Tests/WeirTestSupport", swiftSettings: upcoming),
+    .target(
+      name: "WeirTestSupport", dependencies: [.product(name: "Metrics", package: "swift-metrics")], path: "Tests/WeirTestSupport",
+      swiftSettings: upcoming),
     .testTarget(
       name: "IngestTests",
       dependencies: ["Ingest", "PartitionedLog", "MQTT", "WeirTestSupport"],

@@ -2,6 +2,7 @@ import Foundation
 import PartitionedLog
 import Synchronization
 import Testing
+import WeirTestSupport
 
 @testable import Uplink
 
@@ -15,7 +16,7 @@ import Testing
     let mock = try RdKafkaMockCluster(brokers: 3)
     try mock.createTopic("edge.telemetry", partitions: 3)
     let window = InFlightWindow(maxRecords: 2000, maxBytes: 1 << 20)
-    let metrics = UplinkTestMetrics()
+    let metrics = TestMetrics()
     let uplink = try KafkaUplink(
       config: KafkaUplinkConfig(
         uplink: kafkaOptions(topics: [UplinkTopic("telemetry")], window: window),

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import WeirTestSupport
 
 @testable import Ingest
 @testable import PartitionedLog
@@ -12,7 +13,7 @@ extension SerialPtyTests {
       let slave: SerialModbusTestSlave
       let source: ModbusSource
       let running: SerialRunningSource
-      let metrics: SerialTestMetrics
+      let metrics: TestMetrics
 
       func finish() async throws {
         try await running.finish()
@@ -26,7 +27,7 @@ extension SerialPtyTests {
       let log = try SerialTestLog()
       let pty = try SerialPseudoTerminal()
       let slave = SerialModbusTestSlave(pty: pty, banks: banks)
-      let metrics = SerialTestMetrics()
+      let metrics = TestMetrics()
       var port = serialTestPort(pty.slavePath, deviceId: nil, baud: 19200)
       port.parity = .even
       let config = ModbusConfig(port: port, responseTimeoutMs: timeoutMs, retries: retries, slaves: slaves)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import WeirTestSupport
 
 @testable import Ingest
 @testable import PartitionedLog
@@ -22,7 +23,7 @@ extension SerialPtyTests {
       let link = log.path + "/ttyWEIR"
       var pty = try SerialPseudoTerminal()
       try Self.relink(link, to: pty.slavePath)
-      let metrics = SerialTestMetrics()
+      let metrics = TestMetrics()
       let source = try SerialLineSource(
         port: serialTestPort(link, deviceId: "probe"), lineProtocol: LineProtocolConfig(format: .jsonLines),
         store: log.store, metrics: metrics)

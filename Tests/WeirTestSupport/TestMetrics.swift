@@ -1,18 +1,25 @@
-import CoreMetrics
+public import CoreMetrics
 import Foundation
 
 /// A metrics factory that keeps the total of every counter and the last value of every gauge,
-/// keyed by `label{name=value,...}` with dimensions sorted.
-final class UplinkTestMetrics: MetricsFactory, @unchecked Sendable {
+/// keyed by `label{name=value,...}` with dimensions sorted, for tests to read.
+public final class TestMetrics: MetricsFactory, @unchecked Sendable {
   private let lock = NSLock()
   private var values: [String: Double] = [:]
 
-  static func key(_ label: String, _ dimensions: [(String, String)]) -> String {
+  public init() {}
+
+  public static func key(_ label: String, _ dimensions: [(String, String)]) -> String {
     "\(label){\(dimensions.sorted { $0.0 < $1.0 }.map { "\($0.0)=\($0.1)" }.joined(separator: ","))}"
   }
 
+  /// The value of one series.
+  public func value(_ label: String, _ dimensions: [(String, String)]) -> Double? {
+    lock.withLock { values[Self.key(label, dimensions)] }
+  }
+
   /// The sum over every series of `label` whose dimensions include `matching`.
-  func total(_ label: String, _ matching: [(String, String)] = []) -> Double {
+  public func total(_ label: String, _ matching: [(String, String)] = []) -> Double {
     lock.withLock {
       values.filter { key, _ in
         key.hasPrefix(label + "{") && matching.allSatisfy { key.contains("\($0.0)=\($0.1)") }
@@ -23,23 +30,23 @@ final class UplinkTestMetrics: MetricsFactory, @unchecked Sendable {
   fileprivate func add(_ key: String, _ amount: Double) { lock.withLock { values[key, default: 0] += amount } }
   fileprivate func set(_ key: String, _ value: Double) { lock.withLock { values[key] = value } }
 
-  func makeCounter(label: String, dimensions: [(String, String)]) -> any CounterHandler {
+  public func makeCounter(label: String, dimensions: [(String, String)]) -> any CounterHandler {
     Handler(self, Self.key(label, dimensions))
   }
-  func makeRecorder(label: String, dimensions: [(String, String)], aggregate: Bool) -> any RecorderHandler {
+  public func makeRecorder(label: String, dimensions: [(String, String)], aggregate: Bool) -> any RecorderHandler {
     Handler(self, Self.key(label, dimensions))
   }
-  func makeTimer(label: String, dimensions: [(String, String)]) -> any TimerHandler {
+  public func makeTimer(label: String, dimensions: [(String, String)]) -> any TimerHandler {
     Handler(self, Self.key(label, dimensions))
   }
-  func destroyCounter(_ handler: any CounterHandler) {}
-  func destroyRecorder(_ handler: any RecorderHandler) {}
-  func destroyTimer(_ handler: any TimerHandler) {}
+  public func destroyCounter(_ handler: any CounterHandler) {}
+  public func destroyRecorder(_ handler: any RecorderHandler) {}
+  public func destroyTimer(_ handler: any TimerHandler) {}
 
   private final class Handler: CounterHandler, RecorderHandler, TimerHandler, @unchecked Sendable {
-    let owner: UplinkTestMetrics
+    let owner: TestMetrics
     let key: String
-    init(_ owner: UplinkTestMetrics, _ key: String) {
+    init(_ owner: TestMetrics, _ key: String) {
       self.owner = owner
       self.key = key
     }
