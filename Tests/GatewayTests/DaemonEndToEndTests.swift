@@ -188,7 +188,7 @@ struct DaemonEndToEndTests {
 
   /// SIGHUP reloads the rule files (a broken rule is refused, the others run), `--log-format
   /// json` writes one JSON object per line, `/readyz` turns 503 while the broker is away, and
-  /// systemd hears READY=1 and STOPPING=1 on `$NOTIFY_SOCKET`.
+  /// systemd hears READY=1, WATCHDOG=1 and STOPPING=1 on `$NOTIFY_SOCKET`.
   @Test func reloadJSONLogsAndReadiness() async throws {
     let rulesDir = NSTemporaryDirectory() + "weir-reload-\(UUID().uuidString)"
     try FileManager.default.createDirectory(atPath: rulesDir, withIntermediateDirectories: true)
@@ -198,8 +198,10 @@ struct DaemonEndToEndTests {
     try hot.write(toFile: file, atomically: true, encoding: .utf8)
     let h = try await DaemonHarness(ruleFiles: [file])
     let notify = try NotifySocket(directory: h.directory)
-    try await h.startDaemon(["--log-format", "json"], environment: ["NOTIFY_SOCKET": notify.path])
-    #expect(notify.messages(for: 1).contains { $0.hasPrefix("READY=1") }, "no READY=1 on NOTIFY_SOCKET")
+    try await h.startDaemon(["--log-format", "json"], environment: ["NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "30000000"])
+    let startup = notify.messages(for: 1)
+    #expect(startup.contains { $0.hasPrefix("READY=1") }, "no READY=1 on NOTIFY_SOCKET: \(startup)")
+    #expect(startup.contains("WATCHDOG=1"), "no WATCHDOG=1 on NOTIFY_SOCKET: \(startup)")
     let first = try await h.api.get(RulesResponse.self, "api/v1/rules")
     #expect(first.rules.map(\.name) == ["hot"])
 

@@ -139,8 +139,11 @@ public final class Daemon: @unchecked Sendable {
       "sampler",
       ComponentService { [self] in
         var metrics = DaemonMetrics()
+        let watchdog = SystemdNotify.watchdogEnabled()
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
           sample(into: &metrics)
+          // The sampler reads every component's state; if it runs, the daemon is not wedged.
+          if watchdog { SystemdNotify.send("WATCHDOG=1") }
           _ = try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .milliseconds(Int(StatusSampler.intervalMs))) }
         }
       } onShutdown: {

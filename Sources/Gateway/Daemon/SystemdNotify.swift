@@ -5,9 +5,17 @@ import Foundation
 #endif
 
 /// sd_notify(3) without libsystemd: a datagram to `$NOTIFY_SOCKET` (`READY=1` once serving,
-/// `STOPPING=1` when the drain begins), so the unit can be `Type=notify`. Does nothing when
-/// not started by systemd.
+/// `STOPPING=1` when the drain begins, `WATCHDOG=1` while alive), so the unit can be
+/// `Type=notify` with `WatchdogSec`. Does nothing when not started by systemd.
 enum SystemdNotify {
+  /// Whether systemd expects `WATCHDOG=1` (the unit's `WatchdogSec`), for this process. The
+  /// status sampler sends it every 5 s, so `WatchdogSec` should be at least 15 s.
+  static func watchdogEnabled(environment: [String: String] = ProcessInfo.processInfo.environment) -> Bool {
+    guard let usec = environment["WATCHDOG_USEC"].flatMap(Int64.init), usec > 0 else { return false }
+    if let pid = environment["WATCHDOG_PID"].flatMap(Int32.init), pid != getpid() { return false }
+    return true
+  }
+
   @discardableResult
   static func send(_ state: String, environment: [String: String] = ProcessInfo.processInfo.environment) -> Bool {
     guard var path = environment["NOTIFY_SOCKET"], !path.isEmpty else { return false }
