@@ -18,7 +18,7 @@ release: bootstrap
 
 # Suites run one at a time: many start real brokers, child processes and threads and time their
 # work, and two cores shared by parallel suites starve Swift's cooperative pool (it has one
-# thread per core). Serial, the whole suite takes about two minutes here.
+# thread per core). Serial, the whole suite takes about three minutes here.
 test:
 	@scripts/bootstrap --test
 	$(SWIFT) build --build-tests

@@ -1,12 +1,13 @@
 import Foundation
 import Logging
+import Metrics
 import MQTT
 import Synchronization
 
 /// Publishes alerts to the local broker at QoS 1 (`weir/alerts/<rule>/<key>`), on its own thread,
 /// reconnecting with back-off. Alerts are durable in the `alerts` topic whatever happens here; this
 /// is the live notification for local consumers (a PLC, an HMI). While the broker is away up to
-/// `capacity` alerts wait; older ones are dropped first (and counted).
+/// `capacity` alerts wait; older ones are dropped first (`weir_alerts_mqtt_dropped_total`).
 final class AlertPublisher: @unchecked Sendable {
   private let client: MosquittoClient
   private let logger: Logger
@@ -15,8 +16,8 @@ final class AlertPublisher: @unchecked Sendable {
   private let running = Atomic<Bool>(true)
   private let finished = DispatchSemaphore(value: 0)
   private let connectedFlag = Atomic<Bool>(false)
-  private let publishedCount = Atomic<Int>(0)
-  private let droppedCount = Atomic<Int>(0)
+  private let publishedCounter = Counter(label: "weir_alerts_mqtt_published_total")
+  private let droppedCounter = Counter(label: "weir_alerts_mqtt_dropped_total")
 
   init(broker: MQTTClientConfig, logger: Logger, capacity: Int = 10_000) throws {
     client = try MosquittoClient(config: broker)
@@ -27,8 +28,6 @@ final class AlertPublisher: @unchecked Sendable {
   }
 
   var connected: Bool { connectedFlag.load(ordering: .relaxed) }
-  var published: Int { publishedCount.load(ordering: .relaxed) }
-  var dropped: Int { droppedCount.load(ordering: .relaxed) }
 
   /// Queues one alert; never blocks.
   func publish(topic: String, payload: [UInt8]) {
@@ -40,7 +39,7 @@ final class AlertPublisher: @unchecked Sendable {
       }
       return false
     }
-    if overflow { droppedCount.add(1, ordering: .relaxed) }
+    if overflow { droppedCounter.increment() }
   }
 
   func start() {
@@ -81,7 +80,7 @@ final class AlertPublisher: @unchecked Sendable {
           }
           for (topic, payload) in batch {
             try payload.withUnsafeBytes { _ = try client.publish(topic: topic, payload: $0, qos: 1) }
-            publishedCount.add(1, ordering: .relaxed)
+            publishedCounter.increment()
           }
         }
         _ = try client.readAvailable(maxMessages: 100, timeoutMs: 100) { _ in }

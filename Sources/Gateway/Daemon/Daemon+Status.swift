@@ -37,14 +37,18 @@ final class AlertIndex: Sendable {
 
   let partition: Partition
   let state = Mutex(State())
+  /// Used only under `state`'s lock.
+  private let reader: PartitionReader
   static let recentCapacity = 500
 
-  init(partition: Partition) { self.partition = partition }
+  init(partition: Partition) {
+    self.partition = partition
+    reader = PartitionReader(partition: partition, bufferCapacity: 256 << 10)
+  }
 
   /// Reads what was appended since the last call.
   func refresh() {
     state.withLock { s in
-      let reader = PartitionReader(partition: partition, bufferCapacity: 256 << 10)
       s.next = max(s.next, partition.logStartOffset)
       while let r = try? reader.read(from: s.next), !r.isEmpty {
         r.forEachRecord { record in
@@ -93,8 +97,6 @@ struct DaemonMetrics {
   var ruleCounters: [String: (windows: Counter, raised: Counter, cleared: Counter, late: Counter, active: Gauge)] = [:]
   var previous = RuleEngineStatistics()
   let activeAlerts = Gauge(label: "weir_alerts_active")
-
-  init() {}
 
   mutating func topic(_ name: String) -> (Gauge, Gauge) {
     if let b = topicBytes[name], let s = topicSegments[name] { return (b, s) }
@@ -230,9 +232,9 @@ extension Daemon {
   }
 
   /// Why the daemon is not ready: a source not connected, or the log's disk below its reserve.
-  func notReady() -> [String] {
+  func notReady(_ sources: [SourceInfo]? = nil) -> [String] {
     var reasons: [String] = []
-    for s in sources() where !s.connected {
+    for s in sources ?? self.sources() where !s.connected {
       reasons.append("\(s.kind) source \(s.name) is not connected" + (s.lastError.map { ": \($0)" } ?? ""))
     }
     let free = Self.diskFree(config.dataDirectory)
@@ -244,8 +246,9 @@ extension Daemon {
   }
 
   func status() -> StatusResponse {
-    let reasons = notReady()
-    let history = sampler.state.withLock { $0 }
+    let sources = sources()
+    let reasons = notReady(sources)
+    let (baseline, rate) = sampler.state.withLock { ($0.baseline, $0.rate) }
     let stats = ruleService?.statistics
     let dead = store.topic("deadletter")?.partitions.reduce(Int64(0)) { $0 + $1.highWatermark - $1.logStartOffset } ?? 0
     let states = store.topics.flatMap { $0.partitions.map(\.state) }
@@ -253,13 +256,13 @@ extension Daemon {
       gateway: config.gatewayID, version: WeirVersion.current, startedAtMs: Int64(startedAt.timeIntervalSince1970 * 1000),
       uptimeSeconds: Date().timeIntervalSince(startedAt), ready: reasons.isEmpty, notReady: reasons,
       ingest: IngestSummary(
-        records: sourceRecordsTotal - (history.baseline ?? sourceRecordsTotal), recordsPerSecond: history.rate,
+        records: sourceRecordsTotal - (baseline ?? sourceRecordsTotal), recordsPerSecond: rate,
         deadLetters: dead),
       log: LogSummary(
         directory: config.dataDirectory, bytes: states.reduce(0) { $0 + $1.sizeBytes },
         segments: states.reduce(0) { $0 + $1.segments }, topics: store.topics.count,
         diskFreeBytes: Self.diskFree(config.dataDirectory), recoveredFromUncleanStop: store.recoveredFromUncleanStop),
-      sources: sources(), uplinks: uplinkSummaries(),
+      sources: sources, uplinks: uplinkSummaries(),
       rules: RulesSummary(
         rules: stats?.rules.count ?? 0, recordsProcessed: stats?.recordsReceived ?? 0,
         malformedPayloads: stats?.malformedPayloads ?? 0, alertsWritten: Int64(ruleService?.alertsWritten ?? 0),
@@ -269,23 +272,7 @@ extension Daemon {
   func topics() -> TopicsResponse {
     TopicsResponse(
       topics: store.topics.map { topic in
-        let states = topic.partitions.map(\.state)
-        let fsync: String =
-          switch topic.config.fsync {
-          case .always: "always"
-          case .never: "never"
-          case .interval(let ms, _): "interval \(ms)ms"
-          }
-        return TopicInfo(
-          name: topic.name, fsync: fsync, maxAgeMs: topic.config.maxAgeMs, maxBytes: topic.config.maxBytes,
-          evictionPriority: topic.config.evictionPriority,
-          records: states.reduce(0) { $0 + $1.highWatermark - $1.logStartOffset },
-          bytes: states.reduce(0) { $0 + $1.sizeBytes }, segments: states.reduce(0) { $0 + $1.segments },
-          partitions: states.map {
-            PartitionInfo(
-              partition: $0.partition, logStartOffset: $0.logStartOffset, highWatermark: $0.highWatermark,
-              logEndOffset: $0.logEndOffset, segments: $0.segments, bytes: $0.sizeBytes)
-          })
+        TopicInfo(name: topic.name, config: topic.config, partitions: topic.partitions.map { PartitionInfo($0.state) })
       })
   }
 
@@ -348,5 +335,31 @@ extension Daemon {
     return RecordInfo(
       partition: partition, offset: rec.offset, timestampMs: rec.timestamp, key: text(rec.key).0, value: value,
       valueEncoding: utf8 ? "utf8" : "base64", headers: headers)
+  }
+}
+
+extension PartitionInfo {
+  init(_ state: PartitionState) {
+    self.init(
+      partition: state.partition, logStartOffset: state.logStartOffset, highWatermark: state.highWatermark,
+      logEndOffset: state.logEndOffset, segments: state.segments, bytes: state.sizeBytes)
+  }
+}
+
+extension TopicInfo {
+  /// A topic's settings and its partitions summed (records up to the high watermark).
+  init(name: String, config: TopicConfig, partitions: [PartitionInfo]) {
+    let fsync: String =
+      switch config.fsync {
+      case .always: "always"
+      case .never: "never"
+      case .interval(let ms, _): "interval \(ms)ms"
+      }
+    self.init(
+      name: name, fsync: fsync, maxAgeMs: config.maxAgeMs, maxBytes: config.maxBytes,
+      evictionPriority: config.evictionPriority,
+      records: partitions.reduce(0) { $0 + $1.highWatermark - $1.logStartOffset },
+      bytes: partitions.reduce(0) { $0 + $1.bytes }, segments: partitions.reduce(0) { $0 + $1.segments },
+      partitions: partitions)
   }
 }

@@ -52,10 +52,8 @@ public final class Daemon: @unchecked Sendable {
 
     // Topics: declared ones with their settings, then every topic something writes or reads.
     for (name, topicConfig) in config.topics { try store.createTopic(name, config: topicConfig) }
-    var alertsConfig = TopicConfig(fsync: .always, maxAgeMs: 90 * 86_400_000, evictionPriority: 100)
-    alertsConfig.partitions = 1
     let implicit: [(String, TopicConfig)] = [
-      ("alerts", alertsConfig), ("deadletter", TopicConfig(maxAgeMs: 30 * 86_400_000, evictionPriority: 5)),
+      ("alerts", RuleService.alertsTopicConfig), ("deadletter", TopicConfig(maxAgeMs: 30 * 86_400_000, evictionPriority: 5)),
     ]
     for (name, c) in implicit where store.topic(name) == nil { try store.createTopic(name, config: c) }
     var written = Set(config.mqttSources.flatMap { $0.subscriptions.map(\.topic) })

@@ -27,6 +27,14 @@ public final class RuleService: @unchecked Sendable {
     }
   }
 
+  /// The alerts topic's settings when nobody declared it: one partition (one order of
+  /// transitions), fsync on every append, kept 90 days, evicted last under disk pressure.
+  public static var alertsTopicConfig: TopicConfig {
+    var config = TopicConfig(fsync: .always, maxAgeMs: 90 * 86_400_000, evictionPriority: 100)
+    config.partitions = 1
+    return config
+  }
+
   let store: LogStore
   let engine: RuleEngine
   let options: Options
@@ -98,9 +106,8 @@ public final class RuleService: @unchecked Sendable {
   }
 
   private func loop() throws {
-    var alertsConfig = TopicConfig(fsync: .always, maxAgeMs: 90 * 86_400_000, evictionPriority: 100)
-    alertsConfig.partitions = 1
-    let alerts = try store.topic(options.alertsTopic) ?? store.createTopic(options.alertsTopic, config: alertsConfig)
+    let alerts =
+      try store.topic(options.alertsTopic) ?? store.createTopic(options.alertsTopic, config: Self.alertsTopicConfig)
     let alertPartition = alerts.partitions[0]
     // Restore: 8 bytes of the alerts topic's end at checkpoint time, then the engine's state.
     var alreadyWritten: [[UInt8]: Int] = [:]

@@ -45,18 +45,7 @@ public struct OfflineStatus {
       let infos = try partitions.filter { $0.topic == name }.sorted { $0.partition < $1.partition }.map {
         try partition(name, $0.partition)
       }
-      let config = configs[name] ?? TopicConfig()
-      let fsync: String =
-        switch config.fsync {
-        case .always: "always"
-        case .never: "never"
-        case .interval(let ms, _): "interval \(ms)ms"
-        }
-      result.append(
-        TopicInfo(
-          name: name, fsync: fsync, maxAgeMs: config.maxAgeMs, maxBytes: config.maxBytes,
-          evictionPriority: config.evictionPriority, records: infos.reduce(0) { $0 + $1.logEndOffset - $1.logStartOffset },
-          bytes: infos.reduce(0) { $0 + $1.bytes }, segments: infos.reduce(0) { $0 + $1.segments }, partitions: infos))
+      result.append(TopicInfo(name: name, config: configs[name] ?? TopicConfig(), partitions: infos))
     }
     return TopicsResponse(topics: result)
   }
