@@ -201,4 +201,16 @@ import Uplink
       #expect(text.contains { $0.contains("w.yaml:3: rules.files[1]: cannot read") }, "\(text)")
     }
   }
+
+  @Test func backlogShareMustBeANumberAndGoesWithLiveFirst() {
+    for (line, expected) in [
+      ("drain: live_first, backlog_share: lots", "backlog_share: expected a number, got 'lots'"),
+      ("backlog_share: 0.3", "backlog_share: only used with drain: live_first"),
+    ] {
+      let yaml = "gateway: {id: e}\nuplinks:\n  - {name: c, kind: kafka, bootstrap: \"k:9092\", topics: [t], \(line)}\n"
+      var text = "accepted"
+      do { _ = try GatewayConfig.parse(yaml, file: "w.yaml") } catch { text = "\(error)" }
+      #expect(text.contains("w.yaml:3: uplinks[0]." + expected), "\(text)")
+    }
+  }
 }

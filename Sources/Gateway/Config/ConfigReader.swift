@@ -83,6 +83,15 @@ final class ConfigReader {
     return n
   }
 
+  func number(_ s: inout Section, _ key: String) -> Double? {
+    guard let text = string(&s, key) else { return nil }
+    guard let n = Double(text), n.isFinite else {
+      problem(s.entries[key]?.value, join(s.path, key), "expected a number, got '\(text)'")
+      return nil
+    }
+    return n
+  }
+
   func bool(_ s: inout Section, _ key: String) -> Bool? {
     guard let text = string(&s, key) else { return nil }
     switch text.lowercased() {

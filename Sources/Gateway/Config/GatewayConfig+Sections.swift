@@ -69,17 +69,16 @@ extension GatewayConfig {
     if let v = reader.milliseconds(&s, "commit_interval") { options.commitIntervalMs = Int(v) }
     if let v = reader.bytes(&s, "bandwidth") { options.bandwidthBytesPerSecond = Int(v) }
     if let v = reader.bytes(&s, "burst") { options.burstBytes = Int(v) }
+    let share = reader.number(&s, "backlog_share")
     switch reader.string(&s, "drain") {
-    case nil, "fifo"?: break
+    case nil, "fifo"?:
+      if share != nil {
+        reader.problem(s.entries["backlog_share"]?.key, path + ".backlog_share", "only used with drain: live_first")
+      }
     case "live_first"?:
-      let share = reader.string(&s, "backlog_share").flatMap(Double.init) ?? 0.5
-      options.drainOrder = .liveFirst(backlogShare: share)
+      options.drainOrder = .liveFirst(backlogShare: share ?? 0.5)
     case let other?:
       reader.problem(s.entries["drain"]?.value, path + ".drain", "expected fifo or live_first, got '\(other)'")
-    }
-    if s.entries["backlog_share"] != nil && !s.used.contains("backlog_share") {
-      _ = reader.string(&s, "backlog_share")
-      reader.problem(s.entries["backlog_share"]?.key, path + ".backlog_share", "only used with drain: live_first")
     }
     if let v = reader.choice(&s, "start_at", StartPosition.self, allowed: [.earliest, .latest]) { options.startAt = v }
     if let v = reader.milliseconds(&s, "retry_initial") { options.backoff.initialMs = Int(v) }
