@@ -1,4 +1,5 @@
 public import Foundation
+import Synchronization
 
 #if canImport(Glibc)
   import Glibc
@@ -7,7 +8,7 @@ public import Foundation
 /// A real mosquitto on a free loopback port, started and stopped by PID.
 public final class MosquittoBroker {
   public let directory: String
-  public let port: Int
+  public private(set) var port: Int
   public let extraConfig: String
   public private(set) var process: Process?
 
@@ -18,7 +19,18 @@ public final class MosquittoBroker {
     chmod(directory, 0o777)
     self.port = port ?? Self.freePort()
     self.extraConfig = extraConfig
-    try start()
+    // A port found free can be taken before mosquitto binds it: on our own ports, try others.
+    var attempt = 1
+    while true {
+      do {
+        try start()
+        return
+      } catch {
+        guard port == nil, attempt < 5 else { throw error }
+        attempt += 1
+        self.port = Self.freePort()
+      }
+    }
   }
 
   deinit {
@@ -61,7 +73,12 @@ public final class MosquittoBroker {
     process = p
     let deadline = Date().addingTimeInterval(10)
     while !Self.canConnect(port) {
-      if Date() > deadline || !p.isRunning { throw BrokerError("mosquitto did not start on port \(port)") }
+      if Date() > deadline || !p.isRunning {
+        if p.isRunning { kill(p.processIdentifier, SIGKILL) }
+        p.waitUntilExit()
+        process = nil
+        throw BrokerError("mosquitto did not start on port \(port)")
+      }
       usleep(20_000)
     }
   }
@@ -77,7 +94,19 @@ public final class MosquittoBroker {
     process = nil
   }
 
+  /// Ports handed out in this process, never handed out twice (the kernel may offer one again
+  /// as soon as its probe socket closes).
+  private static let issued = Mutex<Set<Int>>([])
+
+  /// A loopback port nothing listens on now, and that this process was not given before.
   public static func freePort() -> Int {
+    while true {
+      let port = probePort()
+      if issued.withLock({ $0.insert(port).inserted }) { return port }
+    }
+  }
+
+  private static func probePort() -> Int {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     defer { close(fd) }
     var addr = sockaddr_in()
