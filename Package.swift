@@ -112,6 +112,13 @@ let package = Package(
       ],
       swiftSettings: upcoming),
 
+    // libFuzzer harnesses, one per external interface (fuzz/README.md); `weir-fuzz` runs them.
+    .target(
+      name: "FuzzTargets",
+      dependencies: ["PartitionedLog", "Ingest", "Rules", "Gateway"],
+      swiftSettings: upcoming),
+    .executableTarget(name: "weir-fuzz", dependencies: ["FuzzTargets"], swiftSettings: upcoming),
+
     // The simulated fleet: an independent device implementation that shares no gateway code.
     // posix_openpt & co. are XSI functions Swift's Glibc module hides; a C shim exposes them.
     .target(name: "CPseudoTerminal", path: "firmware-sim/Sources/CPseudoTerminal"),
@@ -157,6 +164,10 @@ let package = Package(
     .testTarget(
       name: "RulesTests",
       dependencies: ["Rules"],
+      swiftSettings: upcoming),
+    .testTarget(
+      name: "FuzzTests",
+      dependencies: ["FuzzTargets"],
       swiftSettings: upcoming),
     .testTarget(
       name: "FirmwareSimTests",

@@ -11,19 +11,26 @@ public enum TimeFormat: String, Sendable, Codable {
   case rfc3339
 }
 
-/// Turns a time field's bytes into epoch milliseconds, without allocating.
+/// Turns a time field's bytes into epoch milliseconds, without allocating. Every result is a
+/// value the input really denotes: a number past Int64 milliseconds is nil, never a trap.
 enum Timestamps {
   /// `bytes` is a JSON number's text or a string's contents.
   static func parse(_ bytes: UnsafeRawBufferPointer, isString: Bool, format: TimeFormat) -> Int64? {
     switch format {
     case .rfc3339: return isString ? rfc3339(bytes) : nil
-    case .epochMs: return isString ? nil : number(bytes).map { Int64($0.rounded()) }
-    case .epochS: return isString ? nil : number(bytes).map { Int64(($0 * 1000).rounded()) }
+    case .epochMs: return isString ? nil : number(bytes).flatMap(milliseconds)
+    case .epochS: return isString ? nil : number(bytes).flatMap { milliseconds($0 * 1000) }
     case .auto:
       if isString { return rfc3339(bytes) }
       guard let v = number(bytes) else { return nil }
-      return Int64((abs(v) >= 1e11 ? v : v * 1000).rounded())
+      return milliseconds(abs(v) >= 1e11 ? v : v * 1000)
     }
+  }
+
+  /// The nearest whole millisecond, or nil outside Int64 (`1e19`, `-1e308`).
+  @inline(__always)
+  static func milliseconds(_ v: Double) -> Int64? {
+    Int64(exactly: v.rounded())
   }
 
   static func number(_ bytes: UnsafeRawBufferPointer) -> Double? {
@@ -87,6 +94,22 @@ enum Timestamps {
     let days = daysFromCivil(year, month, day)
     let seconds = Int64(days) * 86_400 + Int64(hour * 3600 + minute * 60 + second) - Int64(offsetMinutes * 60)
     return seconds * 1000 + Int64(millis)
+  }
+
+  /// The proleptic Gregorian date of a day count since 1970-01-01 (Howard Hinnant's algorithm);
+  /// nil for day counts whose year does not fit in an Int.
+  static func civil(fromDays days: Int64) -> (year: Int64, month: Int, day: Int)? {
+    guard days > -(1 << 40), days < (1 << 40) else { return nil }
+    let z = days + 719_468
+    let era = (z >= 0 ? z : z - 146_096) / 146_097
+    let doe = z - era * 146_097
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+    let mp = (5 * doy + 2) / 153
+    let day = Int(doy - (153 * mp + 2) / 5 + 1)
+    let month = Int(mp < 10 ? mp + 3 : mp - 9)
+    let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
+    return (year, month, day)
   }
 
   /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).

@@ -52,6 +52,9 @@ public struct MQTTSubscription: Sendable {
   public var timeField: [String]?
   /// Default: auto.
   public var timeFormat: TimeFormat
+  /// Event times outside go to the dead-letter topic (`bad_timestamp`). Default:
+  /// ``EventTimeRange/standard``, 2000-01-01 to 2100-01-01.
+  public var timeRange: EventTimeRange = .standard
   /// Extra headers on every record.
   public var headers: [(String, String)]
 
@@ -83,6 +86,9 @@ public struct MQTTSourceConfig: Sendable {
   public var maxPayloadBytes: Int
   /// Messages taken per read pass (one group commit). Default: 1000.
   public var batchMaxMessages: Int
+  /// Payload bytes taken per read pass: a pass ends at whichever of this and ``batchMaxMessages``
+  /// comes first, so its batches always fit the log's batch limit. Default: 4 MiB.
+  public var batchMaxBytes: Int = 4 << 20
   /// A subscription not acknowledged within this is reported as stalled. Default: 10 s.
   public var subscriptionStallMs: Int
   public var deadLetterTopic: String
@@ -128,6 +134,10 @@ public struct MQTTSourceConfig: Sendable {
     if reconnectMinMs < 1 || reconnectMaxMs < reconnectMinMs { out.append("reconnect back-off bounds are inverted") }
     if maxPayloadBytes < 1 { out.append("max payload bytes must be positive") }
     if batchMaxMessages < 1 { out.append("batch size must be positive") }
+    if batchMaxBytes < 1 { out.append("batch_max_bytes must be positive") }
+    for s in subscriptions where s.timeRange.earliestMs > s.timeRange.latestMs {
+      out.append("subscription '\(s.filter)': time_min is after time_max")
+    }
     return out
   }
 }

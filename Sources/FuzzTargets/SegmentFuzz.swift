@@ -1,0 +1,3 @@
+extension FuzzTargets {
+  static func segmentRecovery(_ data: UnsafeRawBufferPointer) {}  // placeholder: replaced by the real harness this session
+}

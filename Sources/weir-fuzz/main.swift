@@ -1,0 +1,61 @@
+import FuzzTargets
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+// weir-fuzz NAME [libFuzzer options] CORPUS...  (built by scripts/fuzz with coverage and ASan)
+// weir-fuzz NAME FILE...                        (an ordinary build: runs each file once)
+
+#if FUZZING
+  @_silgen_name("LLVMFuzzerRunDriver")
+  func LLVMFuzzerRunDriver(
+    _ argc: UnsafeMutablePointer<Int32>,
+    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
+    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> Int32
+  ) -> Int32
+#endif
+
+func complain(_ text: String) {
+  var text = text
+  text.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
+}
+
+nonisolated(unsafe) var selected: FuzzTargets.Harness = { _ in }
+
+let arguments = CommandLine.arguments
+guard arguments.count >= 2, let harness = FuzzTargets.harness(named: arguments[1]) else {
+  let names = FuzzTargets.all.map(\.name).joined(separator: ", ")
+  complain("usage: weir-fuzz NAME [libFuzzer options | files...]\nNAME: \(names)\n")
+  exit(2)
+}
+selected = harness
+
+#if FUZZING
+  // libFuzzer sees argv without NAME.
+  var argc = CommandLine.argc - 1
+  var argv = CommandLine.unsafeArgv
+  argv[1] = argv[0]
+  var shifted = argv + 1
+  exit(
+    LLVMFuzzerRunDriver(&argc, &shifted) { data, size in
+      selected(UnsafeRawBufferPointer(start: data, count: size))
+      return 0
+    })
+#else
+  for path in arguments.dropFirst(2) {
+    guard let file = fopen(path, "rb") else {
+      complain("weir-fuzz: cannot open \(path)\n")
+      exit(1)
+    }
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 65536)
+    while true {
+      let n = fread(&chunk, 1, chunk.count, file)
+      if n <= 0 { break }
+      bytes += chunk[0..<n]
+    }
+    fclose(file)
+    bytes.withUnsafeBytes { selected($0) }
+  }
+#endif
