@@ -23,6 +23,7 @@ public final class MosquittoClient: @unchecked Sendable {
   public var onPublish: ((_ mid: Int32, _ reasonCode: Int32) -> Void)?
   private var messageHandler: ((MQTTMessageView) -> Void)?
   private var messagesThisPass = 0
+  private var bytesThisPass = 0
 
   private static let initialised: Bool = {
     mosquitto_lib_init()
@@ -90,6 +91,7 @@ public final class MosquittoClient: @unchecked Sendable {
       let topic = UnsafeRawBufferPointer(start: m.topic, count: m.topic.map { strlen($0) } ?? 0)
       let payload = UnsafeRawBufferPointer(start: m.payload, count: Int(m.payloadlen))
       client.messagesThisPass += 1
+      client.bytesThisPass += topic.count + payload.count
       handler(
         MQTTMessageView(
           topic: topic, payload: payload, qos: m.qos, retain: m.retain, mid: m.mid, userProperties: userProperties))
@@ -163,12 +165,13 @@ public final class MosquittoClient: @unchecked Sendable {
   public var wantsWrite: Bool { mosquitto_want_write(handle) }
 
   /// Waits up to `timeoutMs` for the socket to be readable (or writable, when packets are
-  /// queued), then reads packets while data is there, up to `maxMessages` messages, calling
+  /// queued), then reads packets while data is there, up to `maxMessages` messages or about
+  /// `maxBytes` of topics and payloads (the message that crosses it is the last), calling
   /// `onMessage` for each. PUBACKs for them stay queued until ``writePending()``.
   /// Returns the number of messages read.
-  public func readAvailable(maxMessages: Int, timeoutMs: Int32, onMessage: (MQTTMessageView) -> Void) throws(MQTTError)
-    -> Int
-  {
+  public func readAvailable(
+    maxMessages: Int, maxBytes: Int = .max, timeoutMs: Int32, onMessage: (MQTTMessageView) -> Void
+  ) throws(MQTTError) -> Int {
     let fd = socket
     guard fd >= 0 else { throw MQTTError(code: MOSQ_ERR_NO_CONN.rawValue, message: "not connected") }
     var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
@@ -179,11 +182,12 @@ public final class MosquittoClient: @unchecked Sendable {
     if pfd.revents & Int16(POLLOUT) != 0 { try writePending() }
     guard pfd.revents & Int16(POLLIN | POLLHUP | POLLERR) != 0 else { return 0 }
     messagesThisPass = 0
+    bytesThisPass = 0
     try withoutActuallyEscaping(onMessage) { (handler) throws(MQTTError) in
       messageHandler = handler
       defer { messageHandler = nil }
       var more = true
-      while more && messagesThisPass < maxMessages {
+      while more && messagesThisPass < maxMessages && bytesThisPass < maxBytes {
         try check(mosquitto_loop_read(handle, 1), "read from \(config.host):\(config.port)")
         // Read on while the kernel has more bytes for us.
         var again = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)

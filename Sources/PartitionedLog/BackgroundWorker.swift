@@ -1,4 +1,5 @@
 import Logging
+import Metrics
 import Foundation
 import Synchronization
 
@@ -32,6 +33,9 @@ final class BackgroundWorker: @unchecked Sendable {
     var nextRetention = monotonicNanoseconds()
     let recoveryEvery = Int64(context.options.recoveryPointSaveMs) * 1_000_000
     let retentionEvery = Int64(context.options.retentionCheckMs) * 1_000_000
+    var saveFailing = false
+    // 1 while appends are refused: a full disk, or `reject_new` at a limit within the last 2 s.
+    let fullGauge = Gauge(label: "weir_log_full")
     while !stopping.load(ordering: .relaxed) {
       guard let store else { break }
       let partitions = store.allPartitions
@@ -42,12 +46,18 @@ final class BackgroundWorker: @unchecked Sendable {
       if now >= nextRetention || woken {
         store.runRetention()
         nextRetention = now + retentionEvery
+        fullGauge.record(context.fullReason == nil ? 0 : 1)
       }
       if now >= nextRecoverySave {
         do {
           try store.saveRecoveryPoints()
+          saveFailing = false
         } catch {
-          context.logger.error("could not save recovery points", metadata: ["error": "\(error)"])
+          // Recovery then scans further back; nothing is lost. Said once per episode.
+          if !saveFailing {
+            context.logger.error("could not save recovery points", metadata: ["error": "\(error)"])
+          }
+          saveFailing = true
         }
         nextRecoverySave = now + recoveryEvery
       }

@@ -16,12 +16,37 @@ final class LogContext: Sendable {
   let io = BlockingIO()
   let wake = ConditionLock()
   let wakeRequested = Atomic<Bool>(false)
+  /// The file system ran out of space (a write got ENOSPC, or SQLite reported it full): every
+  /// append is refused until the background finds room again and has rebuilt the reserve.
+  let diskFull = Atomic<Bool>(false)
+  let reserve: DiskReserve
+  private let lastRefusal = Mutex<(Int64, String)?>(nil)
 
-  init(options: LogOptions, clock: any LogClock, epoch: Int32, logger: Logger) {
+  init(options: LogOptions, clock: any LogClock, epoch: Int32, logger: Logger, reserve: DiskReserve) {
     self.options = options
     self.clock = clock
     self.epoch = epoch
     self.logger = logger
+    self.reserve = reserve
+  }
+
+  /// Free bytes above which a full disk counts as recovered: the reserve back in place plus the
+  /// configured floor and some headroom, so one append does not flip the state back at once.
+  var recoveredFreeBytes: Int64 { options.minFreeBytes + max(reserve.bytes, 4 << 20) }
+
+  /// Whether appends are refused for want of disk space (see ``diskFull``); a released reserve
+  /// means SQLite found the disk full.
+  var isDiskFull: Bool { diskFull.load(ordering: .relaxed) || !reserve.isPresent }
+
+  /// A write found the disk full: refuse appends from now on and let retention make room.
+  func noteDiskFull(_ error: LogError) {
+    freeBytesEstimate.store(0, ordering: .relaxed)
+    if !diskFull.exchange(true, ordering: .relaxed) {
+      logger.error(
+        "the disk is full; the log refuses new records until space returns",
+        metadata: ["error": "\(error)", "drop_oldest_topics": "retention deletes their oldest segments"])
+    }
+    wakeBackground()
   }
 
   /// Checks the full policies for an append of `bytes` to `partition` (its lock held). Topics
@@ -31,6 +56,13 @@ final class LogContext: Sendable {
     let total = totalBytes.load(ordering: .relaxed) + Int64(bytes)
     let free = freeBytesEstimate.load(ordering: .relaxed) - Int64(bytes)
     var reason: String?
+    if isDiskFull {
+      // Refused whatever the topic's policy: a write would fail anyway, and what space exists
+      // belongs to the metadata that keeps acknowledged records safe.
+      wakeBackground()
+      noteRefusal("the disk is full (no space left on device)")
+      throw LogError(.full, "\(partition.name) rejects new records: the disk is full (no space left on device)")
+    }
     if let budget = options.diskBudgetBytes, total > budget {
       reason = "the log's disk budget of \(budget) bytes is used up (\(total - Int64(bytes)) bytes in use)"
     } else if free < options.minFreeBytes {
@@ -42,9 +74,24 @@ final class LogContext: Sendable {
     }
     guard let reason else { return }
     if config.onFull == .rejectNew {
+      noteRefusal(reason)
       throw LogError(.full, "\(partition.name) rejects new records: \(reason)")
     }
     wakeBackground()
+  }
+
+  /// Remembers the latest refusal for status (`/readyz`, `weir_log_full`).
+  func noteRefusal(_ reason: String) {
+    lastRefusal.withLock { $0 = (monotonicNanoseconds(), reason) }
+  }
+
+  /// Why appends are refused now: a full disk, or a refusal within the last two seconds.
+  var fullReason: String? {
+    if isDiskFull { return "the disk is full (no space left on device)" }
+    guard let (at, reason) = lastRefusal.withLock({ $0 }), monotonicNanoseconds() - at < 2_000_000_000 else {
+      return nil
+    }
+    return reason
   }
 
   func wakeBackground() {

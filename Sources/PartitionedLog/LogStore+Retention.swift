@@ -12,6 +12,8 @@ public struct RetentionTotals: Sendable, Equatable {
 
 final class RetentionCounters: Sendable {
   let totals = Mutex(RetentionTotals())
+  /// Whether "nothing more can be deleted" was logged in this episode of pressure.
+  let stuckLogged = Atomic<Bool>(false)
   /// One retention pass at a time: the background worker's and an explicit ``LogStore/runRetention()``
   /// would otherwise interleave, and a caller could see a segment gone before it is counted.
   let pass = Mutex(())
@@ -89,16 +91,21 @@ extension LogStore {
         }
       }
     }
-    let free = (try? Posix.freeBytes(directory)) ?? Int64.max
+    var free = (try? Posix.freeBytes(directory)) ?? Int64.max
     context.freeBytesEstimate.store(free, ordering: .relaxed)
+    let reserve = context.reserve
+    // On a full disk, make room for the reserve and some headroom before taking records again.
+    let full = context.isDiskFull
+    let floor = full ? context.recoveredFreeBytes + (reserve.isPresent ? 0 : reserve.bytes) : context.options.minFreeBytes
     var freed: Int64 = 0
     while true {
       let reason: RetentionReason
       if let budget = context.options.diskBudgetBytes, totalBytes > budget {
         reason = .diskBudget
-      } else if free + freed < context.options.minFreeBytes {
+      } else if free + freed < floor {
         reason = .freeSpace
       } else {
+        retention.stuckLogged.store(false, ordering: .relaxed)
         break
       }
       // The victim: lowest eviction priority, then the oldest data.
@@ -115,13 +122,35 @@ extension LogStore {
         }
       }
       guard let (p, _, _) = victim, let deleted = p.deleteOldestSegment({ _ in true }) else {
-        logger.warning("the log is over its disk limits and nothing more can be deleted", metadata: ["reason": "\(reason.rawValue)"])
+        if !retention.stuckLogged.exchange(true, ordering: .relaxed) {
+          logger.warning(
+            "the log is over its disk limits and nothing more can be deleted",
+            metadata: ["reason": "\(reason.rawValue)", "free_bytes": "\(free + freed)"])
+        }
         break
       }
       freed += deleted.bytes
       account(p, deleted, reason)
     }
-    if freed > 0 { context.freeBytesEstimate.add(freed, ordering: .relaxed) }
+    if freed > 0 {
+      free += freed
+      context.freeBytesEstimate.add(freed, ordering: .relaxed)
+    }
+    if full { recoverFromFullDisk(free: (try? Posix.freeBytes(directory)) ?? free) }
+  }
+
+  /// Rebuilds the reserve once there is room for it, and takes records again once the reserve
+  /// is back and the free space is above ``LogContext/recoveredFreeBytes``.
+  private func recoverFromFullDisk(free: Int64) {
+    let reserve = context.reserve
+    var free = free
+    if !reserve.isPresent, free >= reserve.bytes + context.recoveredFreeBytes, reserve.restore() {
+      free -= reserve.bytes
+    }
+    guard reserve.isPresent, free >= context.recoveredFreeBytes else { return }
+    context.freeBytesEstimate.store(free, ordering: .relaxed)
+    context.diskFull.store(false, ordering: .relaxed)
+    logger.notice("disk space is back; the log accepts records again", metadata: ["free_bytes": "\(free)"])
   }
 
   private func account(_ p: Partition, _ deleted: (base: Int64, next: Int64, bytes: Int64), _ reason: RetentionReason) {

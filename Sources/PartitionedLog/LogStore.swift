@@ -26,6 +26,8 @@ public final class LogStore: @unchecked Sendable {
   let context: LogContext
   let logger: Logger
   private let topicsLock = Mutex<[String: Topic]>([:])
+  /// Recovery points as last saved.
+  private let savedPoints = Mutex<[String: RecoveryPoint]>([:])
   /// Serialises topic creation, so two sources creating one topic open its partitions once.
   private let createLock = ConditionLock()
   var background: BackgroundWorker?
@@ -39,13 +41,15 @@ public final class LogStore: @unchecked Sendable {
     logger: Logger = Logger(label: "weir.log")
   ) throws(LogError) -> LogStore {
     try Posix.mkdirs(directory + "/log")
+    let reserve = DiskReserve(directory: directory, bytes: options.metadataReserveBytes)
     let metadata = try MetadataStore(path: directory + "/weir.db")
+    metadata.onDiskFull { reserve.release() }
     let wasClean = try metadata.value("clean_shutdown") != "0"
     let previous = Int32(try metadata.value("log_epoch") ?? "0") ?? 0
     let epoch = wasClean ? previous : previous + 1
     try metadata.setValue("log_epoch", String(epoch))
     try metadata.setValue("clean_shutdown", "0")
-    let context = LogContext(options: options, clock: clock, epoch: epoch, logger: logger)
+    let context = LogContext(options: options, clock: clock, epoch: epoch, logger: logger, reserve: reserve)
     var events: [RecoveryEvent] = []
     var topics: [String: Topic] = [:]
     let points = try metadata.recoveryPoints()
@@ -66,6 +70,9 @@ public final class LogStore: @unchecked Sendable {
     try store.clampCursors()
     try store.saveRecoveryPoints()
     context.freeBytesEstimate.store((try? Posix.freeBytes(directory)) ?? Int64.max, ordering: .relaxed)
+    if !reserve.restore() {
+      context.noteDiskFull(LogError(.full, "no room for the \(reserve.bytes)-byte metadata reserve \(reserve.path)"))
+    }
     store.background = BackgroundWorker(store: store)
     if !wasClean {
       logger.warning(
@@ -178,14 +185,39 @@ public final class LogStore: @unchecked Sendable {
 
   var allPartitions: [Partition] { topics.flatMap(\.partitions) }
 
+  /// The store-wide settings it was opened with.
+  public var options: LogOptions { context.options }
+
   /// Bytes the log uses on disk.
   public var totalBytes: Int64 { context.totalBytes.load(ordering: .relaxed) }
 
+  /// Why the log refuses new records right now (a full disk, the disk budget or the free-space
+  /// reserve under `reject_new`), or nil when it takes them.
+  public var fullReason: String? { context.fullReason }
+
+  /// Set once a partition stopped accepting appends after a failed fsync: the log itself has
+  /// failed, and only a restart (which recovers from what is on disk) brings it back.
+  public var failure: LogError? {
+    for p in allPartitions {
+      if let failure = p.lock.withLock({ p.failure }) { return failure }
+    }
+    return nil
+  }
+
   // MARK: Durability bookkeeping
 
-  /// Saves every partition's last fsynced point, so recovery scans only what follows it.
+  /// Saves every partition's last fsynced point that moved since the last save, so recovery
+  /// scans only what follows it (and an idle log writes nothing).
   func saveRecoveryPoints() throws(LogError) {
-    try metadata.saveRecoveryPoints(allPartitions.map { ($0.topic, $0.id, $0.recoveryPoint) })
+    let points = allPartitions.map { ($0.topic, $0.id, $0.recoveryPoint) }
+    let changed = savedPoints.withLock { saved in
+      points.filter { saved[MetadataStore.key($0.0, $0.1)] != $0.2 }
+    }
+    guard !changed.isEmpty else { return }
+    try metadata.saveRecoveryPoints(changed)
+    savedPoints.withLock { saved in
+      for (topic, id, point) in changed { saved[MetadataStore.key(topic, id)] = point }
+    }
   }
 
   /// A cursor ahead of the recovered log end would skip records: pull it back to the end.

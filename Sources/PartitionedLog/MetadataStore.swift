@@ -19,6 +19,9 @@ public struct CursorPosition: Sendable, Equatable {
 public final class MetadataStore: Sendable {
   let pool: DatabasePool
   private let cursorCache = Mutex<[String: [String: Int64]]>([:])
+  /// Called when SQLite finds the disk full; true when it made room, and the write is tried once
+  /// more (the log store releases its reserve here).
+  private let fullHandler = Mutex<(@Sendable () -> Bool)?>(nil)
 
   public init(path: String) throws(LogError) {
     do {
@@ -62,12 +65,34 @@ public final class MetadataStore: Sendable {
 
   static func key(_ topic: String, _ partition: Int32) -> String { "\(topic)\u{0}\(partition)" }
 
+  /// Sets what to do when the disk is full (see ``DiskReserve``).
+  func onDiskFull(_ handler: @escaping @Sendable () -> Bool) {
+    fullHandler.withLock { $0 = handler }
+  }
+
+  /// A write; on a full disk, once more after the handler made room, then ``LogError/Code/full``.
   private func write<T>(_ what: String, _ body: (Database) throws -> T) throws(LogError) -> T {
     do {
       return try pool.write(body)
+    } catch let error as DatabaseError where error.resultCode == .SQLITE_FULL {
+      if let handler = fullHandler.withLock({ $0 }), handler() {
+        do {
+          return try pool.write(body)
+        } catch {
+          throw Self.failure(what, error)
+        }
+      }
+      throw Self.failure(what, error)
     } catch {
-      throw LogError(.metadata, "\(what): \(error)")
+      throw Self.failure(what, error)
     }
+  }
+
+  private static func failure(_ what: String, _ error: any Error) -> LogError {
+    if let db = error as? DatabaseError, db.resultCode == .SQLITE_FULL {
+      return LogError(.full, "\(what): the disk is full (\(db.message ?? "SQLITE_FULL"))")
+    }
+    return LogError(.metadata, "\(what): \(error)")
   }
 
   private func read<T>(_ what: String, _ body: (Database) throws -> T) throws(LogError) -> T {
@@ -160,13 +185,21 @@ public final class MetadataStore: Sendable {
     throws(LogError)
   {
     guard !positions.isEmpty else { return }
-    try write("commit cursor \(name)") { db in
-      for p in positions {
-        try db.execute(
-          sql: "INSERT OR REPLACE INTO cursors (name, topic, partition, offset, updated_at) VALUES (?, ?, ?, ?, ?)",
-          arguments: [name, p.topic, p.partition, p.offset, now])
-      }
+    try write("commit cursor \(name)") { db in try Self.saveCursor(db, name, positions, now: now) }
+    cacheCursor(name, positions)
+  }
+
+  private static func saveCursor(
+    _ db: Database, _ name: String, _ positions: [(topic: String, partition: Int32, offset: Int64)], now: Int64
+  ) throws {
+    for p in positions {
+      try db.execute(
+        sql: "INSERT OR REPLACE INTO cursors (name, topic, partition, offset, updated_at) VALUES (?, ?, ?, ?, ?)",
+        arguments: [name, p.topic, p.partition, p.offset, now])
     }
+  }
+
+  private func cacheCursor(_ name: String, _ positions: [(topic: String, partition: Int32, offset: Int64)]) {
     cursorCache.withLock { cache in
       for p in positions { cache[Self.key(p.topic, p.partition), default: [:]][name] = p.offset }
     }
@@ -203,6 +236,20 @@ public final class MetadataStore: Sendable {
         sql: "INSERT OR REPLACE INTO checkpoints (name, state, updated_at) VALUES (?, ?, ?)",
         arguments: [name, Data(state), now])
     }
+  }
+
+  /// Saves a consumer's state and its cursor in one transaction, so the two never disagree.
+  public func saveCheckpoint(
+    _ name: String, _ state: [UInt8], cursor: String, _ positions: [(topic: String, partition: Int32, offset: Int64)],
+    now: Int64
+  ) throws(LogError) {
+    try write("save checkpoint \(name)") { db in
+      try db.execute(
+        sql: "INSERT OR REPLACE INTO checkpoints (name, state, updated_at) VALUES (?, ?, ?)",
+        arguments: [name, Data(state), now])
+      try Self.saveCursor(db, cursor, positions, now: now)
+    }
+    cacheCursor(cursor, positions)
   }
 
   public func loadCheckpoint(_ name: String) throws(LogError) -> [UInt8]? {

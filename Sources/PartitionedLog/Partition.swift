@@ -183,7 +183,12 @@ public final class Partition: @unchecked Sendable {
     }
     let target = active
     let before = target.diskBytes
-    try target.append(bytes)
+    do {
+      try target.append(bytes)
+    } catch {
+      if error.code == .full { context.noteDiskFull(error) }
+      throw error
+    }
     let grown = target.diskBytes - before
     diskBytes += grown
     context.totalBytes.add(grown, ordering: .relaxed)
@@ -206,16 +211,29 @@ public final class Partition: @unchecked Sendable {
   }
 
   /// Seals the active segment (fsynced) and starts a new one at the next offset.
+  /// The new segment is created before the old one is sealed, so a full disk at either step
+  /// leaves the active segment as it was (and appendable); only a failed fsync fences.
   func rollLocked(now: Int64) throws(LogError) {
     let old = active
+    let segment: Segment
+    do {
+      segment = try Segment.create(
+        directory: directory, baseOffset: old.nextOffset, indexIntervalBytes: config.indexIntervalBytes, nowMs: now)
+    } catch {
+      if error.code == .full { context.noteDiskFull(error) }
+      throw error
+    }
     do {
       try old.seal()
     } catch {
-      fence(error)
+      try? segment.deleteFiles()
+      if error.code == .full {
+        context.noteDiskFull(error)
+      } else {
+        fence(error)
+      }
       throw error
     }
-    let segment = try Segment.create(
-      directory: directory, baseOffset: old.nextOffset, indexIntervalBytes: config.indexIntervalBytes, nowMs: now)
     segments.append(segment)
     written = LogPoint(offset: segment.baseOffset, segmentBase: segment.baseOffset, position: 0)
     markSynced(snapshotLocked())

@@ -14,9 +14,12 @@ enum Posix {
       let fd = Glibc.open(path, flags | O_CLOEXEC, mode)
       if fd >= 0 { return fd }
       if errno == EINTR { continue }
-      throw LogError(.io, "open \(path)", errno: errno)
+      throw LogError(isNoSpace(errno) ? .full : .io, "open \(path)", errno: errno)
     }
   }
+
+  /// A write failed for want of space (blocks, inodes or quota): the log is full, not broken.
+  static func isNoSpace(_ code: Int32) -> Bool { code == ENOSPC || code == EDQUOT }
 
   static func close(_ fd: Int32) {
     _ = Glibc.close(fd)
@@ -34,7 +37,8 @@ enum Posix {
       } else if n < 0 && errno == EINTR {
         continue
       } else {
-        throw LogError(.io, "write \(what())", errno: n < 0 ? errno : EIO)
+        let code = n < 0 ? errno : EIO
+        throw LogError(isNoSpace(code) ? .full : .io, "write \(what())", errno: code)
       }
     }
   }
@@ -63,6 +67,17 @@ enum Posix {
     while Glibc.fdatasync(fd) != 0 {
       if errno == EINTR { continue }
       throw LogError(.io, "fsync \(what())", errno: errno)
+    }
+  }
+
+  /// Allocates `length` bytes of `fd` on disk (zeros written where the file system cannot
+  /// allocate without writing), so later writes into them need no new space.
+  static func allocate(_ fd: Int32, _ length: Int64, _ what: @autoclosure () -> String) throws(LogError) {
+    while true {
+      let rc = posix_fallocate(fd, 0, off_t(length))
+      if rc == 0 { return }
+      if rc == EINTR { continue }
+      throw LogError(isNoSpace(rc) ? .full : .io, "allocate \(length) bytes for \(what())", errno: rc)
     }
   }
 

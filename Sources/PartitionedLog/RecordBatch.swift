@@ -69,8 +69,10 @@ public struct RecordBatchView {
   public var crc: UInt32 { p.loadBigEndian(at: Field.crc, as: UInt32.self) }
   public var attributes: Int16 { p.loadBigEndian(at: Field.attributes, as: Int16.self) }
   public var lastOffsetDelta: Int32 { p.loadBigEndian(at: Field.lastOffsetDelta, as: Int32.self) }
-  public var lastOffset: Int64 { baseOffset + Int64(lastOffsetDelta) }
-  public var nextOffset: Int64 { lastOffset + 1 }
+  /// Offsets come from disk outside the CRC: wrapping arithmetic here, ``validate()`` refuses
+  /// a batch whose offsets do not fit.
+  public var lastOffset: Int64 { baseOffset &+ Int64(lastOffsetDelta) }
+  public var nextOffset: Int64 { lastOffset &+ 1 }
   public var baseTimestamp: Int64 { p.loadBigEndian(at: Field.baseTimestamp, as: Int64.self) }
   public var maxTimestamp: Int64 { p.loadBigEndian(at: Field.maxTimestamp, as: Int64.self) }
   public var recordCount: Int32 { p.loadBigEndian(at: Field.recordCount, as: Int32.self) }
@@ -95,6 +97,9 @@ public struct RecordBatchView {
       return "record count \(recordCount) disagrees with last offset delta \(lastOffsetDelta)"
     }
     if maxTimestamp < baseTimestamp && recordCount > 0 { return "max timestamp below base timestamp" }
+    if baseOffset < 0 || baseOffset > Int64.max - 1 - Int64(lastOffsetDelta) {
+      return "base offset \(baseOffset) is out of range"
+    }
     return nil
   }
 

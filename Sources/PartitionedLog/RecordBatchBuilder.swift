@@ -31,11 +31,18 @@ public final class RecordBatchBuilder: @unchecked Sendable {
   /// Bytes of the batch so far, header included.
   public var byteCount: Int { buffer.count }
 
-  /// Adds one record. `key` nil is a null key; `value` nil a null value (tombstone).
+  /// Record timestamps are clamped to ±2^61 ms (73 million years either side of 1970), so the
+  /// difference of any two in a batch fits its Int64 delta; sources refuse far narrower ranges.
+  public static let timestampLimit: Int64 = 1 << 61
+
+  /// Adds one record. `key` nil is a null key; `value` nil a null value (tombstone). A timestamp
+  /// past ``timestampLimit`` is stored as the limit.
   @inline(__always)
   public func append(
-    timestamp: Int64, key: UnsafeRawBufferPointer?, value: UnsafeRawBufferPointer?, headers: RecordHeaders? = nil
+    timestamp rawTimestamp: Int64, key: UnsafeRawBufferPointer?, value: UnsafeRawBufferPointer?,
+    headers: RecordHeaders? = nil
   ) {
+    let timestamp = min(max(rawTimestamp, -Self.timestampLimit), Self.timestampLimit)
     // A batch the log refused (full) stays in the builder and may grow before the next try;
     // `seal()` writes the header again.
     sealed = false

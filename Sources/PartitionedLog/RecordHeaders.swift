@@ -42,4 +42,7 @@ public final class RecordHeaders: @unchecked Sendable {
   }
 
   var encodedBytes: UnsafeRawBufferPointer { buffer.bytes }
+
+  /// Bytes of the encoded headers, as they add to a record's size.
+  public var byteCount: Int { buffer.count }
 }

@@ -50,14 +50,14 @@ public struct HeaderIterator: IteratorProtocol {
     guard remainingCount > 0, let base = bytes.baseAddress else { return nil }
     remainingCount -= 1
     let end = bytes.count
-    guard let keyLength = Varint.read(base, end, &position), keyLength >= 0, position + Int(keyLength) <= end
+    guard let keyLength = Varint.read(base, end, &position), keyLength >= 0, keyLength <= end - position
     else { return nil }
     let key = UnsafeRawBufferPointer(start: base + position, count: Int(keyLength))
     position += Int(keyLength)
     guard let valueLength = Varint.read(base, end, &position) else { return nil }
     var value: UnsafeRawBufferPointer?
     if valueLength >= 0 {
-      guard position + Int(valueLength) <= end else { return nil }
+      guard valueLength <= end - position else { return nil }
       value = UnsafeRawBufferPointer(start: base + position, count: Int(valueLength))
       position += Int(valueLength)
     }
@@ -89,7 +89,7 @@ public struct RecordIterator: IteratorProtocol {
   public mutating func next() -> RecordView? {
     guard remainingCount > 0 else { return nil }
     remainingCount -= 1
-    guard let length = Varint.read(base, end, &position), length > 0, position + Int(length) <= end else {
+    guard let length = Varint.read(base, end, &position), length > 0, length <= end - position else {
       return fail("record length")
     }
     let recordEnd = position + Int(length)
@@ -100,14 +100,14 @@ public struct RecordIterator: IteratorProtocol {
     else { return fail("record fields") }
     var key: UnsafeRawBufferPointer?
     if keyLength >= 0 {
-      guard position + Int(keyLength) <= recordEnd else { return fail("key length") }
+      guard keyLength <= recordEnd - position else { return fail("key length") }
       key = UnsafeRawBufferPointer(start: base + position, count: Int(keyLength))
       position += Int(keyLength)
     }
     guard let valueLength = Varint.read(base, recordEnd, &position) else { return fail("value length") }
     var value: UnsafeRawBufferPointer?
     if valueLength >= 0 {
-      guard position + Int(valueLength) <= recordEnd else { return fail("value length") }
+      guard valueLength <= recordEnd - position else { return fail("value length") }
       value = UnsafeRawBufferPointer(start: base + position, count: Int(valueLength))
       position += Int(valueLength)
     }
@@ -117,7 +117,7 @@ public struct RecordIterator: IteratorProtocol {
     let headers = UnsafeRawBufferPointer(start: base + position, count: recordEnd - position)
     position = recordEnd
     return RecordView(
-      offset: baseOffset + offsetDelta, timestamp: baseTimestamp + timestampDelta, key: key, value: value,
+      offset: baseOffset &+ offsetDelta, timestamp: baseTimestamp &+ timestampDelta, key: key, value: value,
       headerBytes: headers, headerCount: Int(headerCount))
   }
 

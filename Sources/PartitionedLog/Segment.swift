@@ -55,14 +55,27 @@ final class Segment {
   {
     let path = directory + "/" + fileName(baseOffset, ".log")
     let fd = try Posix.open(path, O_RDWR | O_CREAT | O_TRUNC)
-    let segment = try Segment(
-      directory: directory, baseOffset: baseOffset, fd: fd, size: 0, indexIntervalBytes: indexIntervalBytes,
-      createdAtMs: nowMs)
-    try segment.offsetIndex.truncate(toEntries: 0)
-    try segment.timeIndex.truncate(toEntries: 0)
-    try Posix.fdatasync(fd, path)
-    try Posix.fsyncDirectory(directory)
-    return segment
+    let segment: Segment
+    do {
+      segment = try Segment(
+        directory: directory, baseOffset: baseOffset, fd: fd, size: 0, indexIntervalBytes: indexIntervalBytes,
+        createdAtMs: nowMs)
+    } catch {
+      Posix.close(fd)
+      for suffix in [".log", ".index", ".timeindex"] { try? Posix.unlink(directory + "/" + fileName(baseOffset, suffix)) }
+      throw error
+    }
+    do {
+      try segment.offsetIndex.truncate(toEntries: 0)
+      try segment.timeIndex.truncate(toEntries: 0)
+      try Posix.fdatasync(fd, path)
+      try Posix.fsyncDirectory(directory)
+      return segment
+    } catch {
+      // A half-made segment (no room for its index files) must not be taken for the active one.
+      for suffix in [".log", ".index", ".timeindex"] { try? Posix.unlink(directory + "/" + fileName(baseOffset, suffix)) }
+      throw error
+    }
   }
 
   /// Opens an existing sealed segment that ends where `nextOffset` (the next segment's base) starts.
@@ -107,12 +120,27 @@ final class Segment {
 
   /// Appends whole, stamped batches at the end of the log and indexes them. Call ``flushIndexes()``
   /// or ``sync()`` to put index entries in their files.
+  /// All or nothing: when the write fails (a full disk), the file is cut back to its whole batches
+  /// and the segment is as it was.
   func append(_ bytes: UnsafeRawBufferPointer) throws(LogError) {
     precondition(!sealed, "append to a sealed segment")
-    try Posix.pwriteAll(fd, bytes.baseAddress!, bytes.count, at: size, logPath)
+    guard let base = bytes.baseAddress, !bytes.isEmpty else { return }
+    do {
+      try Posix.pwriteAll(fd, base, bytes.count, at: size, logPath)
+    } catch {
+      // Shrinking needs no space, so this works on a full disk too; if it fails, recovery cuts
+      // the partial batch at the next start and the next append overwrites it meanwhile.
+      try? Posix.ftruncate(fd, size, logPath)
+      throw error
+    }
     index(bytes, startingAt: size)
     size += Int64(bytes.count)
-    try flushIndexes()
+    do {
+      try flushIndexes()
+    } catch where error.code == .full {
+      // The entries stay queued for the next flush: indexes only speed lookups up, and
+      // recovery rebuilds them from the log past the recovery point.
+    }
   }
 
   /// Updates the indexes for whole batches that sit at `position` in the log.
@@ -173,15 +201,20 @@ final class Segment {
     if maxTimestamp >= 0 {
       timeIndex.maybeAppend(timestamp: maxTimestamp, relativeOffset: UInt32(offsetOfMaxTimestamp - baseOffset))
     }
-    try sync()
+    try sync(strict: true)
     sealed = true
   }
 
-  /// fsyncs the log and both indexes.
-  func sync() throws(LogError) {
+  /// fsyncs the log and both indexes. Index entries a full disk refuses stay queued unless
+  /// `strict` (a sealed segment's time index must be complete: age retention reads it).
+  func sync(strict: Bool = false) throws(LogError) {
     try syncData()
-    try offsetIndex.file.sync()
-    try timeIndex.file.sync()
+    do {
+      try offsetIndex.file.sync()
+      try timeIndex.file.sync()
+    } catch where !strict && error.code == .full {
+      // Lookups scan a little further meanwhile; recovery rebuilds what is missing.
+    }
   }
 
   /// Deletes the files; the descriptor stays open until the last reader lets go of the segment.

@@ -87,15 +87,19 @@ public struct LogOptions: Sendable {
   public var recoveryPointSaveMs: Int
   /// Largest batch accepted by an append. Default: 16 MiB.
   public var maxBatchBytes: Int
+  /// Space kept for the metadata database in `<data_dir>/weir.reserve`, released when SQLite
+  /// finds the disk full so cursors and recovery points are always saved (0: none). Default: 16 MiB.
+  public var metadataReserveBytes: Int64
 
   public init(
     diskBudgetBytes: Int64? = nil, minFreeBytes: Int64 = 256 << 20, retentionCheckMs: Int = 1000,
-    recoveryPointSaveMs: Int = 1000, maxBatchBytes: Int = 16 << 20
+    recoveryPointSaveMs: Int = 1000, maxBatchBytes: Int = 16 << 20, metadataReserveBytes: Int64 = 16 << 20
   ) {
     self.diskBudgetBytes = diskBudgetBytes
     self.minFreeBytes = minFreeBytes
     self.retentionCheckMs = retentionCheckMs
     self.recoveryPointSaveMs = recoveryPointSaveMs
     self.maxBatchBytes = maxBatchBytes
+    self.metadataReserveBytes = metadataReserveBytes
   }
 }

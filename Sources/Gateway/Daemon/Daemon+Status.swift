@@ -50,14 +50,20 @@ final class AlertIndex: Sendable {
   func refresh() {
     state.withLock { s in
       s.next = max(s.next, partition.logStartOffset)
-      while let r = try? reader.read(from: s.next), !r.isEmpty {
-        r.forEachRecord { record in
-          guard let value = record.value, let alert = Self.decode(Data(value), offset: record.offset, timestamp: record.timestamp)
-          else { return }
-          s.latest[alert.rule + "\u{0}" + alert.key] = alert
-          s.recent.append(alert)
+      reading: while true {
+        switch (try? reader.readOrSkip(from: s.next)) ?? .caughtUp {
+        case .caughtUp: break reading
+        case .skip(_, let to, _): s.next = to  // a damaged alert batch: the others still show
+        case .batches(let r):
+          r.forEachRecord { record in
+            guard let value = record.value,
+              let alert = Self.decode(Data(value), offset: record.offset, timestamp: record.timestamp)
+            else { return }
+            s.latest[alert.rule + "\u{0}" + alert.key] = alert
+            s.recent.append(alert)
+          }
+          s.next = r.nextOffset
         }
-        s.next = r.nextOffset
       }
       if s.recent.count > Self.recentCapacity { s.recent.removeFirst(s.recent.count - Self.recentCapacity) }
       s.total = partition.highWatermark - partition.logStartOffset
@@ -237,6 +243,8 @@ extension Daemon {
     for s in sources ?? self.sources() where !s.connected {
       reasons.append("\(s.kind) source \(s.name) is not connected" + (s.lastError.map { ": \($0)" } ?? ""))
     }
+    if let reason = store.fullReason { reasons.append("the log refuses new records: \(reason)") }
+    if let failure = store.failure { reasons.append("the log has failed: \(failure)") }
     let free = Self.diskFree(config.dataDirectory)
     if free < config.log.minFreeBytes {
       reasons.append("the log's disk has \(free) bytes free, below the \(config.log.minFreeBytes) reserve")

@@ -156,8 +156,12 @@ public final class Daemon: @unchecked Sendable {
         } onShutdown: {
         })
     }
-    for uplink in kafkaUplinks { add("uplink:\(uplink.name)", ComponentService({ try await uplink.run() }, onShutdown: { uplink.stop() })) }
-    for uplink in mqttUplinks { add("uplink:\(uplink.name)", ComponentService({ try await uplink.run() }, onShutdown: { uplink.stop() })) }
+    // Components restart with back-off when they fail; only the log failing stops the daemon.
+    func supervise(_ name: String, _ body: @escaping @Sendable () async throws -> Void, stop: @escaping @Sendable () -> Void) {
+      add(name, SupervisedService(name, store: store, logger: logger.child("weir.lifecycle"), body, onShutdown: stop))
+    }
+    for uplink in kafkaUplinks { supervise("uplink:\(uplink.name)", { try await uplink.run() }, stop: { uplink.stop() }) }
+    for uplink in mqttUplinks { supervise("uplink:\(uplink.name)", { try await uplink.run() }, stop: { uplink.stop() }) }
     if let alertPublisher {
       add(
         "alerts-mqtt",
@@ -168,10 +172,12 @@ public final class Daemon: @unchecked Sendable {
         } onShutdown: {
         })
     }
-    if let ruleService { add("rules", ComponentService({ try await ruleService.run() }, onShutdown: { ruleService.stop() })) }
-    for source in modbusSources { add("modbus:\(source.status.port.path)", ComponentService({ try await source.run() }, onShutdown: { source.stop() })) }
-    for source in serialSources { add("serial:\(source.status.path)", ComponentService({ try await source.run() }, onShutdown: { source.stop() })) }
-    for source in mqttSources { add("mqtt:\(source.config.name)", ComponentService({ try await source.run() }, onShutdown: { source.stop() })) }
+    if let ruleService { supervise("rules", { try await ruleService.run() }, stop: { ruleService.stop() }) }
+    for source in modbusSources {
+      supervise("modbus:\(source.status.port.path)", { try await source.run() }, stop: { source.stop() })
+    }
+    for source in serialSources { supervise("serial:\(source.status.path)", { try await source.run() }, stop: { source.stop() }) }
+    for source in mqttSources { supervise("mqtt:\(source.config.name)", { try await source.run() }, stop: { source.stop() }) }
     let deadline = config.shutdownTimeoutMs
     add(
       "watchdog",

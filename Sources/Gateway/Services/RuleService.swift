@@ -6,10 +6,14 @@ import Synchronization
 
 /// Runs the rule engine as a log consumer: reads its topics in offset order per partition,
 /// appends alerts to the `alerts` topic (and hands them to `publish`, for local MQTT), routes
-/// late records aside, and checkpoints the engine (its state holds the last offset of every
-/// partition) to SQLite. After a restart it restores the checkpoint and replays the log after
-/// it; alerts already in the `alerts` topic from before the crash are not written again, so no
-/// alert is lost and none is duplicated.
+/// late records aside, and checkpoints the engine together with its cursor (`rules`) to SQLite.
+///
+/// Its position is a cursor like any other consumer's: clamped to the recovered log end at start,
+/// seen by retention's unread accounting. After a restart it restores the checkpoint and replays
+/// the log after it; alerts already in the `alerts` topic from before the crash are not written
+/// again, so no alert is lost and none is duplicated. A damaged or deleted stretch of log is
+/// skipped, counted and logged once; a full disk holds alerts back until they fit. If `run()`
+/// throws, calling it again continues from the engine's state in memory.
 public final class RuleService: @unchecked Sendable {
   public struct Options: Sendable {
     public var topics: [String]
@@ -42,7 +46,13 @@ public final class RuleService: @unchecked Sendable {
   let logger: Logger
   private let stopping = Atomic<Bool>(false)
   private let alertCount = Atomic<Int>(0)
+  private let skipped = Atomic<Int64>(0)
   private let shared = Mutex<Shared>(Shared())
+  /// Loop state that outlives one `run()` (a restart continues from it). Only the loop's thread
+  /// touches it, and one `run()` at a time.
+  private var restored = false
+  private var alreadyWritten: [[UInt8]: Int] = [:]
+  private var output = RuleOutput()
 
   /// What other threads may ask of the loop or read from it.
   private struct Shared {
@@ -71,6 +81,9 @@ public final class RuleService: @unchecked Sendable {
 
   /// Alerts written since start.
   public var alertsWritten: Int { alertCount.load(ordering: .relaxed) }
+
+  /// Offsets stepped over since start (deleted by retention or damaged) without being read.
+  public var skippedRecords: Int64 { skipped.load(ordering: .relaxed) }
 
   public func stop() { stopping.store(true, ordering: .relaxed) }
 
@@ -105,32 +118,31 @@ public final class RuleService: @unchecked Sendable {
     }
   }
 
+  /// One partition the rules read, and where.
+  struct Source {
+    var id: TopicID
+    var topic: String
+    var partition: Partition
+    var reader: PartitionReader
+    var position: Int64
+  }
+
   private func loop() throws {
     let alerts =
       try store.topic(options.alertsTopic) ?? store.createTopic(options.alertsTopic, config: Self.alertsTopicConfig)
     let alertPartition = alerts.partitions[0]
-    // Restore: 8 bytes of the alerts topic's end at checkpoint time, then the engine's state.
-    var alreadyWritten: [[UInt8]: Int] = [:]
-    if let saved = try store.metadata.loadCheckpoint(options.checkpointName), saved.count >= 8 {
-      let alertsEnd = saved.prefix(8).reduce(Int64(0)) { $0 << 8 | Int64($1) }
-      try engine.restore(from: Array(saved.dropFirst(8)))
-      let reader = PartitionReader(partition: alertPartition)
-      var offset = max(alertsEnd, alertPartition.logStartOffset)
-      while true {
-        let r = try reader.read(from: offset)
-        if r.isEmpty { break }
-        r.forEachRecord { if let v = $0.value { alreadyWritten[Array(v), default: 0] += 1 } }
-        offset = r.nextOffset
-      }
+    if !restored {
+      try restore(alertPartition)
+      restored = true
     }
-    var sources: [(TopicID, String, Partition, PartitionReader, Int64)] = []
+    var sources: [Source] = []
     func addSources(_ names: [String]) throws {
-      for name in names where !sources.contains(where: { $0.1 == name }) {
+      for name in names where !sources.contains(where: { $0.topic == name }) {
         guard let topic = store.topic(name) else { throw BenchmarkError("rules read topic '\(name)', which does not exist") }
         let id = engine.topic(name)
         for p in topic.partitions {
-          let start = max((engine.lastOffset(topic: name, partition: p.id) ?? -1) + 1, p.logStartOffset)
-          sources.append((id, name, p, PartitionReader(partition: p), start))
+          sources.append(
+            Source(id: id, topic: name, partition: p, reader: PartitionReader(partition: p), position: startPosition(name, p)))
         }
       }
     }
@@ -161,62 +173,179 @@ public final class RuleService: @unchecked Sendable {
       }
       lastShared = Date()
     }
-    let builder = RecordBatchBuilder()
-    var output = RuleOutput()
-    var lastCheckpoint = Date()
-    func emit() throws {
-      for alert in output.alerts {
-        if let n = alreadyWritten[alert.json] {
-          if n == 1 { alreadyWritten.removeValue(forKey: alert.json) } else { alreadyWritten[alert.json] = n - 1 }
-          continue
-        }
-        builder.reset()
-        builder.append(timestamp: alert.timestamp, key: alert.recordKey, value: alert.json)
-        try alertPartition.append(builder)
-        alertCount.add(1, ordering: .relaxed)
-        publish?(alert.mqttTopic, alert.json)
-      }
-      for late in output.lateRecords {
-        let side = try store.topic(late.topic) ?? store.createTopic(late.topic)
-        builder.reset()
-        builder.append(timestamp: late.timestamp, key: late.key, value: late.value)
-        try side.partitions[0].append(builder)
-      }
-      output.removeAll()
-    }
-    func checkpoint() throws {
-      try alertPartition.flush()
-      let end = alertPartition.state.logEndOffset
-      var bytes = (0..<8).map { UInt8(truncatingIfNeeded: end >> (56 - 8 * $0)) }
-      bytes += engine.checkpoint()
-      try store.metadata.saveCheckpoint(options.checkpointName, bytes, now: Int64(Date().timeIntervalSince1970 * 1000))
-      lastCheckpoint = Date()
-    }
+    let emitter = AlertEmitter(store: store, alerts: alertPartition, publish: publish, logger: logger)
+    var checkpointer = Checkpointer(everyMs: options.checkpointEveryMs)
     while !stopping.load(ordering: .relaxed) {
+      // Alerts the log refused (a full disk) go first; nothing more is read until they are in.
+      if !(try emitter.emit(&output, alreadyWritten: &alreadyWritten, count: alertCount)) {
+        usleep(200_000)
+        if Date().timeIntervalSince(lastShared) >= 0.5 { try share() }
+        continue
+      }
       var progressed = false
       for i in sources.indices {
-        let (id, _, p, reader, offset) = sources[i]
-        let r = try reader.read(from: offset)
-        if r.isEmpty { continue }
-        progressed = true
-        r.forEachRecord { rec in
-          engine.process(
-            RuleInputRecord(
-              partition: p.id, offset: rec.offset, timestamp: rec.timestamp, key: rec.key,
-              value: rec.value ?? UnsafeRawBufferPointer(start: nil, count: 0)),
-            topic: id, into: &output)
-        }
-        sources[i].4 = r.nextOffset
-        try emit()
+        if try step(&sources[i]) { progressed = true }
+        if !output.isEmpty, try !emitter.emit(&output, alreadyWritten: &alreadyWritten, count: alertCount) { break }
       }
       if !progressed {
         engine.tick(into: &output)
-        try emit()
+        _ = try emitter.emit(&output, alreadyWritten: &alreadyWritten, count: alertCount)
         usleep(20_000)
       }
-      if Date().timeIntervalSince(lastCheckpoint) * 1000 >= Double(options.checkpointEveryMs) { try checkpoint() }
+      // Never checkpoint past alerts not yet in the log: a restart would not make them again.
+      if output.isEmpty { checkpointer.saveIfDue(self, alertPartition, sources) }
       if Date().timeIntervalSince(lastShared) >= 0.5 { try share() }
     }
-    try checkpoint()
+    if try emitter.emit(&output, alreadyWritten: &alreadyWritten, count: alertCount) {
+      checkpointer.save(self, alertPartition, sources, force: true)
+    } else {
+      logger.warning(
+        "stopping with alerts the log did not take; the checkpoint stays before them, so the next start makes them again",
+        metadata: ["alerts": "\(output.alerts.count)"])
+    }
+  }
+
+  /// Reads and processes one stretch of a partition; false when there was nothing new.
+  private func step(_ source: inout Source) throws -> Bool {
+    switch try source.reader.readOrSkip(from: source.position) {
+    case .caughtUp:
+      return false
+    case .skip(let from, let to, let reason):
+      skip(source, from: from, to: to, reason: reason)
+      source.position = to
+      return true
+    case .batches(let result):
+      var expected = source.position
+      let id = source.id
+      let partitionID = source.partition.id
+      let topic = source.topic
+      result.forEachRecord { rec in
+        if rec.offset > expected {
+          // A batch vanished between two good ones.
+          skip(topic: topic, partitionID, from: expected, to: rec.offset, reason: .corrupt)
+        }
+        expected = rec.offset + 1
+        engine.process(
+          RuleInputRecord(
+            partition: partitionID, offset: rec.offset, timestamp: rec.timestamp, key: rec.key,
+            value: rec.value ?? UnsafeRawBufferPointer(start: nil, count: 0)),
+          topic: id, into: &output)
+      }
+      source.position = max(result.nextOffset, expected)
+      return true
+    }
+  }
+
+  private func skip(_ source: Source, from: Int64, to: Int64, reason: SkipReason) {
+    skip(topic: source.topic, source.partition.id, from: from, to: to, reason: reason)
+  }
+
+  private func skip(topic: String, _ partition: Int32, from: Int64, to: Int64, reason: SkipReason) {
+    guard to > from else { return }
+    skipped.add(to - from, ordering: .relaxed)
+    ConsumerSkips.count(consumer: options.checkpointName, topic: topic, records: to - from, reason: reason)
+    logger.warning(
+      "rules skipped records they cannot read",
+      metadata: [
+        "topic": "\(topic)", "partition": "\(partition)", "from": "\(from)", "to": "\(to - 1)",
+        "reason": "\(reason.rawValue)",
+      ])
+  }
+
+  /// Where the rules start in a partition: their cursor (clamped to the log at open), else just
+  /// after the engine's last processed offset; never below the log start. When recovery cut the
+  /// log below the engine's position, the engine is rewound so the reused offsets are processed.
+  private func startPosition(_ topic: String, _ partition: Partition) -> Int64 {
+    let state = partition.state
+    let engineNext = engine.lastOffset(topic: topic, partition: partition.id).map { $0 + 1 }
+    let cursor = store.metadata.cursor(options.checkpointName, topic: topic, partition: partition.id)
+    var start: Int64
+    switch (cursor, engineNext) {
+    case (let c?, let e?): start = min(c, e)
+    case (let c?, nil): start = c  // the checkpoint could not be read: carry on from the cursor
+    case (nil, let e?): start = e  // a checkpoint from before the rules had a cursor
+    case (nil, nil): start = state.logStartOffset
+    }
+    if start > state.logEndOffset {
+      logger.warning(
+        "the log ends before the rules' position (recovery truncated it); reading from the log end",
+        metadata: [
+          "topic": "\(topic)", "partition": "\(partition.id)", "position": "\(start)", "log_end": "\(state.logEndOffset)",
+        ])
+      start = state.logEndOffset
+    }
+    // Offsets from `start` on may have been handed out again after a truncation: process them.
+    if let e = engineNext, start < e { engine.rewind(topic: topic, partition: partition.id, lastProcessed: start - 1) }
+    if start < state.logStartOffset {
+      skip(topic: topic, partition.id, from: start, to: state.logStartOffset, reason: .retention)
+      start = state.logStartOffset
+    }
+    return start
+  }
+
+  /// First start: the checkpoint (8 bytes of the alerts topic's end at checkpoint time, then the
+  /// engine's state) and the alerts written after it, which replay must not write again. A
+  /// checkpoint that cannot be read is reported and the rules start learning from the cursor.
+  private func restore(_ alertPartition: Partition) throws {
+    guard let saved = try store.metadata.loadCheckpoint(options.checkpointName), saved.count >= 8 else { return }
+    let alertsEnd = saved.prefix(8).reduce(Int64(0)) { $0 << 8 | Int64($1) }
+    do {
+      try engine.restore(from: Array(saved.dropFirst(8)))
+    } catch {
+      logger.error(
+        "the rules checkpoint cannot be read; rules start with empty windows", metadata: ["error": "\(error)"])
+      return
+    }
+    let reader = PartitionReader(partition: alertPartition)
+    var offset = min(max(alertsEnd, alertPartition.logStartOffset), alertPartition.state.logEndOffset)
+    while true {
+      switch try reader.readOrSkip(from: offset) {
+      case .caughtUp: return
+      case .skip(_, let to, _): offset = to
+      case .batches(let r):
+        r.forEachRecord { if let v = $0.value { alreadyWritten[Array(v), default: 0] += 1 } }
+        offset = r.nextOffset
+      }
+    }
+  }
+
+  /// Saves the engine and the cursor when something changed and the interval passed.
+  struct Checkpointer {
+    let everyMs: Int
+    var last = Date()
+    var savedChange: UInt64?
+    var savedAlertsEnd: Int64 = -1
+    var failing = false
+
+    init(everyMs: Int) { self.everyMs = everyMs }
+
+    mutating func saveIfDue(_ service: RuleService, _ alerts: Partition, _ sources: [Source]) {
+      guard Date().timeIntervalSince(last) * 1000 >= Double(everyMs) else { return }
+      save(service, alerts, sources, force: false)
+    }
+
+    /// An idle engine (nothing processed, no window closed) writes nothing. A failed save (a full
+    /// disk) is retried at the next interval; the log still holds everything after the last one.
+    mutating func save(_ service: RuleService, _ alerts: Partition, _ sources: [Source], force: Bool) {
+      last = Date()
+      let change = service.engine.changeCount
+      let alertsEnd = alerts.state.logEndOffset
+      guard change != savedChange || alertsEnd != savedAlertsEnd || (force && savedChange == nil) else { return }
+      do {
+        try alerts.flush()
+        var bytes = (0..<8).map { UInt8(truncatingIfNeeded: alertsEnd >> (56 - 8 * $0)) }
+        bytes += service.engine.checkpoint()
+        try service.store.metadata.saveCheckpoint(
+          service.options.checkpointName, bytes, cursor: service.options.checkpointName,
+          sources.map { ($0.topic, $0.partition.id, $0.position) }, now: Int64(Date().timeIntervalSince1970 * 1000))
+        savedChange = change
+        savedAlertsEnd = alertsEnd
+        if failing { service.logger.notice("rules checkpoint saved again") }
+        failing = false
+      } catch {
+        if !failing { service.logger.error("could not save the rules checkpoint; retrying", metadata: ["error": "\(error)"]) }
+        failing = true
+      }
+    }
   }
 }

@@ -1,3 +1,4 @@
+import Metrics
 import MQTT
 import PartitionedLog
 
@@ -44,6 +45,8 @@ final class MQTTMessageDecoder {
   private static let qosHeader = Array("mqtt.qos".utf8)
   /// Ingest time for records without an event-time field; set once per read pass.
   var now: Int64 = 0
+  /// Messages that matched no subscription (an overlapping filter removed meanwhile).
+  private let noRoute: Counter
 
   init(config: MQTTSourceConfig, router: LogRouter, source: String) throws(LogError) {
     self.router = router
@@ -53,25 +56,34 @@ final class MQTTMessageDecoder {
     }
     self.routes = routes
     maxPayloadBytes = config.maxPayloadBytes
+    noRoute = Counter(label: "weir_ingest_dropped_total", dimensions: [("source", source), ("reason", "no_route")])
   }
 
   func handle(_ message: MQTTMessageView) {
     // A message no subscription matches (an overlapping filter removed meanwhile) is not ours.
-    guard let route = routes.first(where: { $0.filter.matches(message.topic) }) else { return }
+    guard let route = routes.first(where: { $0.filter.matches(message.topic) }) else {
+      noRoute.increment()
+      return
+    }
     headers.removeAll()
     Self.topicHeader.withUnsafeBytes { k in headers.add(key: k, value: message.topic) }
     Self.qosText[Int(max(0, min(2, message.qos)))].withUnsafeBytes { v in
       Self.qosHeader.withUnsafeBytes { k in headers.add(key: k, value: v) }
     }
     headers.append(contentsOf: route.fixedHeaders)
-    for (k, v) in message.userProperties { headers.add(k, v) }
     let payload = message.payload
-    if payload.count > maxPayloadBytes {
-      router.deadLetter(
-        payload, reason: .oversize, detail: "\(payload.count) bytes, limit \(maxPayloadBytes)", timestamp: now,
-        headers: headers)
+    // User properties become headers, so they count against the limit with the payload.
+    var propertyBytes = 0
+    for (k, v) in message.userProperties { propertyBytes += k.utf8.count + v.utf8.count + 4 }
+    if payload.count > maxPayloadBytes || payload.count + propertyBytes > maxPayloadBytes {
+      let detail =
+        propertyBytes > 0
+        ? "\(payload.count) bytes and \(propertyBytes) bytes of user properties, limit \(maxPayloadBytes)"
+        : "\(payload.count) bytes, limit \(maxPayloadBytes)"
+      router.deadLetter(payload, reason: .oversize, detail: detail, timestamp: now, headers: headers)
       return
     }
+    for (k, v) in message.userProperties { headers.add(k, v) }
     switch route.subscription.format {
     case .json:
       if let problem = JSONScanner.validate(payload) {
@@ -100,6 +112,14 @@ final class MQTTMessageDecoder {
         router.deadLetter(
           payload, reason: .badTimestamp,
           detail: "\(route.subscription.timeField!.joined(separator: ".")) = \(String(decoding: bytes.prefix(40), as: UTF8.self))",
+          timestamp: now, headers: headers)
+        return
+      }
+      guard route.subscription.timeRange.contains(t) else {
+        router.deadLetter(
+          payload, reason: .badTimestamp,
+          detail:
+            "\(route.subscription.timeField!.joined(separator: ".")) = \(String(decoding: bytes.prefix(40), as: UTF8.self)) is outside the accepted event times, \(route.subscription.timeRange)",
           timestamp: now, headers: headers)
         return
       }

@@ -174,7 +174,9 @@ public final class MQTTSource: @unchecked Sendable {
           continue
         }
         decoder.now = wallClockMs()
-        let read = try client.readAvailable(maxMessages: config.batchMaxMessages, timeoutMs: 20) { decoder.handle($0) }
+        let read = try client.readAvailable(
+          maxMessages: config.batchMaxMessages, maxBytes: config.batchMaxBytes, timeoutMs: 20
+        ) { decoder.handle($0) }
         if read > 0 { setStatus { $0.messages += Int64(read) } }
         if router.pendingRecords > 0 {
           guard try commit(router) else { continue }
@@ -207,28 +209,40 @@ public final class MQTTSource: @unchecked Sendable {
         sleepInterruptibly(ms: jittered(delay))
         delay = min(delay * 2, config.reconnectMaxMs)
       } catch let error as LogError {
-        // The log failed (not full): never acknowledge what it may not hold.
+        // The log failed (not full): acknowledge nothing it may not hold. The client goes with
+        // this loop, its queued PUBACKs unsent, so the broker delivers the pass again to the
+        // restarted source.
         router.discardPending()
         errors.increment()
-        logger.error("log append failed; reconnecting without acknowledging", metadata: ["error": "\(error)"])
-        setStatus { $0.lastError = "\(error)" }
-        connected = false
-        client = try makeClient()
-        wire(client)
-        sleepInterruptibly(ms: 1000)
+        connectedGauge.record(0)
+        setStatus {
+          $0.connected = false
+          $0.lastError = "\(error)"
+        }
+        logger.error("log append failed; stopping without acknowledging", metadata: ["error": "\(error)"])
+        throw error
       }
     }
-    // Drain: what was read goes into the log and is acknowledged, then a clean disconnect.
+    // Drain: what was read goes into the log and is acknowledged, then a clean disconnect. If
+    // the log will not take all of it (full), none of the pass is acknowledged: the client is
+    // dropped without writing, so its queued PUBACKs never leave and the broker redelivers.
     if connected {
       var attempts = 0
       while router.pendingRecords > 0 && attempts < 100 {
         if (try? commit(router)) != true { usleep(20_000) }
         attempts += 1
       }
-      if router.pendingRecords == 0 { try? client.writePending() }
-      try? router.flush()
-      client.disconnect()
-      try? client.writePending()
+      if router.pendingRecords == 0 {
+        try? client.writePending()
+        try? router.flush()
+        client.disconnect()
+        try? client.writePending()
+      } else {
+        logger.warning(
+          "stopping with records the log did not take; they are not acknowledged and the broker delivers them again",
+          metadata: ["records": "\(router.pendingRecords)"])
+        router.discardPending()
+      }
     }
     connectedGauge.record(0)
     setStatus { $0.connected = false }

@@ -169,6 +169,10 @@ extension ForwardingEngine {
     if accepted {
       stream.skip(to: to)
       lane.lost += to - from
+      if reason != .rejected {
+        ConsumerSkips.count(
+          consumer: options.name, topic: lane.topic, records: to - from, reason: reason == .retention ? .retention : .corrupt)
+      }
       logger.warning(
         "records cannot be forwarded; sent a gap marker",
         metadata: [

@@ -101,51 +101,17 @@ final class LogStream {
   /// when there is data to iterate.
   private func read() -> StreamItem? {
     do {
-      let result = try reader.read(from: position, maxBytes: readBytes)
-      if result.isEmpty { return .end }
-      scanner = BatchScanner(result.bytes)
-      return nil
-    } catch {
-      switch error.code {
-      case .offsetOutOfRange:
-        let start = partition.logStartOffset
-        if position < start { return .gap(from: position, to: min(start, limit ?? start), reason: .retention) }
-        return .end  // past the log end: nothing there to forward yet
-      case .corrupt:
-        return .gap(from: position, to: firstReadable(after: position), reason: .corrupt)
-      default:
+      switch try reader.readOrSkip(from: position, maxBytes: readBytes, limit: limit) {
+      case .batches(let result):
+        scanner = BatchScanner(result.bytes)
+        return nil
+      case .skip(let from, let to, let reason):
+        return .gap(from: from, to: to, reason: reason == .retention ? .retention : .corrupt)
+      case .caughtUp:
         return .end
       }
+    } catch {
+      return .end
     }
-  }
-
-  /// The first offset after `bad` that reads without a corruption error: probes forward in
-  /// doubling steps, then bisects, so a damaged batch costs a few dozen index lookups.
-  private func firstReadable(after bad: Int64) -> Int64 {
-    let end = min(partition.highWatermark, limit ?? Int64.max)
-    func readable(_ offset: Int64) -> Bool {
-      do {
-        _ = try reader.read(from: offset, maxBytes: 1)
-        return true
-      } catch {
-        return error.code != .corrupt
-      }
-    }
-    var low = bad
-    var step: Int64 = 1
-    var high = end
-    while low + step < end {
-      if readable(low + step) {
-        high = low + step
-        break
-      }
-      low += step
-      step *= 2
-    }
-    while high - low > 1 {
-      let mid = low + (high - low) / 2
-      if readable(mid) { high = mid } else { low = mid }
-    }
-    return max(high, bad + 1)
   }
 }
