@@ -115,7 +115,7 @@ let package = Package(
     // libFuzzer harnesses, one per external interface (fuzz/README.md); `weir-fuzz` runs them.
     .target(
       name: "FuzzTargets",
-      dependencies: ["PartitionedLog", "Ingest", "Rules", "Gateway"],
+      dependencies: ["PartitionedLog", "MQTT", "Ingest", "Rules", "Gateway"],
       swiftSettings: upcoming),
     .executableTarget(name: "weir-fuzz", dependencies: ["FuzzTargets"], swiftSettings: upcoming),
 

@@ -85,6 +85,11 @@ final class LogContext: Sendable {
     lastRefusal.withLock { $0 = (monotonicNanoseconds(), reason) }
   }
 
+  /// Forgets the latest refusal (the disk has room again).
+  func clearRefusal() {
+    lastRefusal.withLock { $0 = nil }
+  }
+
   /// Why appends are refused now: a full disk, or a refusal within the last two seconds.
   var fullReason: String? {
     if isDiskFull { return "the disk is full (no space left on device)" }

@@ -150,6 +150,7 @@ extension LogStore {
     guard reserve.isPresent, free >= context.recoveredFreeBytes else { return }
     context.freeBytesEstimate.store(free, ordering: .relaxed)
     context.diskFull.store(false, ordering: .relaxed)
+    context.clearRefusal()
     logger.notice("disk space is back; the log accepts records again", metadata: ["free_bytes": "\(free)"])
   }
 

@@ -243,7 +243,7 @@ extension Daemon {
     for s in sources ?? self.sources() where !s.connected {
       reasons.append("\(s.kind) source \(s.name) is not connected" + (s.lastError.map { ": \($0)" } ?? ""))
     }
-    if let reason = store.fullReason { reasons.append("the log refuses new records: \(reason)") }
+    if let reason = store.fullReason { reasons.append("the log is full and refuses new records: \(reason)") }
     if let failure = store.failure { reasons.append("the log has failed: \(failure)") }
     let free = Self.diskFree(config.dataDirectory)
     if free < config.log.minFreeBytes {

@@ -266,16 +266,16 @@ public final class RuleService: @unchecked Sendable {
     case (nil, let e?): start = e  // a checkpoint from before the rules had a cursor
     case (nil, nil): start = state.logStartOffset
     }
-    if start > state.logEndOffset {
-      logger.warning(
-        "the log ends before the rules' position (recovery truncated it); reading from the log end",
-        metadata: [
-          "topic": "\(topic)", "partition": "\(partition.id)", "position": "\(start)", "log_end": "\(state.logEndOffset)",
-        ])
-      start = state.logEndOffset
-    }
+    start = min(start, state.logEndOffset)
     // Offsets from `start` on may have been handed out again after a truncation: process them.
-    if let e = engineNext, start < e { engine.rewind(topic: topic, partition: partition.id, lastProcessed: start - 1) }
+    if let e = engineNext, start < e {
+      logger.warning(
+        "the log ends before the rules' position (recovery truncated it); the rules go on from the log end",
+        metadata: [
+          "topic": "\(topic)", "partition": "\(partition.id)", "position": "\(e)", "log_end": "\(state.logEndOffset)",
+        ])
+      engine.rewind(topic: topic, partition: partition.id, lastProcessed: start - 1)
+    }
     if start < state.logStartOffset {
       skip(topic: topic, partition.id, from: start, to: state.logStartOffset, reason: .retention)
       start = state.logStartOffset
