@@ -2,7 +2,7 @@
 SWIFT ?= swift
 DATA ?= $(CURDIR)/.demo
 
-.PHONY: all bootstrap build release test demo bench bench-log bench-recovery bench-gateway clean
+.PHONY: all bootstrap build release test demo bench bench-log bench-recovery bench-gateway fuzz clean
 
 all: build
 
@@ -28,6 +28,14 @@ test:
 # fleet at 60x for about a minute; live figures, then a summary against the fleet's ground truth.
 demo: release
 	DEMO_DIR=$(DATA) scripts/demo
+
+# Every libFuzzer harness for FUZZ_TIME seconds (default 60) each, with coverage and ASan in
+# .build-fuzz; corpora grow in fuzz/corpus/, crashes land in fuzz/crashes/ (make test replays both).
+# `make fuzz FUZZ_TIME=600 FUZZ_TARGETS="config rules"` runs some for longer.
+FUZZ_TIME ?= 60
+FUZZ_TARGETS ?=
+fuzz: bootstrap
+	FUZZ_TIME=$(FUZZ_TIME) scripts/fuzz $(FUZZ_TARGETS)
 
 bench: bench-log bench-recovery bench-gateway
 

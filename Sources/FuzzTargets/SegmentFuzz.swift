@@ -4,7 +4,7 @@ import Foundation
 /// A partition directory whose segment files are the fuzzer's bytes, reopened as after a crash.
 private final class SegmentBench: @unchecked Sendable {
   static let shared = SegmentBench()
-  let directory = NSTemporaryDirectory() + "weir-fuzz-segment-\(getpid())"
+  let directory = (FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm/" : NSTemporaryDirectory()) + "weir-fuzz-segment-\(getpid())"
   let buffer = ByteBuffer(capacity: 1 << 20)
 
   /// Bytes 0-3: the lengths (in 256-byte units, low 2 bits of each) of the `.index` and
@@ -37,14 +37,18 @@ private final class SegmentBench: @unchecked Sendable {
     else { return }
     let point = RecoveryPoint(segmentBase: 0, position: recoveryAt, offset: Int64(data[2]))
     guard (try? active.recover(from: point)) != nil else { return }
-    // What recovery kept must be whole, valid batches with offsets following on.
-    var cursor = BatchFileCursor(fd: active.fd, path: active.logPath, from: 0, to: active.size, buffer: buffer)
+    // Recovery trusts what lies before its point and validates the rest: from there on, what it
+    // kept must be whole, valid batches whose offsets follow on.
+    let validated = recoveryAt <= Int64(log.count) ? recoveryAt : 0
+    var expected = validated == recoveryAt ? point.offset : 0
+    var cursor = BatchFileCursor(fd: active.fd, path: active.logPath, from: validated, to: active.size, buffer: buffer)
     while let (batch, _) = try? cursor.next() {
-      if batch.baseOffset >= point.offset || recoveryAt == 0 {
-        precondition(batch.validate() == nil, "recovery kept an invalid batch")
-      }
+      precondition(batch.validate() == nil, "recovery kept an invalid batch")
+      precondition(batch.baseOffset == expected, "recovery kept a batch at offset \(batch.baseOffset), not \(expected)")
+      expected = batch.nextOffset
       readRecords(batch)
     }
+    precondition(cursor.position == active.size, "recovery kept a partial batch")
     _ = try? SegmentCheck.run(directory: directory, baseOffset: 0)
   }
 
