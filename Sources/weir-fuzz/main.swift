@@ -24,26 +24,32 @@ func complain(_ text: String) {
 nonisolated(unsafe) var selected: FuzzTargets.Harness = { _ in }
 
 let arguments = CommandLine.arguments
-guard arguments.count >= 2, let harness = FuzzTargets.harness(named: arguments[1]) else {
+// libFuzzer starts itself again for -merge and -jobs with the arguments it was given, which lack
+// NAME: the name travels in the environment too.
+let named = arguments.count >= 2 ? FuzzTargets.harness(named: arguments[1]) : nil
+let inherited = getenv("WEIR_FUZZ_TARGET").flatMap { FuzzTargets.harness(named: String(cString: $0)) }
+guard let harness = named ?? inherited else {
   let names = FuzzTargets.all.map(\.name).joined(separator: ", ")
   complain("usage: weir-fuzz NAME [libFuzzer options | files...]\nNAME: \(names)\n")
   exit(2)
 }
 selected = harness
+if named != nil { setenv("WEIR_FUZZ_TARGET", arguments[1], 1) }
+let skip = named != nil ? 1 : 0
 
 #if FUZZING
   // libFuzzer sees argv without NAME.
-  var argc = CommandLine.argc - 1
+  var argc = CommandLine.argc - Int32(skip)
   var argv = CommandLine.unsafeArgv
-  argv[1] = argv[0]
-  var shifted = argv + 1
+  if skip == 1 { argv[1] = argv[0] }
+  var shifted = argv + skip
   exit(
     LLVMFuzzerRunDriver(&argc, &shifted) { data, size in
       selected(UnsafeRawBufferPointer(start: data, count: size))
       return 0
     })
 #else
-  for path in arguments.dropFirst(2) {
+  for path in arguments.dropFirst(1 + skip) {
     guard let file = fopen(path, "rb") else {
       complain("weir-fuzz: cannot open \(path)\n")
       exit(1)
