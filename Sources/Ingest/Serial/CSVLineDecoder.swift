@@ -15,6 +15,8 @@ final class CSVLineDecoder {
   /// The field was quoted and contains `""` escapes.
   private var escaped: [Bool] = []
   private var quoted: [Bool] = []
+  /// The last ``split(_:limit:)`` stopped at its limit.
+  private var overLimit = false
 
   /// Columns a header may name. A record's size then stays a small multiple of its line's.
   static let maxColumns = 1024
@@ -60,7 +62,7 @@ final class CSVLineDecoder {
     if usesHeader {
       guard let header else {
         if let problem = split(line, limit: Self.maxColumns) {
-          return .reject(.unparsable, "header line: \(problem)")
+          return .reject(.unparsable, "header line: \(overLimit ? "more than \(Self.maxColumns) columns" : problem)")
         }
         if let long = fields.firstIndex(where: { $0.count > Self.maxNameBytes }) {
           return .reject(
@@ -76,7 +78,7 @@ final class CSVLineDecoder {
       if header.count == line.count && header.elementsEqual(line) { return .skip }
     }
     if let problem = split(line, limit: keys.count) {
-      return .reject(.unparsable, "expected \(keys.count) fields: \(problem)")
+      return .reject(.unparsable, overLimit ? "expected \(keys.count) fields, got more" : problem)
     }
     guard fields.count == keys.count else {
       if fields.count == 1 && fields[0].isEmpty { return .skip }
@@ -160,6 +162,7 @@ final class CSVLineDecoder {
     fields.removeAll(keepingCapacity: true)
     escaped.removeAll(keepingCapacity: true)
     quoted.removeAll(keepingCapacity: true)
+    overLimit = false
     let n = line.count
     var i = 0
     while true {
@@ -198,7 +201,10 @@ final class CSVLineDecoder {
         quoted.append(false)
       }
       if i >= n { return nil }
-      if fields.count >= limit { return "more than \(limit) fields" }
+      if fields.count >= limit {
+        overLimit = true
+        return "more than \(limit) fields"
+      }
       i += 1  // the delimiter
     }
   }
