@@ -173,7 +173,9 @@ public struct LineProtocolConfig: Sendable, Equatable, Codable {
     if let keyField, keyField.isEmpty { problems.append("key_field: must not be empty when given") }
     if let timestampField, timestampField.isEmpty { problems.append("timestamp_field: must not be empty when given") }
     if timeRange.earliestMs > timeRange.latestMs {
-      problems.append("time_min: \(EventTimeRange.format(timeRange.earliestMs)) is after time_max (\(EventTimeRange.format(timeRange.latestMs)))")
+      problems.append(
+        "time_min: \(EventTimeRange.format(timeRange.earliestMs)) is after time_max (\(EventTimeRange.format(timeRange.latestMs)))"
+      )
     }
     if format == .csv {
       if !csvHeader && columns.isEmpty {

@@ -35,13 +35,14 @@ enum SerialEventTime {
     }
     // The value in ms is the digits (integer part, then fraction) times 10^power.
     let power = exponent + unitPower - decimal.fraction.count
-    let digitCount = decimal.integer.count + decimal.fraction.count
+    let integerDigits = decimal.integer.count
+    let digitCount = integerDigits + decimal.fraction.count
     // Digits left of the point of the millisecond value; the others are its fraction.
     let whole = power >= 0 ? digitCount : digitCount + power
     var magnitude: Int64 = 0
     var fractional = false
     for k in 0..<digitCount {
-      let at = k < decimal.integer.count ? decimal.integer.lowerBound + k : decimal.fraction.lowerBound + k - decimal.integer.count
+      let at = k < integerDigits ? decimal.integer.lowerBound + k : decimal.fraction.lowerBound + k - integerDigits
       let digit = Int64(text[at] &- 48)
       if k < whole {
         let (shifted, o1) = magnitude.multipliedReportingOverflow(by: 10)

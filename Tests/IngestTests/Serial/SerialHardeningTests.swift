@@ -127,7 +127,8 @@ import Testing
     let wide = (0...CSVLineDecoder.maxColumns).map { "c\($0)" }.joined(separator: ",")
     let long = String(repeating: "n", count: CSVLineDecoder.maxNameBytes + 1)
     #expect(
-      Self.csv(header, [wide, "a,\(long)", "a,a,a_2,,a", "1,2,3,4,5", "1,2,3,4,5,6", String(repeating: ",", count: 5000)])
+      Self.csv(
+        header, [wide, "a,\(long)", "a,a,a_2,,a", "1,2,3,4,5", "1,2,3,4,5,6", String(repeating: ",", count: 5000)])
         == [
           "unparsable: header line: more than 1024 columns",
           "unparsable: header line: the name of column 2 is longer than 256 bytes",
@@ -136,7 +137,8 @@ import Testing
           "unparsable: expected 5 fields, got more",
           "unparsable: expected 5 fields, got more",
         ])
-    let typed = LineProtocolConfig(format: .csv, columns: [CSVColumn("i", .int), CSVColumn("f", .float), CSVColumn("a")])
+    let typed = LineProtocolConfig(
+      format: .csv, columns: [CSVColumn("i", .int), CSVColumn("f", .float), CSVColumn("a")])
     #expect(
       Self.csv(typed, ["99999999999999999999,1,1", "1,1e999,1e999", "1,-inf,1e308"])
         == [
