@@ -151,9 +151,9 @@ import Testing
 
   /// Feeds `text` through a framer into a pipeline, as the source does: a pass stops when its
   /// output budget is spent and the next one frames what it left. Returns the passes' record
-  /// and dead-letter counts and the largest output of one pass.
+  /// and dead-letter counts, the largest output of one pass and the output of all.
   static func passes(_ text: [UInt8], _ config: LineProtocolConfig, log: SerialTestLog) throws -> (
-    passes: Int, records: Int64, deadLetters: Int64, largest: Int
+    passes: Int, records: Int64, deadLetters: Int64, largest: Int, total: Int
   ) {
     let router = try LogRouter(store: log.store, source: "serial:test")
     let route = try router.route(config.topic)
@@ -165,6 +165,7 @@ import Testing
     var offset = 0
     var passes = 0
     var largest = 0
+    var total = 0
     while offset < text.count || framer.hasUnframed {
       passes += 1
       if framer.hasUnframed { framer.frameBuffered { pipeline.handle($0, readTime: readTime) } }
@@ -176,10 +177,11 @@ import Testing
         framer.consume(n) { pipeline.handle($0, readTime: readTime) }
       }
       largest = max(largest, pipeline.pendingBytes)
+      total += pipeline.pendingBytes
       try router.commit()
       pipeline.drainCounts(into: &status, now: readTime)
     }
-    return (passes, status.records, status.deadLetterTotal, largest)
+    return (passes, status.records, status.deadLetterTotal, largest, total)
   }
 
   /// A read pass of 1 MiB of two-byte garbage lines once made 57 MB of dead letters, over the
@@ -189,6 +191,7 @@ import Testing
     let garbage = [UInt8](repeating: 0, count: 1 << 19).enumerated().map { UInt8($0.offset % 2 == 0 ? 0x78 : 0x0A) }
     let nmea = try Self.passes(garbage, LineProtocolConfig(format: .nmea), log: log)
     #expect(nmea.deadLetters == 1 << 18)
+    #expect(nmea.total > 16 << 20, "in one pass, this input would be over the batch limit")
     #expect(nmea.passes > 1)
     #expect(nmea.largest < LinePipeline.outputBudget + 4096)
     // Each two-byte line becomes a record of about 220 bytes.
