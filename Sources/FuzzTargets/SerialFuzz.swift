@@ -6,8 +6,10 @@ import PartitionedLog
 // The serial harnesses. The line ones take the first byte as the choice of configuration (low
 // four bits) and of read size (high bit: reads of 1-8 bytes, else 16 KiB), and the rest as the
 // bytes the port delivers, framed and decoded as `SerialLineSource` does into a router on a real
-// log, which is committed by discarding (a store per input would be too slow). The Modbus one
-// takes the bytes as a slave's responses to the polls of a register map.
+// log, which is committed by discarding (a store per input would be too slow). With bit 6 the
+// bytes go through twice, the second time with passes that stop after every line (as when the
+// output budget is spent), and both must give the same records. The Modbus one takes the bytes
+// as a slave's responses to the polls of a register map.
 extension FuzzTargets {
   static func nmeaLines(_ data: UnsafeRawBufferPointer) {
     SerialLineFuzz.run(data, SerialLineFuzz.nmeaConfigs)
@@ -82,14 +84,35 @@ enum SerialLineFuzz {
     LineProtocolConfig(format: .jsonLines, maxLineLength: 256, timestampField: "ts", timestampUnit: .nanoseconds),
   ]
 
+  /// What a run produced: record values with their times (sorted: partitions are committed in
+  /// their own order) and the status counts.
+  struct Output: Equatable {
+    var records: [[UInt8]] = []
+    var deadLetters: Int64 = 0
+    var skipped: Int64 = 0
+  }
+
   static func run(_ data: UnsafeRawBufferPointer, _ configs: [LineProtocolConfig]) {
     guard let selector = data.first else { return }
     let config = configs[Int(selector & 0x0F) % configs.count]
     precondition(config.validate().isEmpty, "harness configuration: \(config.validate())")
     let readSize = selector & 0x80 != 0 ? Int(selector >> 4 & 0x07) + 1 : 16 * 1024
     let stream = UnsafeRawBufferPointer(rebasing: data[1...])
+    let whole = feed(stream, config, readSize: readSize, budget: LinePipeline.outputBudget)
+    if selector & 0x40 != 0 {
+      let stopping = feed(stream, config, readSize: readSize, budget: 1)
+      precondition(stopping == whole, "passes stopped at the budget framed differently: \(stopping) vs \(whole)")
+    }
+  }
+
+  static func feed(_ stream: UnsafeRawBufferPointer, _ config: LineProtocolConfig, readSize: Int, budget: Int)
+    -> Output
+  {
     let pipeline = LinePipeline(config: config, port: port, router: router, route: route)
+    pipeline.budget = budget
     let framer = LineFramer(maxLineLength: config.maxLineLength, terminator: config.terminator)
+    var output = Output()
+    var status = SerialPortStatus(path: port.path, deviceId: port.deviceId)
     var offset = 0
     while offset < stream.count || framer.hasUnframed {
       if framer.hasUnframed {
@@ -102,16 +125,23 @@ enum SerialLineFuzz {
         offset += n
         framer.consume(n) { pipeline.handle($0, readTime: readTime) }
       }
-      if !pipeline.hasRoom { commit(pipeline, config) }
+      if !pipeline.hasRoom { commit(pipeline, config, &output, &status) }
     }
     if let partial = framer.takePartial() {
       pipeline.handleIncomplete(partial, why: "end of input", readTime: readTime)
     }
-    commit(pipeline, config)
+    commit(pipeline, config, &output, &status)
+    output.records.sort { $0.lexicographicallyPrecedes($1) }
+    output.deadLetters = status.deadLetterTotal
+    output.skipped = status.skippedLines
+    precondition(status.records == Int64(output.records.count), "records counted \(status.records)")
+    return output
   }
 
   /// Checks what a pass appended, as a commit would find it, and drops it.
-  static func commit(_ pipeline: LinePipeline, _ config: LineProtocolConfig) {
+  static func commit(
+    _ pipeline: LinePipeline, _ config: LineProtocolConfig, _ output: inout Output, _ status: inout SerialPortStatus
+  ) {
     var bytes = 0
     for builder in route.builders where !builder.isEmpty {
       bytes += builder.byteCount
@@ -124,11 +154,11 @@ enum SerialLineFuzz {
         precondition(
           record.timestamp == readTime || config.timeRange.contains(record.timestamp),
           "record time \(record.timestamp) outside \(config.timeRange)")
+        withUnsafeBytes(of: record.timestamp) { output.records.append(Array($0) + Array(value)) }
       }
     }
     precondition(bytes < 12 << 20, "one pass appended \(bytes) bytes, near the log's 16 MiB batch limit")
     router.discardPending()
-    var status = SerialPortStatus(path: port.path, deviceId: port.deviceId)
     pipeline.drainCounts(into: &status, now: readTime)
   }
 }

@@ -29,6 +29,8 @@ final class LinePipeline {
   var pendingBytes = 0
   /// The output of one read pass, in bytes; one more line's output may go over it.
   static let outputBudget = 4 << 20
+  /// ``outputBudget``, lowered by the fuzz harness to stop a pass after every line.
+  var budget = LinePipeline.outputBudget
   /// Record overhead in a batch besides key, value and headers, with room to spare.
   private static let recordOverhead = 32
   private let baseHeaderBytes: Int
@@ -71,7 +73,7 @@ final class LinePipeline {
   }
 
   /// The pass may go on: its output is under ``outputBudget``.
-  var hasRoom: Bool { pendingBytes < Self.outputBudget }
+  var hasRoom: Bool { pendingBytes < budget }
 
   /// Handles what the framer found; false once the pass's output budget is spent (the framer
   /// then stops, and the rest waits for the commit).

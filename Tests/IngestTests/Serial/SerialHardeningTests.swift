@@ -152,12 +152,15 @@ import Testing
   /// Feeds `text` through a framer into a pipeline, as the source does: a pass stops when its
   /// output budget is spent and the next one frames what it left. Returns the passes' record
   /// and dead-letter counts, the largest output of one pass and the output of all.
-  static func passes(_ text: [UInt8], _ config: LineProtocolConfig, log: SerialTestLog) throws -> (
+  static func passes(
+    _ text: [UInt8], _ config: LineProtocolConfig, log: SerialTestLog, budget: Int = LinePipeline.outputBudget
+  ) throws -> (
     passes: Int, records: Int64, deadLetters: Int64, largest: Int, total: Int
   ) {
     let router = try LogRouter(store: log.store, source: "serial:test")
     let route = try router.route(config.topic)
     let pipeline = LinePipeline(config: config, port: SerialPortConfig(path: "/dev/null"), router: router, route: route)
+    pipeline.budget = budget
     let framer = LineFramer(maxLineLength: config.maxLineLength, terminator: config.terminator)
     var status = SerialPortStatus(path: "/dev/null", deviceId: nil)
     // Now: records of 1970 would be gone to retention before they are counted.
@@ -202,6 +205,28 @@ import Testing
     #expect(csv.passes > 1)
     #expect(csv.largest < LinePipeline.outputBudget + 4096)
     #expect(log.count("telemetry") == 1 << 16)
+  }
+
+  /// A pass that stops after any line leaves the rest in the framer, and the next pass frames it:
+  /// the same records and dead letters as without stopping, whatever the terminators.
+  @Test(arguments: [LineProtocolConfig.Terminator.lf, .cr])
+  func passesStoppingAfterEveryLineFrameTheSame(_ terminator: LineProtocolConfig.Terminator) throws {
+    let end = terminator == .lf ? "\n" : "\r"
+    let lines = [
+      #"{"a":1}"#, "", #"{"b":2}"# + "\r", "not json", String(repeating: "x", count: 40), "\n" + #"{"c":3}"#, "  ",
+      #"{"d":"\#(String(repeating: "y", count: 20))"}"#,
+    ]
+    let text = Array((lines.joined(separator: end) + end + #"{"partial""#).utf8)
+    let config = LineProtocolConfig(format: .jsonLines, maxLineLength: 32, terminator: terminator)
+    let whole = try SerialTestLog()
+    let stopping = try SerialTestLog()
+    let once = try Self.passes(text, config, log: whole)
+    let many = try Self.passes(text, config, log: stopping, budget: 1)
+    #expect(once.passes == 1)
+    #expect(many.passes > 5)
+    #expect(many.records == once.records && many.deadLetters == once.deadLetters)
+    #expect(try stopping.records("telemetry").map(\.value) == whole.records("telemetry").map(\.value))
+    #expect(try stopping.records("deadletter").map(\.error) == whole.records("deadletter").map(\.error))
   }
 
   static let rangeCases: [(String, EventTimeRange, String?)] = [
