@@ -1,5 +1,6 @@
 import Foundation
 import PartitionedLog
+import Synchronization
 
 @testable import Ingest
 
@@ -92,7 +93,14 @@ enum SerialLineFuzz {
     var skipped: Int64 = 0
   }
 
+  /// The router is not thread-safe, and `CorpusReplayTests` replays the three line harnesses at once.
+  static let lock = Mutex(())
+
   static func run(_ data: UnsafeRawBufferPointer, _ configs: [LineProtocolConfig]) {
+    lock.withLock { _ in runLocked(data, configs) }
+  }
+
+  private static func runLocked(_ data: UnsafeRawBufferPointer, _ configs: [LineProtocolConfig]) {
     guard let selector = data.first else { return }
     let config = configs[Int(selector & 0x0F) % configs.count]
     precondition(config.validate().isEmpty, "harness configuration: \(config.validate())")
