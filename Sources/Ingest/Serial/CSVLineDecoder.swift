@@ -15,6 +15,13 @@ final class CSVLineDecoder {
   /// The field was quoted and contains `""` escapes.
   private var escaped: [Bool] = []
   private var quoted: [Bool] = []
+  /// The last ``split(_:limit:)`` stopped at its limit.
+  private var overLimit = false
+
+  /// Columns a header may name. A record's size then stays a small multiple of its line's.
+  static let maxColumns = 1024
+  /// Bytes of one column name in a header.
+  static let maxNameBytes = 256
 
   init(_ config: LineProtocolConfig) {
     delimiter = config.delimiter.utf8.first ?? UInt8(ascii: ",")
@@ -30,25 +37,37 @@ final class CSVLineDecoder {
   var columnNames: [String] { names }
 
   private func setColumns(_ headerNames: [String]) {
+    // A repeated name gets the next free `_n` suffix; `seen` holds the next n to try for each.
     var seen: [String: Int] = [:]
-    names = headerNames.enumerated().map { i, raw in
+    names = []
+    names.reserveCapacity(headerNames.count)
+    for (i, raw) in headerNames.enumerated() {
       var name = raw.isEmpty ? "column_\(i + 1)" : raw
-      if let count = seen[name] {
-        seen[name] = count + 1
-        name += "_\(count + 1)"
-      } else {
-        seen[name] = 1
+      if let next = seen[name] {
+        var n = next
+        while seen[name + "_\(n)"] != nil { n += 1 }
+        seen[name] = n + 1
+        name += "_\(n)"
       }
-      return name
+      seen[name] = 2
+      names.append(name)
     }
     keys = names.map { SerialJSONWriter.encodeKey($0) }
-    types = names.map { name in configured.first(where: { $0.name == name })?.type ?? .auto }
+    var typeOf: [String: CSVColumn.ColumnType] = [:]
+    for column in configured where typeOf[column.name] == nil { typeOf[column.name] = column.type }
+    types = names.map { typeOf[$0] ?? .auto }
   }
 
   func decode(_ line: UnsafeRawBufferPointer, into out: SerialJSONWriter) -> LineOutcome {
     if usesHeader {
       guard let header else {
-        if let problem = split(line) { return .reject(.unparsable, "header line: \(problem)") }
+        if let problem = split(line, limit: Self.maxColumns) {
+          return .reject(.unparsable, "header line: \(overLimit ? "more than \(Self.maxColumns) columns" : problem)")
+        }
+        if let long = fields.firstIndex(where: { $0.count > Self.maxNameBytes }) {
+          return .reject(
+            .unparsable, "header line: the name of column \(long + 1) is longer than \(Self.maxNameBytes) bytes")
+        }
         guard let headerNames = decodedHeaderNames(line) else {
           return .reject(.invalidText, "header line is not UTF-8")
         }
@@ -58,7 +77,9 @@ final class CSVLineDecoder {
       }
       if header.count == line.count && header.elementsEqual(line) { return .skip }
     }
-    if let problem = split(line) { return .reject(.unparsable, problem) }
+    if let problem = split(line, limit: keys.count) {
+      return .reject(.unparsable, overLimit ? "expected \(keys.count) fields, got more" : problem)
+    }
     guard fields.count == keys.count else {
       if fields.count == 1 && fields[0].isEmpty { return .skip }
       return .reject(.unparsable, "expected \(keys.count) fields, got \(fields.count)")
@@ -84,11 +105,11 @@ final class CSVLineDecoder {
     }
     switch type {
     case .int:
-      guard let v = SerialDecimal.int64(text) else { return mismatch(text, i, "an int") }
+      guard let v = SerialDecimal.int64(text) else { return mismatch(text, i, "a 64-bit int") }
       out.int(v)
     case .float:
       if out.decimalText(text) { return nil }
-      if Self.isNotANumber(text) { out.null() } else { return mismatch(text, i, "a float") }
+      if Self.isNotANumber(text) { out.null() } else { return mismatch(text, i, "a float within ±1.8e308") }
     case .bool:
       guard let b = Self.bool(text, strict: false) else { return mismatch(text, i, "a bool") }
       out.bool(b)
@@ -135,11 +156,13 @@ final class CSVLineDecoder {
     return true
   }
 
-  /// Splits `line` into ``fields``; a description of the problem when the quoting is broken.
-  private func split(_ line: UnsafeRawBufferPointer) -> String? {
+  /// Splits `line` into ``fields``; a description of the problem when the quoting is broken or
+  /// there are more than `limit` fields (the rest is not looked at).
+  private func split(_ line: UnsafeRawBufferPointer, limit: Int) -> String? {
     fields.removeAll(keepingCapacity: true)
     escaped.removeAll(keepingCapacity: true)
     quoted.removeAll(keepingCapacity: true)
+    overLimit = false
     let n = line.count
     var i = 0
     while true {
@@ -178,6 +201,10 @@ final class CSVLineDecoder {
         quoted.append(false)
       }
       if i >= n { return nil }
+      if fields.count >= limit {
+        overLimit = true
+        return "more than \(limit) fields"
+      }
       i += 1  // the delimiter
     }
   }

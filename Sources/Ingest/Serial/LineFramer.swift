@@ -8,7 +8,9 @@
 /// source. The port reads straight into the buffer's free tail (``readSpace``); complete lines
 /// are handed out as views into it, and only the unfinished tail is moved to the front.
 /// A line longer than the maximum is reported once with its first `maxLineLength` bytes, and the
-/// rest of it is skipped up to the next terminator. Not thread-safe.
+/// rest of it is skipped up to the next terminator. The consumer may stop the framing after any
+/// piece (its output budget is spent): the bytes not yet framed stay in the buffer until
+/// ``frameBuffered(_:)``. Not thread-safe.
 final class LineFramer {
   /// What the framer found.
   enum Piece {
@@ -23,6 +25,9 @@ final class LineFramer {
   private let storage: UnsafeMutableRawBufferPointer
   private var start = 0
   private var end = 0
+  /// Bytes before this (from `start`) have been looked at and hold no terminator; it is `end`
+  /// unless the consumer stopped the framing early.
+  private var scanned = 0
   /// Inside a line already reported as too long: bytes are dropped up to its terminator.
   private var discarding = false
   /// With `cr` terminators: drop a `\n` right after a `\r` (the device sends `\r\n`).
@@ -41,6 +46,7 @@ final class LineFramer {
     if start > 0 {
       if end > start { memmove(storage.baseAddress!, storage.baseAddress! + start, end - start) }
       end -= start
+      scanned -= start
       start = 0
     }
     return UnsafeMutableRawBufferPointer(rebasing: storage[end...])
@@ -49,13 +55,22 @@ final class LineFramer {
   /// Bytes of an unfinished line held for the next read.
   var pendingCount: Int { end - start }
 
+  /// Bytes were received but not framed yet because the consumer stopped: call
+  /// ``frameBuffered(_:)`` before reading more.
+  var hasUnframed: Bool { scanned < end }
+
   /// Takes `count` bytes just read into ``readSpace`` and hands every complete line (or too-long
-  /// prefix) to `body`, in order. The views are valid only during the call.
+  /// prefix) to `body`, in order, while `body` returns true. The views are valid only during the call.
   @inline(__always)
-  func consume(_ count: Int, _ body: (Piece) -> Void) {
-    let base = UnsafeRawPointer(storage.baseAddress!)
-    var scan = end
+  func consume(_ count: Int, _ body: (Piece) -> Bool) {
     end += count
+    frameBuffered(body)
+  }
+
+  /// Frames what is in the buffer and not framed yet, as ``consume(_:_:)`` does.
+  func frameBuffered(_ body: (Piece) -> Bool) {
+    let base = UnsafeRawPointer(storage.baseAddress!)
+    var scan = scanned
     let byte: Int32 = terminator == .lf ? 0x0A : 0x0D
     while scan < end {
       if skipLineFeed {
@@ -73,27 +88,35 @@ final class LineFramer {
         lineEnd -= 1
       }
       if terminator == .cr { skipLineFeed = true }
+      var more = true
       if discarding {
         discarding = false
       } else if lineEnd - start > maxLineLength {
-        body(.tooLong(UnsafeRawBufferPointer(start: base + start, count: maxLineLength)))
+        more = body(.tooLong(UnsafeRawBufferPointer(start: base + start, count: maxLineLength)))
       } else {
-        body(.line(UnsafeRawBufferPointer(start: base + start, count: lineEnd - start)))
+        more = body(.line(UnsafeRawBufferPointer(start: base + start, count: lineEnd - start)))
       }
       start = at + 1
       scan = start
+      if !more {
+        scanned = scan
+        return
+      }
     }
+    scanned = end
     if discarding {
       start = end
     } else if end - start > maxLineLength {
-      body(.tooLong(UnsafeRawBufferPointer(start: base + start, count: maxLineLength)))
+      // The budget may be spent already; one more piece is within what it allows for.
+      _ = body(.tooLong(UnsafeRawBufferPointer(start: base + start, count: maxLineLength)))
       discarding = true
       start = end
     }
   }
 
   /// Removes and returns the unfinished line (the device went away or the source is stopping);
-  /// nil when there is none. The view is valid until the next read.
+  /// nil when there is none. Frame what is buffered first: lines not framed yet would be taken
+  /// for one. The view is valid until the next read.
   func takePartial() -> UnsafeRawBufferPointer? {
     defer { reset() }
     guard !discarding, end > start else { return nil }
@@ -103,6 +126,7 @@ final class LineFramer {
   func reset() {
     start = 0
     end = 0
+    scanned = 0
     discarding = false
     skipLineFeed = false
   }

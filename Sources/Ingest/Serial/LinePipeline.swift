@@ -23,7 +23,19 @@ final class LinePipeline {
   private let timestampField: UnsafeMutableRawBufferPointer?
   private var keyScratch: [UInt8] = []
 
-  // Counted per read pass, then moved into the status.
+  /// Bytes appended to the router since the last commit, about as the batches hold them. A read
+  /// pass ends once this reaches ``outputBudget``: short lines can each become a much longer
+  /// record or dead letter, and a pass must stay well inside the log's batch limit (16 MiB).
+  var pendingBytes = 0
+  /// The output of one read pass, in bytes; one more line's output may go over it.
+  static let outputBudget = 4 << 20
+  /// ``outputBudget``, lowered by the fuzz harness to stop a pass after every line.
+  var budget = LinePipeline.outputBudget
+  /// Record overhead in a batch besides key, value and headers, with room to spare.
+  private static let recordOverhead = 32
+  private let baseHeaderBytes: Int
+
+  // Counted per read pass, then moved into the status once the pass is committed.
   var records = 0
   var skipped = 0
   var deadLetters = [Int](repeating: 0, count: DeadLetterReason.allCases.count)
@@ -44,6 +56,8 @@ final class LinePipeline {
     timestampField = config.timestampField.map(Self.allocate)
     baseHeaders.add("source", router.source)
     baseHeaders.add("content-type", "application/json")
+    // Two names and values, each with a length varint.
+    baseHeaderBytes = "source".utf8.count + router.source.utf8.count + "content-type".utf8.count + 16 + 8
     keyScratch.reserveCapacity(256)
   }
 
@@ -58,15 +72,20 @@ final class LinePipeline {
     return bytes
   }
 
-  /// Handles what the framer found.
-  @inline(__always)
-  func handle(_ piece: LineFramer.Piece, readTime: Int64) {
+  /// The pass may go on: its output is under ``outputBudget``.
+  var hasRoom: Bool { pendingBytes < budget }
+
+  /// Handles what the framer found; false once the pass's output budget is spent (the framer
+  /// then stops, and the rest waits for the commit).
+  @inline(__always) @discardableResult
+  func handle(_ piece: LineFramer.Piece, readTime: Int64) -> Bool {
     switch piece {
     case .line(let line): handle(line: line, readTime: readTime)
     case .tooLong(let prefix):
       deadLetter(
         prefix, .lineTooLong, "line longer than \(config.maxLineLength) bytes (first \(prefix.count) kept)", readTime)
     }
+    return hasRoom
   }
 
   /// A line cut short when the device went away or the source stopped.
@@ -132,6 +151,13 @@ final class LinePipeline {
           let text = String(decoding: value[timeValue.range].prefix(64), as: UTF8.self)
           return deadLetter(line, .badTimestamp, "field '\(config.timestampField!)': '\(text)' is not a time", readTime)
         }
+        guard config.timeRange.contains(ms) else {
+          let text = String(decoding: value[timeValue.range].prefix(64), as: UTF8.self)
+          return deadLetter(
+            line, .badTimestamp,
+            "field '\(config.timestampField!)': '\(text)' is \(EventTimeRange.format(ms)), outside the accepted range \(config.timeRange) (time_min, time_max)",
+            readTime)
+        }
         timestamp = ms
       } else if config.timestampMissing == .deadLetter {
         return deadLetter(line, .missingTimestamp, "no field '\(config.timestampField!)'", readTime)
@@ -140,7 +166,11 @@ final class LinePipeline {
 
     headers.removeAll()
     headers.append(contentsOf: baseHeaders)
-    if let sentence { headers.add("nmea.sentence", bytes: sentence) }
+    var headerBytes = baseHeaderBytes
+    if let sentence {
+      headers.add("nmea.sentence", bytes: sentence)
+      headerBytes += sentence.count + 24
+    }
 
     if keyField != nil {
       guard let keyValue,
@@ -152,21 +182,24 @@ final class LinePipeline {
       if keyValue.hasEscapes {
         keyScratch.removeAll(keepingCapacity: true)
         keyScratch.append(contentsOf: SerialJSONScanner.decodeString(value, keyValue).utf8)
-        keyScratch.withUnsafeBytes { append($0, value, timestamp) }
+        keyScratch.withUnsafeBytes { append($0, value, timestamp, headerBytes) }
       } else {
-        append(UnsafeRawBufferPointer(rebasing: value[keyValue.range]), value, timestamp)
+        append(UnsafeRawBufferPointer(rebasing: value[keyValue.range]), value, timestamp, headerBytes)
       }
     } else if let deviceKey {
-      deviceKey.withUnsafeBytes { append($0, value, timestamp) }
+      deviceKey.withUnsafeBytes { append($0, value, timestamp, headerBytes) }
     } else {
-      append(nil, value, timestamp)
+      append(nil, value, timestamp, headerBytes)
     }
   }
 
   @inline(__always)
-  private func append(_ key: UnsafeRawBufferPointer?, _ value: UnsafeRawBufferPointer, _ timestamp: Int64) {
+  private func append(
+    _ key: UnsafeRawBufferPointer?, _ value: UnsafeRawBufferPointer, _ timestamp: Int64, _ headerBytes: Int
+  ) {
     router.append(route, key: key, value: value, timestamp: timestamp, headers: headers)
     records += 1
+    pendingBytes += (key?.count ?? 0) + value.count + headerBytes + Self.recordOverhead
   }
 
   private func scan(_ value: UnsafeRawBufferPointer) throws(SerialJSONScanner.Failure) -> (
@@ -179,6 +212,8 @@ final class LinePipeline {
 
   func deadLetter(_ raw: UnsafeRawBufferPointer, _ reason: DeadLetterReason, _ detail: String, _ readTime: Int64) {
     router.deadLetter(raw, reason: reason, detail: detail, timestamp: readTime)
+    // The headers: weir.error (reason and detail) and source.
+    pendingBytes += raw.count + detail.utf8.count + router.source.utf8.count + 64 + Self.recordOverhead
     deadLetters[Self.reasonIndex(reason)] += 1
     deadLetterCount += 1
   }
@@ -193,8 +228,10 @@ final class LinePipeline {
     return true
   }
 
-  /// Moves the counts of this pass into `status` and resets them.
+  /// Moves the counts of the committed passes into `status` and resets them (and the output
+  /// budget): call it once the log has taken what they count.
   func drainCounts(into status: inout SerialPortStatus, now: Int64) {
+    pendingBytes = 0
     status.records += Int64(records)
     status.skippedLines += Int64(skipped)
     if records > 0 { status.lastRecordMs = now }

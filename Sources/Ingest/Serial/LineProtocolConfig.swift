@@ -56,6 +56,10 @@ public struct LineProtocolConfig: Sendable, Equatable, Codable {
   public var timestampUnit: TimestampUnit
   /// Default: `dead_letter`.
   public var timestampMissing: MissingTimestamp
+  /// Event times from `timestamp_field` outside this range go to the dead-letter topic
+  /// (`bad_timestamp`). YAML `time_min` and `time_max`: RFC 3339 or epoch milliseconds.
+  /// Default: ``EventTimeRange/standard``, 2000-01-01 to 2100-01-01.
+  public var timeRange: EventTimeRange
   /// CSV: the first line the source reads is a header naming the columns; a later line equal to it
   /// (a device restart) is skipped. Default: false (then `columns` names the columns).
   public var csvHeader: Bool
@@ -73,8 +77,8 @@ public struct LineProtocolConfig: Sendable, Equatable, Codable {
   public init(
     format: Format, topic: String = "telemetry", maxLineLength: Int = 4096, terminator: Terminator = .lf,
     keyField: String? = nil, timestampField: String? = nil, timestampUnit: TimestampUnit = .milliseconds,
-    timestampMissing: MissingTimestamp = .deadLetter, csvHeader: Bool = false, columns: [CSVColumn] = [],
-    delimiter: String = ",", nmeaRequireChecksum: Bool = true, nmeaSentences: [String]? = nil
+    timestampMissing: MissingTimestamp = .deadLetter, timeRange: EventTimeRange = .standard, csvHeader: Bool = false,
+    columns: [CSVColumn] = [], delimiter: String = ",", nmeaRequireChecksum: Bool = true, nmeaSentences: [String]? = nil
   ) {
     self.format = format
     self.topic = topic
@@ -84,6 +88,7 @@ public struct LineProtocolConfig: Sendable, Equatable, Codable {
     self.timestampField = timestampField
     self.timestampUnit = timestampUnit
     self.timestampMissing = timestampMissing
+    self.timeRange = timeRange
     self.csvHeader = csvHeader
     self.columns = columns
     self.delimiter = delimiter
@@ -98,6 +103,8 @@ public struct LineProtocolConfig: Sendable, Equatable, Codable {
     case timestampField = "timestamp_field"
     case timestampUnit = "timestamp_unit"
     case timestampMissing = "timestamp_missing"
+    case timeMin = "time_min"
+    case timeMax = "time_max"
     case csvHeader = "csv_header"
     case nmeaRequireChecksum = "nmea_require_checksum"
     case nmeaSentences = "nmea_sentences"
@@ -114,11 +121,46 @@ public struct LineProtocolConfig: Sendable, Equatable, Codable {
     timestampField = try c.decodeIfPresent(String.self, forKey: .timestampField)
     timestampUnit = try c.decodeIfPresent(TimestampUnit.self, forKey: .timestampUnit) ?? d.timestampUnit
     timestampMissing = try c.decodeIfPresent(MissingTimestamp.self, forKey: .timestampMissing) ?? d.timestampMissing
+    timeRange = EventTimeRange(
+      earliestMs: try Self.instant(c, .timeMin) ?? d.timeRange.earliestMs,
+      latestMs: try Self.instant(c, .timeMax) ?? d.timeRange.latestMs)
     csvHeader = try c.decodeIfPresent(Bool.self, forKey: .csvHeader) ?? d.csvHeader
     columns = try c.decodeIfPresent([CSVColumn].self, forKey: .columns) ?? d.columns
     delimiter = try c.decodeIfPresent(String.self, forKey: .delimiter) ?? d.delimiter
     nmeaRequireChecksum = try c.decodeIfPresent(Bool.self, forKey: .nmeaRequireChecksum) ?? d.nmeaRequireChecksum
     nmeaSentences = try c.decodeIfPresent([String].self, forKey: .nmeaSentences)
+  }
+
+  /// `time_min` or `time_max`: RFC 3339 text or epoch milliseconds (YAML may give either as a number).
+  private static func instant(_ c: KeyedDecodingContainer<CodingKeys>, _ key: CodingKeys) throws -> Int64? {
+    guard c.contains(key) else { return nil }
+    if let ms = try? c.decode(Int64.self, forKey: key) { return ms }
+    let text = try c.decode(String.self, forKey: key)
+    guard let ms = EventTimeRange.instant(text) else {
+      throw DecodingError.dataCorruptedError(
+        forKey: key, in: c,
+        debugDescription: "'\(text)' is not an RFC 3339 time (2000-01-01T00:00:00Z) or epoch milliseconds")
+    }
+    return ms
+  }
+
+  public func encode(to encoder: any Encoder) throws {
+    var c = encoder.container(keyedBy: CodingKeys.self)
+    try c.encode(format, forKey: .format)
+    try c.encode(topic, forKey: .topic)
+    try c.encode(maxLineLength, forKey: .maxLineLength)
+    try c.encode(terminator, forKey: .terminator)
+    try c.encodeIfPresent(keyField, forKey: .keyField)
+    try c.encodeIfPresent(timestampField, forKey: .timestampField)
+    try c.encode(timestampUnit, forKey: .timestampUnit)
+    try c.encode(timestampMissing, forKey: .timestampMissing)
+    try c.encode(timeRange.earliestMs, forKey: .timeMin)
+    try c.encode(timeRange.latestMs, forKey: .timeMax)
+    try c.encode(csvHeader, forKey: .csvHeader)
+    try c.encode(columns, forKey: .columns)
+    try c.encode(delimiter, forKey: .delimiter)
+    try c.encode(nmeaRequireChecksum, forKey: .nmeaRequireChecksum)
+    try c.encodeIfPresent(nmeaSentences, forKey: .nmeaSentences)
   }
 
   /// What is wrong with this configuration, one sentence per problem; empty when it can be used.
@@ -130,6 +172,11 @@ public struct LineProtocolConfig: Sendable, Equatable, Codable {
     }
     if let keyField, keyField.isEmpty { problems.append("key_field: must not be empty when given") }
     if let timestampField, timestampField.isEmpty { problems.append("timestamp_field: must not be empty when given") }
+    if timeRange.earliestMs > timeRange.latestMs {
+      problems.append(
+        "time_min: \(EventTimeRange.format(timeRange.earliestMs)) is after time_max (\(EventTimeRange.format(timeRange.latestMs)))"
+      )
+    }
     if format == .csv {
       if !csvHeader && columns.isEmpty {
         problems.append("columns: a CSV source needs either csv_header: true or a list of columns")

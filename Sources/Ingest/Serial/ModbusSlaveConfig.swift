@@ -5,7 +5,7 @@ public struct ModbusSlaveConfig: Sendable, Equatable, Codable {
   public var unitId: Int
   /// The record key of every poll of this slave. Required.
   public var deviceId: String
-  /// Time between polls, in milliseconds. Default: 1000.
+  /// Time between polls, in milliseconds, at most a day. Default: 1000.
   public var intervalMs: Int
   /// Topic for this slave's records. Default: the source's `topic`.
   public var topic: String?
@@ -57,7 +57,9 @@ public struct ModbusSlaveConfig: Sendable, Equatable, Codable {
     var problems: [String] = []
     if !(1...247).contains(unitId) { problems.append("\(path).unit_id: \(unitId) must be between 1 and 247") }
     if deviceId.isEmpty { problems.append("\(path).device_id: required (it keys the slave's records)") }
-    if intervalMs < 10 { problems.append("\(path).interval_ms: \(intervalMs) must be at least 10") }
+    if intervalMs < 10 || intervalMs > 86_400_000 {
+      problems.append("\(path).interval_ms: \(intervalMs) must be between 10 and 86400000 (a day)")
+    }
     if let topic, topic.isEmpty { problems.append("\(path).topic: must not be empty when given") }
     if registers.isEmpty { problems.append("\(path).registers: at least one entry is required") }
     if maxGap < 0 { problems.append("\(path).max_gap: \(maxGap) must not be negative") }

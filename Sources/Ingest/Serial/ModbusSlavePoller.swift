@@ -116,14 +116,7 @@ final class ModbusSlavePoller {
         return .failed
       }
     }
-    writer.reset()
-    writer.beginObject()
-    let view = UnsafeBufferPointer(values)
-    for field in plan.fields {
-      field.key.withUnsafeBytes { writer.encodedKey($0) }
-      ModbusValueDecoder.write(field, view, into: writer)
-    }
-    writer.endObject()
+    ModbusValueDecoder.writeRecord(plan, UnsafeBufferPointer(values), into: writer)
     key.withUnsafeBytes { router.append(route, key: $0, value: writer.bytes, timestamp: pollTime, headers: headers) }
     if failedLastPoll && answeredOnce {
       logger.info("modbus slave answering again", metadata: ["port": "\(portPath)", "slave": "\(config.unitId)"])

@@ -89,11 +89,13 @@ public final class ModbusSource: Sendable {
       connection.close()
     }
 
+    // Records of polls not committed yet: counted in the status once the log has them.
+    var uncommitted = 0
     var start = SerialPosix.monotonicNanoseconds()
     for slave in slaves { slave.nextDueNs = start }
     while !isStopping {
       if router.pendingRecords > 0 {
-        guard try committer.commit(status: portStatus) else {
+        guard try commit(&committer, &uncommitted, portStatus) else {
           wake.sleep(milliseconds: committer.retryDelayMs)
           continue
         }
@@ -121,10 +123,34 @@ public final class ModbusSource: Sendable {
         for slave in slaves { slave.nextDueNs = start }
         continue
       }
+      if case .recorded = result { uncommitted += 1 }
       slave.scheduleNext(after: SerialPosix.monotonicNanoseconds())
-      _ = try committer.commit(status: portStatus)
+      _ = try commit(&committer, &uncommitted, portStatus)
     }
     try committer.commitAtShutdown(status: portStatus)
+    countCommitted(&uncommitted)
+  }
+
+  /// Commits, and once the log has the polls' records counts them in the port's status. False
+  /// when the log is full: nothing more is polled until it takes them.
+  private func commit(
+    _ committer: inout SerialCommitter, _ uncommitted: inout Int,
+    _ portStatus: ((inout SerialPortStatus) -> Void) -> Void
+  ) throws(LogError) -> Bool {
+    guard try committer.commit(status: portStatus) else { return false }
+    countCommitted(&uncommitted)
+    return true
+  }
+
+  private func countCommitted(_ uncommitted: inout Int) {
+    guard uncommitted > 0 else { return }
+    let count = Int64(uncommitted)
+    let now = clock.nowMilliseconds()
+    statusBox.update {
+      $0.port.records += count
+      $0.port.lastRecordMs = now
+    }
+    uncommitted = 0
   }
 
   /// Between polls: waits for the next one, dropping anything the line carries meanwhile.

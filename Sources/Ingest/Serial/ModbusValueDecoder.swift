@@ -1,7 +1,19 @@
 /// Turns the registers (or bits) of one register-map entry into the JSON value of the record:
 /// byte order within each register, word order across the two registers of a 32-bit value,
-/// the type, then `raw * scale + offset`.
+/// the type, then `raw * scale + offset`. A value that is not a finite number (a float32 NaN or
+/// infinity, or a scaled value past the range of a double) is written as null.
 enum ModbusValueDecoder {
+  /// The record of one poll: `{"name": value, ...}` in the register map's order.
+  static func writeRecord(_ plan: ModbusReadPlan, _ values: UnsafeBufferPointer<UInt16>, into out: SerialJSONWriter) {
+    out.reset()
+    out.beginObject()
+    for field in plan.fields {
+      field.key.withUnsafeBytes { out.encodedKey($0) }
+      write(field, values, into: out)
+    }
+    out.endObject()
+  }
+
   /// Writes the value of `field` from `values` (one element per register or bit) into `out`.
   static func write(_ field: ModbusReadPlan.Field, _ values: UnsafeBufferPointer<UInt16>, into out: SerialJSONWriter) {
     let entry = field.entry
@@ -23,7 +35,14 @@ enum ModbusValueDecoder {
         out.float(f)
       } else {
         let v = Double(f) * entry.scale + entry.offset
-        if let decimals = field.decimals { out.fixed(v, decimals: decimals) } else { out.float(Float(v)) }
+        if let decimals = field.decimals {
+          out.fixed(v, decimals: decimals)
+        } else if Float(v).isFinite {
+          out.float(Float(v))
+        } else {
+          // Scaled past a float's range but not a double's.
+          out.double(v)
+        }
       }
     }
   }

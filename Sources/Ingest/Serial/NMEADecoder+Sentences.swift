@@ -145,7 +145,9 @@ extension NMEADecoder {
   func number(_ i: Int, _ name: StaticString, _ out: SerialJSONWriter) throws(FieldError) {
     let f = field(i)
     if f.isEmpty { return out.null() }
-    guard out.decimalText(f) else { throw FieldError(index: i, name: name, problem: "is not a number") }
+    guard out.decimalText(f) else {
+      throw FieldError(index: i, name: name, problem: "is not a number (or is beyond ±1.8e308)")
+    }
   }
 
   /// A magnitude with an E/W (or N/S) letter in the next field, negative for `negative`.
@@ -157,6 +159,7 @@ extension NMEADecoder {
     guard let value = SerialDecimal.double(f) else {
       throw FieldError(index: i, name: name, problem: "is not a number")
     }
+    guard value.magnitude <= 180 else { throw FieldError(index: i, name: name, problem: "is out of range (over 180)") }
     let h = field(hemisphere)
     guard h.count == 1, h[0] == negative || h[0] == positive else {
       throw FieldError(index: hemisphere, name: name, problem: "is not a direction letter")

@@ -17,6 +17,10 @@ final class NMEADecoder {
     var problem: StaticString
   }
 
+  /// Fields a sentence may have, its address included. The standard's 82 characters allow about
+  /// 40; the bound keeps XDR's group names to two digits and a line of commas cheap.
+  static let maxFields = 256
+
   init(requireChecksum: Bool, sentences: [String]?) {
     self.requireChecksum = requireChecksum
     filter = sentences.map { $0.map { Array($0.utf8) } }
@@ -67,6 +71,9 @@ final class NMEADecoder {
     fields.removeAll(keepingCapacity: true)
     var fieldStart = 1
     for j in 1..<bodyEnd where s[j] == UInt8(ascii: ",") {
+      guard fields.count < Self.maxFields else {
+        return .reject(.unparsable, "NMEA sentence with more than \(Self.maxFields) fields")
+      }
       fields.append(fieldStart..<j)
       fieldStart = j + 1
     }

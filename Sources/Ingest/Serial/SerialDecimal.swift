@@ -85,6 +85,30 @@ struct SerialDecimal {
     return Double(slow) ?? (negative ? -.infinity : .infinity)
   }
 
+  /// The value is within a double's range: a JSON reader would turn a larger one (`1e999`) into
+  /// infinity. Decided from the digits, converting only near the limit.
+  func isFinite(_ text: UnsafeRawBufferPointer) -> Bool {
+    // Digits before the point, counted from the first significant one (negative for `0.00x`).
+    var magnitude: Int?
+    for i in integer where text[i] != UInt8(ascii: "0") {
+      magnitude = integer.upperBound - i
+      break
+    }
+    if magnitude == nil {
+      for i in fraction where text[i] != UInt8(ascii: "0") {
+        magnitude = fraction.lowerBound - i
+        break
+      }
+    }
+    guard let magnitude else { return true }
+    var exp = 0
+    for i in exponent { exp = min(exp * 10 + Int(text[i] &- 48), 100_000) }
+    let power = magnitude + (exponentNegative ? -exp : exp)
+    if power <= 308 { return true }
+    if power > 309 { return false }
+    return doubleValue(text).isFinite
+  }
+
   /// The value as an integer; nil when it has a fraction or exponent or does not fit.
   func int64Value(_ text: UnsafeRawBufferPointer) -> Int64? {
     guard isInteger else { return nil }

@@ -18,29 +18,50 @@ enum SerialEventTime {
     }
   }
 
-  /// A decimal number of `unit` since the epoch, as milliseconds (fractions truncated toward the past).
+  /// A decimal number of `unit` since the epoch, as milliseconds (fractions truncated toward the
+  /// past); nil when it does not fit in 64-bit milliseconds. Exact, in integer arithmetic with every
+  /// step checked: `1714564800.25` s is 1714564800250 ms, `1e19` ms and `-1e400` s are nil.
   static func epochNumber(_ text: UnsafeRawBufferPointer, unit: LineProtocolConfig.TimestampUnit) -> Int64? {
     guard let decimal = SerialDecimal(text) else { return nil }
-    if let integer = decimal.int64Value(text) {
-      switch unit {
-      case .seconds:
-        let (ms, overflow) = integer.multipliedReportingOverflow(by: 1000)
-        return overflow ? nil : ms
-      case .milliseconds: return integer
-      case .microseconds: return integer.dividedFloor(by: 1000)
-      case .nanoseconds: return integer.dividedFloor(by: 1_000_000)
+    var exponent = 0
+    for i in decimal.exponent { exponent = min(exponent * 10 + Int(text[i] &- 48), 100_000) }
+    if decimal.exponentNegative { exponent = -exponent }
+    let unitPower: Int
+    switch unit {
+    case .seconds: unitPower = 3
+    case .milliseconds: unitPower = 0
+    case .microseconds: unitPower = -3
+    case .nanoseconds: unitPower = -6
+    }
+    // The value in ms is the digits (integer part, then fraction) times 10^power.
+    let power = exponent + unitPower - decimal.fraction.count
+    let integerDigits = decimal.integer.count
+    let digitCount = integerDigits + decimal.fraction.count
+    // Digits left of the point of the millisecond value; the others are its fraction.
+    let whole = power >= 0 ? digitCount : digitCount + power
+    var magnitude: Int64 = 0
+    var fractional = false
+    for k in 0..<digitCount {
+      let at = k < integerDigits ? decimal.integer.lowerBound + k : decimal.fraction.lowerBound + k - integerDigits
+      let digit = Int64(text[at] &- 48)
+      if k < whole {
+        let (shifted, o1) = magnitude.multipliedReportingOverflow(by: 10)
+        let (sum, o2) = shifted.addingReportingOverflow(digit)
+        if o1 || o2 { return nil }
+        magnitude = sum
+      } else if digit != 0 {
+        fractional = true
       }
     }
-    let value = decimal.doubleValue(text)
-    let ms: Double
-    switch unit {
-    case .seconds: ms = value * 1000
-    case .milliseconds: ms = value
-    case .microseconds: ms = value / 1000
-    case .nanoseconds: ms = value / 1_000_000
+    if power > 0 && magnitude != 0 {
+      for _ in 0..<power {
+        let (shifted, overflow) = magnitude.multipliedReportingOverflow(by: 10)
+        if overflow { return nil }
+        magnitude = shifted
+      }
     }
-    guard ms.isFinite, ms.magnitude < 9.0e15 else { return nil }
-    return Int64(ms.rounded(.down))
+    guard decimal.negative else { return magnitude }
+    return fractional ? -magnitude - 1 : -magnitude
   }
 
   /// `YYYY-MM-DDThh:mm:ss[.fraction](Z|±hh:mm)` (a space or `t` for `T`, `z` for `Z`) as epoch ms.
@@ -111,13 +132,5 @@ enum SerialEventTime {
     let doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
     return era * 146_097 + doe - 719_468
-  }
-}
-
-extension Int64 {
-  /// Division rounding toward negative infinity.
-  fileprivate func dividedFloor(by d: Int64) -> Int64 {
-    let q = self / d
-    return (self % d != 0 && (self < 0) != (d < 0)) ? q - 1 : q
   }
 }

@@ -105,8 +105,11 @@ struct SerialJSONScanner {
     return decodeString(bytes, name).utf8.elementsEqual(wanted)
   }
 
+  /// `depth` counts the containers around the value, the top-level object's included.
   private mutating func value(depth: Int) throws(Failure) -> Value {
     guard pos < bytes.count else { throw Failure(message: "expected a value", offset: pos) }
+    // As Ingest's JSONScanner counts: 64 levels in all, the innermost value included.
+    guard depth < maxDepth else { throw Failure(message: "nested deeper than 64 levels", offset: pos) }
     switch bytes[pos] {
     case UInt8(ascii: "\""):
       return try string()

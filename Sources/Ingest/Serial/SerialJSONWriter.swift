@@ -269,9 +269,10 @@ final class SerialJSONWriter {
 
   /// Writes decimal text from a device (`+08`, `.5`, `-3.`, `1.5E3`) as a valid JSON number
   /// (`8`, `0.5`, `-3`, `1.5E3`) without going through a binary float, so no digit is lost.
-  /// Returns false, writing nothing, when `text` is not a decimal number.
+  /// Returns false, writing nothing, when `text` is not a decimal number or lies beyond a double's
+  /// range (a reader would take `1e999` for infinity).
   func decimalText(_ text: UnsafeRawBufferPointer) -> Bool {
-    guard let number = SerialDecimal(text) else { return false }
+    guard let number = SerialDecimal(text), number.isFinite(text) else { return false }
     beforeValue()
     if number.negative { buffer.appendByte(UInt8(ascii: "-")) }
     var intStart = number.integer.lowerBound

@@ -86,29 +86,33 @@ public final class SerialLineSource: Sendable {
 
     while !isStopping {
       if router.pendingRecords > 0 {
-        guard try committer.commit(status: statusBox) else {
+        guard try commit(&committer, pipeline) else {
           wake.sleep(milliseconds: committer.retryDelayMs)
           continue
         }
       }
       guard let serial = connection.open(shouldStop: { isStopping }) else { break }
       do throws(SerialError) {
-        let readiness = try serial.wait(wake: wake, timeoutMs: Self.pollTimeoutMs)
-        guard readiness.readable || readiness.hangUp else { continue }
-        let bytes = try readPass(serial, framer, pipeline, bytesCounter)
-        if bytes == 0 && readiness.hangUp { throw SerialError(.deviceGone, "\(port.path): the device hung up") }
+        if framer.hasUnframed {
+          // The last pass stopped at its output budget: frame what it left before reading more.
+          _ = try readPass(serial, framer, pipeline, bytesCounter)
+        } else {
+          let readiness = try serial.wait(wake: wake, timeoutMs: Self.pollTimeoutMs)
+          guard readiness.readable || readiness.hangUp else { continue }
+          let bytes = try readPass(serial, framer, pipeline, bytesCounter)
+          if bytes == 0 && readiness.hangUp { throw SerialError(.deviceGone, "\(port.path): the device hung up") }
+        }
       } catch {
         // Whatever was framed before the failure is kept; a line cut in half is a dead letter.
+        // (A read fails only once everything buffered has been framed.)
         if let partial = framer.takePartial() {
           pipeline.handleIncomplete(partial, why: "the device went away", readTime: clock.nowMilliseconds())
         }
-        publish(pipeline)
-        _ = try committer.commit(status: statusBox)
+        _ = try commit(&committer, pipeline)
         connection.lost(error)
         continue
       }
-      publish(pipeline)
-      _ = try committer.commit(status: statusBox)
+      _ = try commit(&committer, pipeline)
     }
 
     // Drain: what the device already sent is read, framed and committed before returning, unless
@@ -117,20 +121,37 @@ public final class SerialLineSource: Sendable {
       if let serial = connection.port {
         do { _ = try readPass(serial, framer, pipeline, bytesCounter) } catch {}
       }
-      if let partial = framer.takePartial() {
+      while framer.hasUnframed, try commit(&committer, pipeline) {
+        let readTime = clock.nowMilliseconds()
+        framer.frameBuffered { pipeline.handle($0, readTime: readTime) }
+      }
+      if !framer.hasUnframed, let partial = framer.takePartial() {
         pipeline.handleIncomplete(partial, why: "the source stopped", readTime: clock.nowMilliseconds())
       }
     }
-    publish(pipeline)
     try committer.commitAtShutdown(status: statusBox, patienceMs: shutdownPatienceMs.load(ordering: .relaxed))
+    publish(pipeline)
   }
 
-  /// Reads until the port has nothing more (or the pass budget is spent) and frames every line.
+  /// Commits what the pipeline appended and only then counts it in the status: a record is counted
+  /// as ingested once the log has it. False when the log is full (the counts wait with the records).
+  private func commit(_ committer: inout SerialCommitter, _ pipeline: LinePipeline) throws(LogError) -> Bool {
+    guard try committer.commit(status: statusBox) else { return false }
+    publish(pipeline)
+    return true
+  }
+
+  /// Reads until the port has nothing more, the pass budget is spent, or the pipeline's output
+  /// budget is; frames every line (first whatever the last pass left unframed).
   private func readPass(
     _ serial: SerialPort, _ framer: LineFramer, _ pipeline: LinePipeline, _ bytesCounter: Counter
   ) throws(SerialError) -> Int {
+    if framer.hasUnframed {
+      let readTime = clock.nowMilliseconds()
+      framer.frameBuffered { pipeline.handle($0, readTime: readTime) }
+    }
     var total = 0
-    while total < Self.passBudgetBytes {
+    while total < Self.passBudgetBytes && pipeline.hasRoom && !framer.hasUnframed {
       let n = try serial.read(into: framer.readSpace)
       if n == 0 { break }
       total += n

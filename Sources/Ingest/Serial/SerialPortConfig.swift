@@ -98,6 +98,9 @@ public struct SerialPortConfig: Sendable, Equatable, Codable {
     reopenJitter = try c.decodeIfPresent(Double.self, forKey: .reopenJitter) ?? d.reopenJitter
   }
 
+  /// The longest reopen delay: an hour (a longer one would overflow the back-off's doubling).
+  public static let maxReopenDelayMs = 3_600_000
+
   /// Bits on the wire per character: start bit, data bits, parity bit, stop bits.
   public var bitsPerCharacter: Int { 1 + dataBits + (parity == .none ? 0 : 1) + stopBits }
 
@@ -114,10 +117,12 @@ public struct SerialPortConfig: Sendable, Equatable, Codable {
     }
     if !(5...8).contains(dataBits) { problems.append("data_bits: \(dataBits) must be 5, 6, 7 or 8") }
     if stopBits != 1 && stopBits != 2 { problems.append("stop_bits: \(stopBits) must be 1 or 2") }
-    if reopenInitialDelayMs < 1 {
-      problems.append("reopen_initial_delay_ms: \(reopenInitialDelayMs) must be at least 1")
+    if reopenInitialDelayMs < 1 || reopenInitialDelayMs > Self.maxReopenDelayMs {
+      problems.append("reopen_initial_delay_ms: \(reopenInitialDelayMs) must be between 1 and \(Self.maxReopenDelayMs)")
     }
-    if reopenMaxDelayMs < reopenInitialDelayMs {
+    if reopenMaxDelayMs > Self.maxReopenDelayMs {
+      problems.append("reopen_max_delay_ms: \(reopenMaxDelayMs) must be at most \(Self.maxReopenDelayMs) (an hour)")
+    } else if reopenMaxDelayMs < reopenInitialDelayMs {
       problems.append(
         "reopen_max_delay_ms: \(reopenMaxDelayMs) must be at least reopen_initial_delay_ms (\(reopenInitialDelayMs))")
     }

@@ -24,6 +24,12 @@ import Testing
         chunk.withUnsafeBytes { space.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[offset..<offset + n])) }
         framer.consume(n) { pipeline.handle($0, readTime: 1_000) }
         offset += n
+        // A pass that spent its output budget: commit, then frame what it left.
+        while framer.hasUnframed {
+          try router.commit()
+          pipeline.pendingBytes = 0
+          framer.frameBuffered { pipeline.handle($0, readTime: 1_000) }
+        }
       }
     }
     if let partial = framer.takePartial() { pipeline.handleIncomplete(partial, why: "end of test", readTime: 1_000) }

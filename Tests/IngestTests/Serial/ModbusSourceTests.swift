@@ -100,6 +100,8 @@ extension SerialPtyTests {
       #expect(status?.up == true)
       #expect(status?.errors.isEmpty == true)
       #expect(status?.lastSuccessMs != nil)
+      // Counted once committed: every record in the log, no more.
+      #expect(rig.source.status.port.records == Int64(records.count))
     }
   }
 }

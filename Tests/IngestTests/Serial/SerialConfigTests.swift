@@ -71,7 +71,7 @@ import Testing
         "baud_rate: 12345 is not a rate termios can set; use one of 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600 (or another standard rate)",
         "data_bits: 9 must be 5, 6, 7 or 8",
         "stop_bits: 3 must be 1 or 2",
-        "reopen_initial_delay_ms: 0 must be at least 1",
+        "reopen_initial_delay_ms: 0 must be between 1 and 3600000",
         "reopen_jitter: 2.0 must be between 0 and 1",
       ])
     #expect(
@@ -112,7 +112,7 @@ import Testing
         "retries: 11 must be between 0 and 10",
         "slaves[0].unit_id: 0 must be between 1 and 247",
         "slaves[0].device_id: required (it keys the slave's records)",
-        "slaves[0].interval_ms: 5 must be at least 10",
+        "slaves[0].interval_ms: 5 must be between 10 and 86400000 (a day)",
         "slaves[0].registers[0].address: 65535 must be between 0 and 65534 for a int32",
         "slaves[0].registers[1].type: a coil holds one bit; its type must be bool, not uint16",
         "slaves[0].registers[1].name: 'a' appears twice",

@@ -24,6 +24,24 @@ extension SerialPtyTests {
       await #expect(throws: SerialError.self) { try await source.run() }  // one run per source
     }
 
+    /// A device spewing short garbage lines: each is a dead letter of ~100 bytes, so one read pass
+    /// once made more than the log's 16 MiB batch limit and the commit's error ended `run()`.
+    @Test func aFloodOfShortGarbageLinesIsDeadLetteredNotFatal() async throws {
+      let log = try SerialTestLog()
+      let pty = try SerialPseudoTerminal()
+      let source = try SerialLineSource(
+        port: serialTestPort(pty.slavePath), lineProtocol: LineProtocolConfig(format: .nmea), store: log.store)
+      let running = SerialRunningSource(source)
+      #expect(await serialWait(10) { source.status.up })
+      let lines = 300_000
+      pty.write(String(repeating: "x\n", count: lines))
+      pty.write(nmea("GPVTG,054.7,T,034.4,M,005.5,N,010.2,K,A"))
+      #expect(await serialWait(60) { source.status.records == 1 })
+      try await running.finish()
+      #expect(source.status.deadLetters["unparsable"] == Int64(lines))
+      #expect(log.count("telemetry") == 1)
+    }
+
     /// The settings the source applied, read back from the terminal.
     @Test func portSettingsAreApplied() async throws {
       let log = try SerialTestLog()
@@ -127,6 +145,8 @@ extension SerialPtyTests {
       #expect(source.status.bytesRead == bytes, "a back-pressured source must not read")
       let stored = log.count("telemetry")
       #expect(stored > 0 && stored < 60)
+      // Records waiting for the log are not counted as ingested.
+      #expect(source.status.records == Int64(stored))
       do {
         try await running.finish()
         Issue.record("run() must report records it could not write")

@@ -150,10 +150,10 @@ extension SerialPtyTests.LineSources {
     let dead = try log.records("deadletter")
     #expect(
       dead.map(\.error) == [
-        "unparsable: column 'temp': 'abc' is not a float",
+        "unparsable: column 'temp': 'abc' is not a float within ±1.8e308",
         "unparsable: expected 6 fields, got 3",
         "missing_key: no usable field 'device' (a non-empty string or a number)",
-        "unparsable: column 'ts': 'soon' is not an int",
+        "unparsable: column 'ts': 'soon' is not a 64-bit int",
         "line_too_long: line longer than 100 bytes (first 100 kept)",
         "invalid_text: column 'note' is not UTF-8",
       ])
