@@ -12,51 +12,89 @@ struct JSONFieldExtractor {
     var slot = -1
   }
 
+  /// Which slots the current scan has filled: the first of duplicate members wins, and `remaining` counts each
+  /// field once, so `{"a":1,"a":2,"b":3}` still finds `b`.
+  final class Seen {
+    let flags: UnsafeMutableBufferPointer<Bool>
+
+    init(count: Int) {
+      flags = .allocate(capacity: max(1, count))
+      flags.initialize(repeating: false)
+    }
+
+    deinit { flags.deallocate() }
+  }
+
   private(set) var nodes: [Node] = [Node()]
   let slotCount: Int
+  private let seen: Seen
 
   /// Builds the trie; slot `i` receives the value of `paths[i]`.
   init(paths: [FieldPath]) {
     slotCount = paths.count
+    seen = Seen(count: paths.count)
+    var children: [ChildKey: Int] = [:]
     for (slot, path) in paths.enumerated() {
       var node = 0
       for component in path.components {
+        let key: ChildKey
+        switch component {
+        case .key(let name): key = .key(node, Array(name.utf8))
+        case .index(let index): key = .index(node, index)
+        }
+        if let child = children[key] {
+          node = child
+          continue
+        }
+        nodes.append(Node())
+        let child = nodes.count - 1
+        children[key] = child
         switch component {
         case .key(let name):
-          let bytes = Array(name.utf8)
-          if let i = nodes[node].keys.firstIndex(of: bytes) {
-            node = nodes[node].keyNodes[i]
-          } else {
-            nodes.append(Node())
-            nodes[node].keys.append(bytes)
-            nodes[node].keyNodes.append(nodes.count - 1)
-            node = nodes.count - 1
-          }
+          nodes[node].keys.append(Array(name.utf8))
+          nodes[node].keyNodes.append(child)
         case .index(let index):
-          if let i = nodes[node].indexes.firstIndex(of: index) {
-            node = nodes[node].indexNodes[i]
-          } else {
-            nodes.append(Node())
-            nodes[node].indexes.append(index)
-            nodes[node].indexNodes.append(nodes.count - 1)
-            node = nodes.count - 1
-          }
+          nodes[node].indexes.append(index)
+          nodes[node].indexNodes.append(child)
         }
+        node = child
       }
       nodes[node].slot = slot
     }
+    // Sorted members and indexes: the scanner binary-searches wide nodes and walks indexes with a cursor.
+    for i in nodes.indices {
+      let keyOrder = nodes[i].keys.indices.sorted { JSONFieldExtractor.less(nodes[i].keys[$0], nodes[i].keys[$1]) }
+      nodes[i].keys = keyOrder.map { nodes[i].keys[$0] }
+      nodes[i].keyNodes = keyOrder.map { nodes[i].keyNodes[$0] }
+      let indexOrder = nodes[i].indexes.indices.sorted { nodes[i].indexes[$0] < nodes[i].indexes[$1] }
+      nodes[i].indexes = indexOrder.map { nodes[i].indexes[$0] }
+      nodes[i].indexNodes = indexOrder.map { nodes[i].indexNodes[$0] }
+    }
+  }
+
+  private enum ChildKey: Hashable {
+    case key(Int, [UInt8])
+    case index(Int, Int)
+  }
+
+  /// Shorter first, then bytewise: the order the scanner's binary search uses.
+  static func less(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+    a.count != b.count ? a.count < b.count : a.lexicographicallyPrecedes(b)
   }
 
   /// Sets every slot to the field's value, or `.null` where the payload lacks it.
   ///
   /// Returns false if the payload is not well-formed JSON in the part that was scanned.
   func extract(_ payload: UnsafeRawBufferPointer, into slots: UnsafeMutableBufferPointer<Scalar>) -> Bool {
-    for i in 0..<slotCount { slots[i] = .null }
+    for i in 0..<slotCount {
+      slots[i] = .null
+      seen.flags[i] = false
+    }
     guard slotCount > 0 else { return true }
     guard let base = payload.baseAddress, payload.count > 0 else { return false }
     return nodes.withUnsafeBufferPointer { nodes in
       var scanner = Scanner(p: base.assumingMemoryBound(to: UInt8.self), end: payload.count, nodes: nodes,
-        slots: slots, remaining: slotCount)
+        slots: slots, seen: seen.flags, remaining: slotCount)
       scanner.skipSpace()
       guard scanner.pos < scanner.end else { return false }
       do {
@@ -132,6 +170,7 @@ private struct Scanner {
   let end: Int
   let nodes: UnsafeBufferPointer<JSONFieldExtractor.Node>
   let slots: UnsafeMutableBufferPointer<Scalar>
+  let seen: UnsafeMutableBufferPointer<Bool>
   var remaining: Int
   var pos = 0
   /// Nesting depth; bounded so a hostile payload cannot exhaust the stack.
@@ -140,12 +179,13 @@ private struct Scanner {
 
   init(
     p: UnsafePointer<UInt8>, end: Int, nodes: UnsafeBufferPointer<JSONFieldExtractor.Node>,
-    slots: UnsafeMutableBufferPointer<Scalar>, remaining: Int
+    slots: UnsafeMutableBufferPointer<Scalar>, seen: UnsafeMutableBufferPointer<Bool>, remaining: Int
   ) {
     self.p = p
     self.end = end
     self.nodes = nodes
     self.slots = slots
+    self.seen = seen
     self.remaining = remaining
   }
 
@@ -172,7 +212,8 @@ private struct Scanner {
       case UInt8(ascii: "["): try array(node: node)
       default:
         let scalar = try primitive(c)
-        if slot >= 0 {
+        if slot >= 0, !seen[slot] {
+          seen[slot] = true
           slots[slot] = scalar
           remaining -= 1
           if remaining == 0 { throw ScanStop() }
@@ -194,22 +235,27 @@ private struct Scanner {
       let (start, count, escaped) = try string()
       return .text(UnsafeRawPointer(p + start), count, escaped: escaped)
     case UInt8(ascii: "t"):
-      try literal(4)
+      try literal(Scanner.trueBytes)
       return .bool(true)
     case UInt8(ascii: "f"):
-      try literal(5)
+      try literal(Scanner.falseBytes)
       return .bool(false)
     case UInt8(ascii: "n"):
-      try literal(4)
+      try literal(Scanner.nullBytes)
       return .null
     default:
       return .number(try number())
     }
   }
 
-  mutating func literal(_ length: Int) throws(ScanStop) {
-    guard pos + length <= end else { throw ScanStop() }
-    pos += length
+  static let trueBytes = Array("true".utf8)
+  static let falseBytes = Array("false".utf8)
+  static let nullBytes = Array("null".utf8)
+
+  mutating func literal(_ word: [UInt8]) throws(ScanStop) {
+    guard end - pos >= word.count else { throw ScanStop() }
+    for i in word.indices where p[pos + i] != word[i] { throw ScanStop() }
+    pos += word.count
   }
 
   /// Returns the content's start, length and whether it holds escapes; `pos` ends past the closing quote.
@@ -272,9 +318,13 @@ private struct Scanner {
       return
     }
     var index = 0
+    // The referenced indexes are sorted: walk them alongside the elements.
+    var cursor = 0
+    let indexes = node >= 0 ? nodes[node].indexes : []
     while true {
       var child = -1
-      if node >= 0, let i = nodes[node].indexes.firstIndex(of: index) { child = nodes[node].indexNodes[i] }
+      while cursor < indexes.count, indexes[cursor] < index { cursor += 1 }
+      if cursor < indexes.count, indexes[cursor] == index { child = nodes[node].indexNodes[cursor] }
       try value(node: child)
       skipSpace()
       let c = try byte()
@@ -287,17 +337,36 @@ private struct Scanner {
   }
 
   func child(of node: Int, keyStart: Int, count: Int, escaped: Bool) -> Int {
-    let keys = nodes[node].keys
     if escaped {
       let decoded = JSONFieldExtractor.unescape(UnsafeRawBufferPointer(start: p + keyStart, count: count))
-      if let i = keys.firstIndex(of: decoded) { return nodes[node].keyNodes[i] }
+      return decoded.withUnsafeBytes { find(node, $0) }
+    }
+    return find(node, UnsafeRawBufferPointer(start: p + keyStart, count: count))
+  }
+
+  /// The child of `node` for member name `member`, or -1.
+  private func find(_ node: Int, _ member: UnsafeRawBufferPointer) -> Int {
+    let keys = nodes[node].keys
+    let count = member.count
+    func order(_ i: Int) -> Int {
+      if keys[i].count != count { return keys[i].count < count ? -1 : 1 }
+      return keys[i].withUnsafeBytes { k in
+        guard let a = k.baseAddress, let b = member.baseAddress else { return 0 }
+        return Scalar.memcmpBytes(a, b, count)
+      }
+    }
+    if keys.count <= 8 {
+      for i in keys.indices where order(i) == 0 { return nodes[node].keyNodes[i] }
       return -1
     }
-    for i in 0..<keys.count where keys[i].count == count {
-      let equal = keys[i].withUnsafeBytes { k in
-        count == 0 || Scalar.memcmpBytes(k.baseAddress!, UnsafeRawPointer(p + keyStart), count) == 0
-      }
-      if equal { return nodes[node].keyNodes[i] }
+    // A rule may read hundreds of members of one object and a payload hold thousands: no scan per member.
+    var low = 0
+    var high = keys.count
+    while low < high {
+      let middle = low + (high - low) / 2
+      let o = order(middle)
+      if o == 0 { return nodes[node].keyNodes[middle] }
+      if o < 0 { low = middle + 1 } else { high = middle }
     }
     return -1
   }
@@ -368,7 +437,72 @@ private struct Scanner {
 
   /// Rare numbers (more than 15 significant digits, huge exponents) go through the standard library's parser.
   static func slowParse(_ p: UnsafePointer<UInt8>, _ count: Int) -> Double {
-    let text = String(decoding: UnsafeBufferPointer(start: p, count: count), as: UTF8.self)
+    let bytes = UnsafeBufferPointer(start: p, count: count)
+    let text = count <= 1100 ? String(decoding: bytes, as: UTF8.self) : shortened(bytes)
     return Double(text) ?? .nan
+  }
+
+  /// The same number with at most 800 significant digits, a final 1 standing for any non-zero digits dropped:
+  /// it rounds to the same double (a halfway point between doubles has at most 767 significant digits), and the
+  /// standard parser's work stays bounded however long a payload's digits run.
+  static func shortened(_ b: UnsafeBufferPointer<UInt8>) -> String {
+    let zero = UInt8(ascii: "0")
+    var out: [UInt8] = []
+    var i = 0
+    if b[0] == UInt8(ascii: "-") {
+      out.append(b[0])
+      i = 1
+    }
+    out += Array("0.".utf8)
+    var significant = 0
+    var started = false
+    var sticky = false
+    // The number is 0.DDD... × 10^scale, D the significant digits.
+    var scale = 0
+    func digit(_ d: UInt8) {
+      if significant < 800 {
+        out.append(d)
+        significant += 1
+      } else if d != zero {
+        sticky = true
+      }
+    }
+    while i < b.count, Lexer.isDigit(b[i]) {
+      if started || b[i] != zero {
+        started = true
+        scale += 1
+        digit(b[i])
+      }
+      i += 1
+    }
+    if i < b.count, b[i] == UInt8(ascii: ".") {
+      i += 1
+      while i < b.count, Lexer.isDigit(b[i]) {
+        if started || b[i] != zero {
+          started = true
+          digit(b[i])
+        } else {
+          scale -= 1
+        }
+        i += 1
+      }
+    }
+    guard started else { return out.first == UInt8(ascii: "-") ? "-0" : "0" }
+    if sticky { out.append(UInt8(ascii: "1")) }
+    var exponent = 0
+    if i < b.count, b[i] | 0x20 == UInt8(ascii: "e") {
+      i += 1
+      var negative = false
+      if i < b.count, b[i] == UInt8(ascii: "-") || b[i] == UInt8(ascii: "+") {
+        negative = b[i] == UInt8(ascii: "-")
+        i += 1
+      }
+      while i < b.count, Lexer.isDigit(b[i]) {
+        if exponent < 1_000_000 { exponent = exponent * 10 + Int(b[i] - zero) }
+        i += 1
+      }
+      if negative { exponent = -exponent }
+    }
+    return String(decoding: out, as: UTF8.self) + "e\(scale + exponent)"
   }
 }
