@@ -208,8 +208,14 @@ private struct Scanner {
     if node >= 0 {
       let slot = nodes[node].slot
       switch c {
-      case UInt8(ascii: "{"): try object(node: node)
-      case UInt8(ascii: "["): try array(node: node)
+      case UInt8(ascii: "{"), UInt8(ascii: "["):
+        // An object or array where a rule reads a field is that field's (null) value: found, first wins.
+        if slot >= 0, !seen[slot] {
+          seen[slot] = true
+          remaining -= 1
+          if remaining == 0 { throw ScanStop() }
+        }
+        if c == UInt8(ascii: "{") { try object(node: node) } else { try array(node: node) }
       default:
         let scalar = try primitive(c)
         if slot >= 0, !seen[slot] {

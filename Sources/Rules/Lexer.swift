@@ -106,11 +106,14 @@ struct Lexer {
         text: "the number '\(numberText.prefix(24))...' has more than \(RuleLimits.maximumNumberCharacters) characters",
         location: location)
     }
-    // Double("1e999") is infinity, not nil: every literal must be a finite number.
-    guard let value = Double(numberText), value.isFinite else {
+    guard let value = Double(numberText) else {
       return Token(kind: .invalid, text: "number '\(numberText)' is out of range", location: location)
     }
     guard let u = current, Lexer.isIdentifierStart(u) else {
+      // Double("1e999") is infinity, not nil: every literal must be a finite number.
+      guard value.isFinite else {
+        return Token(kind: .invalid, text: "number '\(numberText)' is out of range", location: location)
+      }
       return Token(kind: .number(value), text: numberText, location: location)
     }
     let unitStart = index

@@ -1,3 +1,5 @@
+import DequeModule
+
 /// Session windows: a key's records less than `gap` apart share a window, which ends `gap` after its last record.
 ///
 /// A record opens [t, t + gap); windows that overlap merge, which also joins two sessions when a late record
@@ -10,7 +12,8 @@ struct SessionWindows: WindowStrategy {
   }
 
   struct KeyWindows {
-    var sessions: [Session] = []
+    /// Sorted and disjoint; a deque, so sessions arriving newest first are inserted at the front in O(1).
+    var sessions: Deque<Session> = []
   }
 
   let gap: Int64
