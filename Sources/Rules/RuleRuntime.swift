@@ -144,10 +144,10 @@ final class RuleRuntime<Strategy: WindowStrategy>: RuleRuntimeProtocol {
           keyScratch.append(4)
           if escaped {
             let bytes = Scalar.bytes(p, n, escaped: true)
-            withUnsafeBytes(of: UInt32(bytes.count).littleEndian) { keyScratch.append(contentsOf: $0) }
+            withUnsafeBytes(of: UInt32(truncatingIfNeeded: bytes.count).littleEndian) { keyScratch.append(contentsOf: $0) }
             keyScratch.append(contentsOf: bytes)
           } else {
-            withUnsafeBytes(of: UInt32(n).littleEndian) { keyScratch.append(contentsOf: $0) }
+            withUnsafeBytes(of: UInt32(truncatingIfNeeded: n).littleEndian) { keyScratch.append(contentsOf: $0) }
             keyScratch.append(contentsOf: UnsafeRawBufferPointer(start: p, count: n))
           }
         }
