@@ -106,10 +106,12 @@ enum AggregateFunction: String, CaseIterable, Sendable {
 
   /// Linear interpolation between closest ranks (type 7 of Hyndman and Fan, as numpy and R default).
   static func percentile(_ values: [Double], _ p: Double) -> Double? {
-    guard !values.isEmpty else { return nil }
+    guard !values.isEmpty, p >= 0, p <= 1 else { return nil }
     let sorted = values.sorted()
     let rank = p * Double(sorted.count - 1)
-    let low = Int(rank.rounded(.down))
+    // The compiler keeps p in [0, 1]; the checked conversion and the clamp keep a rounding slip from trapping.
+    guard let whole = Int(exactly: rank.rounded(.down)) else { return nil }
+    let low = Swift.min(Swift.max(whole, 0), sorted.count - 1)
     let high = Swift.min(low + 1, sorted.count - 1)
     let fraction = rank - Double(low)
     return sorted[low] + (sorted[high] - sorted[low]) * fraction

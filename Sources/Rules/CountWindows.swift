@@ -54,8 +54,8 @@ struct CountWindows: WindowStrategy {
   func decode(from r: inout CheckpointReader, layout: AccumulatorLayout) throws(CheckpointError) -> KeyWindows {
     var w = KeyWindows()
     if try r.bool() { w.accumulator = try WindowAccumulator(from: &r, layout: layout) }
-    w.start = try r.int()
-    w.end = try r.int()
+    w.start = try r.time(or: Int64.max)
+    w.end = try r.time(or: Int64.min)
     return w
   }
 }

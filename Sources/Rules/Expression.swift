@@ -39,14 +39,35 @@ public struct Expression: Sendable, CustomStringConvertible {
   }
 
   /// The expression's shape.
-  public var kind: Kind
+  public var kind: Kind {
+    didSet { height = Expression.height(of: kind) }
+  }
   /// Where the expression starts in the rule file.
   public var location: SourceLocation
+  /// The depth of the tree (1 for a literal or a field); the parser bounds it, so every pass over an expression
+  /// can recurse.
+  private(set) var height: Int
 
   /// Creates an expression.
   public init(_ kind: Kind, at location: SourceLocation) {
     self.kind = kind
     self.location = location
+    height = Expression.height(of: kind)
+  }
+
+  private static func height(of kind: Kind) -> Int {
+    func tallest(_ parts: [Expression]) -> Int { parts.reduce(0) { Swift.max($0, $1.height) } }
+    switch kind {
+    case .number, .string, .duration, .boolean, .null, .field: return 1
+    case .call(_, let arguments, _): return 1 + tallest(arguments)
+    case .unary(_, let x), .isNull(let x, _): return 1 + x.height
+    case .binary(_, let l, let r): return 1 + Swift.max(l.height, r.height)
+    case .inList(let x, let list, _): return 1 + Swift.max(x.height, tallest(list))
+    case .between(let x, let low, let high, _): return 1 + tallest([x, low, high])
+    case .caseWhen(let subject, let branches, let otherwise):
+      let parts = (subject.map { [$0] } ?? []) + branches.flatMap { [$0.condition, $0.result] } + (otherwise.map { [$0] } ?? [])
+      return 1 + tallest(parts)
+    }
   }
 
   /// The expression in a canonical, fully parenthesised form (used by tests and error messages).

@@ -12,51 +12,89 @@ struct JSONFieldExtractor {
     var slot = -1
   }
 
+  /// Which slots the current scan has filled: the first of duplicate members wins, and `remaining` counts each
+  /// field once, so `{"a":1,"a":2,"b":3}` still finds `b`.
+  final class Seen {
+    let flags: UnsafeMutableBufferPointer<Bool>
+
+    init(count: Int) {
+      flags = .allocate(capacity: max(1, count))
+      flags.initialize(repeating: false)
+    }
+
+    deinit { flags.deallocate() }
+  }
+
   private(set) var nodes: [Node] = [Node()]
   let slotCount: Int
+  private let seen: Seen
 
   /// Builds the trie; slot `i` receives the value of `paths[i]`.
   init(paths: [FieldPath]) {
     slotCount = paths.count
+    seen = Seen(count: paths.count)
+    var children: [ChildKey: Int] = [:]
     for (slot, path) in paths.enumerated() {
       var node = 0
       for component in path.components {
+        let key: ChildKey
+        switch component {
+        case .key(let name): key = .key(node, Array(name.utf8))
+        case .index(let index): key = .index(node, index)
+        }
+        if let child = children[key] {
+          node = child
+          continue
+        }
+        nodes.append(Node())
+        let child = nodes.count - 1
+        children[key] = child
         switch component {
         case .key(let name):
-          let bytes = Array(name.utf8)
-          if let i = nodes[node].keys.firstIndex(of: bytes) {
-            node = nodes[node].keyNodes[i]
-          } else {
-            nodes.append(Node())
-            nodes[node].keys.append(bytes)
-            nodes[node].keyNodes.append(nodes.count - 1)
-            node = nodes.count - 1
-          }
+          nodes[node].keys.append(Array(name.utf8))
+          nodes[node].keyNodes.append(child)
         case .index(let index):
-          if let i = nodes[node].indexes.firstIndex(of: index) {
-            node = nodes[node].indexNodes[i]
-          } else {
-            nodes.append(Node())
-            nodes[node].indexes.append(index)
-            nodes[node].indexNodes.append(nodes.count - 1)
-            node = nodes.count - 1
-          }
+          nodes[node].indexes.append(index)
+          nodes[node].indexNodes.append(child)
         }
+        node = child
       }
       nodes[node].slot = slot
     }
+    // Sorted members and indexes: the scanner binary-searches wide nodes and walks indexes with a cursor.
+    for i in nodes.indices {
+      let keyOrder = nodes[i].keys.indices.sorted { JSONFieldExtractor.less(nodes[i].keys[$0], nodes[i].keys[$1]) }
+      nodes[i].keys = keyOrder.map { nodes[i].keys[$0] }
+      nodes[i].keyNodes = keyOrder.map { nodes[i].keyNodes[$0] }
+      let indexOrder = nodes[i].indexes.indices.sorted { nodes[i].indexes[$0] < nodes[i].indexes[$1] }
+      nodes[i].indexes = indexOrder.map { nodes[i].indexes[$0] }
+      nodes[i].indexNodes = indexOrder.map { nodes[i].indexNodes[$0] }
+    }
+  }
+
+  private enum ChildKey: Hashable {
+    case key(Int, [UInt8])
+    case index(Int, Int)
+  }
+
+  /// Shorter first, then bytewise: the order the scanner's binary search uses.
+  static func less(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+    a.count != b.count ? a.count < b.count : a.lexicographicallyPrecedes(b)
   }
 
   /// Sets every slot to the field's value, or `.null` where the payload lacks it.
   ///
   /// Returns false if the payload is not well-formed JSON in the part that was scanned.
   func extract(_ payload: UnsafeRawBufferPointer, into slots: UnsafeMutableBufferPointer<Scalar>) -> Bool {
-    for i in 0..<slotCount { slots[i] = .null }
+    for i in 0..<slotCount {
+      slots[i] = .null
+      seen.flags[i] = false
+    }
     guard slotCount > 0 else { return true }
     guard let base = payload.baseAddress, payload.count > 0 else { return false }
     return nodes.withUnsafeBufferPointer { nodes in
-      var scanner = Scanner(p: base.assumingMemoryBound(to: UInt8.self), end: payload.count, nodes: nodes,
-        slots: slots, remaining: slotCount)
+      var scanner = JSONScanner(p: base.assumingMemoryBound(to: UInt8.self), end: payload.count, nodes: nodes,
+        slots: slots, seen: seen.flags, remaining: slotCount)
       scanner.skipSpace()
       guard scanner.pos < scanner.end else { return false }
       do {
@@ -121,254 +159,5 @@ struct JSONFieldExtractor {
       }
     }
     return out
-  }
-}
-
-/// Thrown inside the scanner when the payload is malformed (or the scan is done).
-private struct ScanStop: Error {}
-
-private struct Scanner {
-  let p: UnsafePointer<UInt8>
-  let end: Int
-  let nodes: UnsafeBufferPointer<JSONFieldExtractor.Node>
-  let slots: UnsafeMutableBufferPointer<Scalar>
-  var remaining: Int
-  var pos = 0
-  /// Nesting depth; bounded so a hostile payload cannot exhaust the stack.
-  var depth = 0
-  static let maximumDepth = 256
-
-  init(
-    p: UnsafePointer<UInt8>, end: Int, nodes: UnsafeBufferPointer<JSONFieldExtractor.Node>,
-    slots: UnsafeMutableBufferPointer<Scalar>, remaining: Int
-  ) {
-    self.p = p
-    self.end = end
-    self.nodes = nodes
-    self.slots = slots
-    self.remaining = remaining
-  }
-
-  @inline(__always) mutating func skipSpace() {
-    while pos < end {
-      let c = p[pos]
-      guard c == 0x20 || c == 0x0A || c == 0x0D || c == 0x09 else { return }
-      pos += 1
-    }
-  }
-
-  @inline(__always) func byte() throws(ScanStop) -> UInt8 {
-    guard pos < end else { throw ScanStop() }
-    return p[pos]
-  }
-
-  /// Reads a value for trie node `node` (-1: a value no rule looks at).
-  mutating func value(node: Int) throws(ScanStop) {
-    let c = try byte()
-    if node >= 0 {
-      let slot = nodes[node].slot
-      switch c {
-      case UInt8(ascii: "{"): try object(node: node)
-      case UInt8(ascii: "["): try array(node: node)
-      default:
-        let scalar = try primitive(c)
-        if slot >= 0 {
-          slots[slot] = scalar
-          remaining -= 1
-          if remaining == 0 { throw ScanStop() }
-        }
-      }
-      return
-    }
-    switch c {
-    case UInt8(ascii: "{"): try object(node: -1)
-    case UInt8(ascii: "["): try array(node: -1)
-    case UInt8(ascii: "\""): _ = try string()
-    default: _ = try primitive(c)
-    }
-  }
-
-  mutating func primitive(_ c: UInt8) throws(ScanStop) -> Scalar {
-    switch c {
-    case UInt8(ascii: "\""):
-      let (start, count, escaped) = try string()
-      return .text(UnsafeRawPointer(p + start), count, escaped: escaped)
-    case UInt8(ascii: "t"):
-      try literal(4)
-      return .bool(true)
-    case UInt8(ascii: "f"):
-      try literal(5)
-      return .bool(false)
-    case UInt8(ascii: "n"):
-      try literal(4)
-      return .null
-    default:
-      return .number(try number())
-    }
-  }
-
-  mutating func literal(_ length: Int) throws(ScanStop) {
-    guard pos + length <= end else { throw ScanStop() }
-    pos += length
-  }
-
-  /// Returns the content's start, length and whether it holds escapes; `pos` ends past the closing quote.
-  mutating func string() throws(ScanStop) -> (Int, Int, Bool) {
-    pos += 1
-    let start = pos
-    var escaped = false
-    while pos < end {
-      let c = p[pos]
-      if c == UInt8(ascii: "\"") {
-        pos += 1
-        return (start, pos - 1 - start, escaped)
-      }
-      if c == UInt8(ascii: "\\") {
-        escaped = true
-        pos += 2
-      } else {
-        pos += 1
-      }
-    }
-    throw ScanStop()
-  }
-
-  mutating func object(node: Int) throws(ScanStop) {
-    depth += 1
-    defer { depth -= 1 }
-    guard depth <= Scanner.maximumDepth else { throw ScanStop() }
-    pos += 1
-    skipSpace()
-    if try byte() == UInt8(ascii: "}") {
-      pos += 1
-      return
-    }
-    while true {
-      guard try byte() == UInt8(ascii: "\"") else { throw ScanStop() }
-      let (start, count, escaped) = try string()
-      let child = node >= 0 ? self.child(of: node, keyStart: start, count: count, escaped: escaped) : -1
-      skipSpace()
-      guard try byte() == UInt8(ascii: ":") else { throw ScanStop() }
-      pos += 1
-      skipSpace()
-      try value(node: child)
-      skipSpace()
-      let c = try byte()
-      pos += 1
-      if c == UInt8(ascii: "}") { return }
-      guard c == UInt8(ascii: ",") else { throw ScanStop() }
-      skipSpace()
-    }
-  }
-
-  mutating func array(node: Int) throws(ScanStop) {
-    depth += 1
-    defer { depth -= 1 }
-    guard depth <= Scanner.maximumDepth else { throw ScanStop() }
-    pos += 1
-    skipSpace()
-    if try byte() == UInt8(ascii: "]") {
-      pos += 1
-      return
-    }
-    var index = 0
-    while true {
-      var child = -1
-      if node >= 0, let i = nodes[node].indexes.firstIndex(of: index) { child = nodes[node].indexNodes[i] }
-      try value(node: child)
-      skipSpace()
-      let c = try byte()
-      pos += 1
-      if c == UInt8(ascii: "]") { return }
-      guard c == UInt8(ascii: ",") else { throw ScanStop() }
-      skipSpace()
-      index += 1
-    }
-  }
-
-  func child(of node: Int, keyStart: Int, count: Int, escaped: Bool) -> Int {
-    let keys = nodes[node].keys
-    if escaped {
-      let decoded = JSONFieldExtractor.unescape(UnsafeRawBufferPointer(start: p + keyStart, count: count))
-      if let i = keys.firstIndex(of: decoded) { return nodes[node].keyNodes[i] }
-      return -1
-    }
-    for i in 0..<keys.count where keys[i].count == count {
-      let equal = keys[i].withUnsafeBytes { k in
-        count == 0 || Scalar.memcmpBytes(k.baseAddress!, UnsafeRawPointer(p + keyStart), count) == 0
-      }
-      if equal { return nodes[node].keyNodes[i] }
-    }
-    return -1
-  }
-
-  mutating func number() throws(ScanStop) -> Double {
-    let start = pos
-    var negative = false
-    if p[pos] == UInt8(ascii: "-") {
-      negative = true
-      pos += 1
-    }
-    var mantissa: UInt64 = 0
-    var digits = 0
-    var exponent = 0
-    while pos < end, p[pos] &- 0x30 < 10 {
-      if digits < 19 {
-        mantissa = mantissa &* 10 &+ UInt64(p[pos] &- 0x30)
-        if mantissa != 0 { digits += 1 }
-      } else {
-        exponent += 1
-      }
-      pos += 1
-    }
-    guard pos > start + (negative ? 1 : 0) else { throw ScanStop() }
-    if pos < end, p[pos] == UInt8(ascii: ".") {
-      pos += 1
-      let fracStart = pos
-      while pos < end, p[pos] &- 0x30 < 10 {
-        if digits < 19 {
-          mantissa = mantissa &* 10 &+ UInt64(p[pos] &- 0x30)
-          if mantissa != 0 { digits += 1 }
-          exponent -= 1
-        }
-        pos += 1
-      }
-      guard pos > fracStart else { throw ScanStop() }
-    }
-    if pos < end, p[pos] | 0x20 == UInt8(ascii: "e") {
-      pos += 1
-      var expNegative = false
-      if pos < end, p[pos] == UInt8(ascii: "-") || p[pos] == UInt8(ascii: "+") {
-        expNegative = p[pos] == UInt8(ascii: "-")
-        pos += 1
-      }
-      var e = 0
-      let expStart = pos
-      while pos < end, p[pos] &- 0x30 < 10 {
-        if e < 100_000 { e = e * 10 + Int(p[pos] &- 0x30) }
-        pos += 1
-      }
-      guard pos > expStart else { throw ScanStop() }
-      exponent += expNegative ? -e : e
-    }
-    // Clinger's fast path is exact when the mantissa and the power of ten are both exact doubles.
-    if digits <= 15, exponent >= -22, exponent <= 22 {
-      var v = Double(mantissa)
-      if exponent < 0 { v /= Scanner.powers[-exponent] } else { v *= Scanner.powers[exponent] }
-      return negative ? -v : v
-    }
-    return Scanner.slowParse(p + start, pos - start)
-  }
-
-  static let powers: [Double] = (0...22).map { e in
-    var v = 1.0
-    for _ in 0..<e { v *= 10 }
-    return v
-  }
-
-  /// Rare numbers (more than 15 significant digits, huge exponents) go through the standard library's parser.
-  static func slowParse(_ p: UnsafePointer<UInt8>, _ count: Int) -> Double {
-    let text = String(decoding: UnsafeBufferPointer(start: p, count: count), as: UTF8.self)
-    return Double(text) ?? .nan
   }
 }

@@ -64,14 +64,24 @@ struct Lexer {
     let start = index
     if Lexer.isIdentifierStart(byte) {
       while let b = current, Lexer.isIdentifierPart(b) { advance() }
+      if let tooLong = Lexer.checkNameLength(index - start, text(start), location) { return tooLong }
       return Token(kind: .identifier, text: text(start), location: location)
     }
     if Lexer.isDigit(byte) { return number(location) }
     switch byte {
     case UInt8(ascii: "'"): return string(location)
     case UInt8(ascii: "\""), UInt8(ascii: "`"): return quotedIdentifier(close: byte, location)
-    default: return symbol(location)
+    default: return symbol(byte, location)
     }
+  }
+
+  /// An `.invalid` token if a name is longer than names may be.
+  private static func checkNameLength(_ length: Int, _ name: String, _ location: SourceLocation) -> Token? {
+    guard length > RuleLimits.maximumNameBytes else { return nil }
+    return Token(
+      kind: .invalid,
+      text: "the name '\(name.prefix(24))...' is \(length) bytes long; names are limited to \(RuleLimits.maximumNameBytes)",
+      location: location)
   }
 
   private mutating func number(_ location: SourceLocation) -> Token {
@@ -90,10 +100,20 @@ struct Lexer {
       }
     }
     let numberText = text(start)
+    guard numberText.utf8.count <= RuleLimits.maximumNumberCharacters else {
+      return Token(
+        kind: .invalid,
+        text: "the number '\(numberText.prefix(24))...' has more than \(RuleLimits.maximumNumberCharacters) characters",
+        location: location)
+    }
     guard let value = Double(numberText) else {
       return Token(kind: .invalid, text: "number '\(numberText)' is out of range", location: location)
     }
     guard let u = current, Lexer.isIdentifierStart(u) else {
+      // Double("1e999") is infinity, not nil: every literal must be a finite number.
+      guard value.isFinite else {
+        return Token(kind: .invalid, text: "number '\(numberText)' is out of range", location: location)
+      }
       return Token(kind: .number(value), text: numberText, location: location)
     }
     let unitStart = index
@@ -108,14 +128,17 @@ struct Lexer {
     case "d": scale = 86_400_000
     default:
       return Token(
-        kind: .invalid, text: "unknown duration unit '\(unit)' in '\(text(start))'; use ms, s, m, h or d",
+        kind: .invalid, text: "unknown duration unit '\(unit.prefix(24))' in '\(text(start).prefix(48))'; use ms, s, m, h or d",
         location: location)
     }
-    let millis = (value * scale).rounded()
-    guard millis.magnitude < 9.0e15 else {
-      return Token(kind: .invalid, text: "duration '\(text(start))' is too large", location: location)
+    let limit = RuleLimits.maximumDurationMilliseconds
+    guard let millis = Int64(exactly: (value * scale).rounded()), millis <= limit else {
+      return Token(
+        kind: .invalid,
+        text: "duration '\(text(start))' is longer than the limit of \(RuleLimits.format(milliseconds: limit)) (100 years)",
+        location: location)
     }
-    return Token(kind: .duration(Int64(millis)), text: text(start), location: location)
+    return Token(kind: .duration(millis), text: text(start), location: location)
   }
 
   private mutating func string(_ location: SourceLocation) -> Token {
@@ -137,6 +160,12 @@ struct Lexer {
       }
       content.append(b)
     }
+    guard content.count <= RuleLimits.maximumStringBytes else {
+      return Token(
+        kind: .invalid,
+        text: "the string is \(content.count) bytes long; strings are limited to \(RuleLimits.maximumStringBytes)",
+        location: location)
+    }
     return Token(kind: .string(String(decoding: content, as: UTF8.self)), text: text(start), location: location)
   }
 
@@ -149,13 +178,14 @@ struct Lexer {
       return Token(kind: .invalid, text: "unterminated quoted name; close it with \(quote)", location: location)
     }
     let name = text(start)
+    let length = index - start
     advance()
     if name.isEmpty { return Token(kind: .invalid, text: "empty quoted name", location: location) }
+    if let tooLong = Lexer.checkNameLength(length, name, location) { return tooLong }
     return Token(kind: .identifier, text: name, quoted: true, location: location)
   }
 
-  private mutating func symbol(_ location: SourceLocation) -> Token {
-    let byte = current!
+  private mutating func symbol(_ byte: UInt8, _ location: SourceLocation) -> Token {
     let pair: Token.Symbol? =
       switch (byte, peek(1)) {
       case (UInt8(ascii: "!"), UInt8(ascii: "=")): .notEqual

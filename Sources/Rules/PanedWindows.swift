@@ -26,11 +26,17 @@ struct PanedWindows: WindowStrategy {
   init(size: Int64, advance: Int64) {
     self.size = size
     self.advance = advance
-    var a = size
-    var b = advance
-    while b != 0 { (a, b) = (b, a % b) }
-    pane = a
+    pane = PanedWindows.gcd(size, advance)
   }
+
+  static func gcd(_ x: Int64, _ y: Int64) -> Int64 {
+    var (a, b) = (x, y)
+    while b != 0 { (a, b) = (b, a % b) }
+    return a
+  }
+
+  /// How many panes each window merges; the parser refuses windows above `RuleLimits.maximumPanesPerWindow`.
+  static func panesPerWindow(size: Int64, advance: Int64) -> Int64 { size / gcd(size, advance) }
 
   var usesWatermark: Bool { true }
 
@@ -43,8 +49,15 @@ struct PanedWindows: WindowStrategy {
     emit: (borrowing ClosedWindow) -> Void
   ) {
     let start = time.alignedDown(to: pane)
+    // Records mostly arrive in order (the last pane); a binary search keeps out-of-order ones from costing a scan.
     var index = w.panes.count
-    while index > 0, w.panes[index - 1].start > start { index -= 1 }
+    if index > 0, w.panes[index - 1].start > start {
+      var low = 0
+      while low < index {
+        let middle = low + (index - low) / 2
+        if w.panes[middle].start > start { index = middle } else { low = middle + 1 }
+      }
+    }
     if index > 0, w.panes[index - 1].start == start {
       w.panes[index - 1].accumulator.add(values, time: time, layout: layout)
       return
@@ -118,10 +131,14 @@ struct PanedWindows: WindowStrategy {
 
   func decode(from r: inout CheckpointReader, layout: AccumulatorLayout) throws(CheckpointError) -> KeyWindows {
     var w = KeyWindows()
-    w.nextStart = try r.int()
-    let count = try r.count()
+    w.nextStart = try r.time(or: Int64.min)
+    let count = try r.count(bytesEach: 24)
     for _ in 0..<count {
-      let start = try r.int()
+      let start = try r.time()
+      // The window loop relies on panes being aligned, sorted and distinct.
+      guard start.alignedDown(to: pane) == start, w.panes.last.map({ $0.start < start }) ?? true else {
+        throw r.error("a pane start \(start) is out of order or not aligned to \(pane) ms")
+      }
       w.panes.append(Pane(start: start, accumulator: try WindowAccumulator(from: &r, layout: layout)))
     }
     return w

@@ -4,13 +4,18 @@ struct RuleCompiler {
   let file: String
   var paths: [FieldPath] = []
   var inputs: [RecordExpression] = []
-  var inputNames: [String] = []
   var features: [InputFeatures] = []
   var alphas: [[Double]] = []
   var calls: [CompiledRule.AggregateCall] = []
-  var callNames: [String] = []
-  var keyNames: [String] = []
   var aliases: [String] = []
+  // Lookups by name, so a rule with thousands of items costs no quadratic search.
+  var pathIndex: [FieldPath: Int] = [:]
+  var inputIndex: [String: Int] = [:]
+  var callIndex: [String: Int] = [:]
+  var keyIndex: [String: Int] = [:]
+  /// The tallest GROUP BY key: taller window expressions cannot be a key, so they are not printed to look.
+  var keyHeight = 0
+  var aliasIndex: [String: Int] = [:]
 
   init(definition: RuleDefinition, file: String) {
     self.definition = definition
@@ -24,16 +29,18 @@ struct RuleCompiler {
   mutating func compile() throws(RuleError) -> CompiledRule {
     let filter = try definition.filter.map { e throws(RuleError) in try record(e, clause: "WHERE") }
     var keys: [RecordExpression] = []
-    for key in definition.groupKeys {
+    for (i, key) in definition.groupKeys.enumerated() {
       keys.append(try record(key, clause: "GROUP BY"))
-      keyNames.append(key.description)
+      if keyIndex[key.description] == nil { keyIndex[key.description] = i }
+      keyHeight = max(keyHeight, key.height)
     }
     var select: [WindowExpression] = []
     for item in definition.select {
-      if aliases.contains(item.alias) {
+      if aliasIndex[item.alias] != nil {
         throw error("the SELECT list names '\(item.alias)' twice; give one of them another name with AS", at: item.expression.location)
       }
       select.append(try window(item.expression, clause: "SELECT", aliasesVisible: false))
+      aliasIndex[item.alias] = aliases.count
       aliases.append(item.alias)
     }
     let having = try definition.having.map { e throws(RuleError) in
@@ -46,8 +53,9 @@ struct RuleCompiler {
   }
 
   mutating func slot(_ path: FieldPath) -> Int {
-    if let i = paths.firstIndex(of: path) { return i }
+    if let i = pathIndex[path] { return i }
     paths.append(path)
+    pathIndex[path] = paths.count - 1
     return paths.count - 1
   }
 
@@ -123,7 +131,7 @@ struct RuleCompiler {
     func sub(_ x: Expression) throws(RuleError) -> WindowExpression {
       try window(x, clause: clause, aliasesVisible: aliasesVisible)
     }
-    if let k = keyNames.firstIndex(of: e.description) { return .keyPart(k) }
+    if e.height <= keyHeight, let k = keyIndex[e.description] { return .keyPart(k) }
     switch e.kind {
     case .number(let v): return .constant(.number(v))
     case .duration(let ms): return .constant(.number(Double(ms) / 1000))
@@ -132,7 +140,7 @@ struct RuleCompiler {
     case .null: return .constant(.null)
     case .field(let path):
       if aliasesVisible, path.components.count == 1, case .key(let name) = path.components[0],
-        let i = aliases.firstIndex(of: name)
+        let i = aliasIndex[name]
       {
         return .selectItem(i)
       }
@@ -204,6 +212,15 @@ struct RuleCompiler {
       if function == .ewma, !(parameter > 0 && parameter <= 1) {
         throw error("the alpha of ewma() must be greater than 0 and at most 1, not \(p)", at: p.location)
       }
+      let longest = RuleLimits.maximumDurationSeconds
+      if function == .forecast, !(parameter.magnitude <= longest) {
+        throw error(
+          "the horizon of forecast() must be at most 100 years (\(Expression.format(longest)) seconds) either way, not \(p)",
+          at: p.location)
+      }
+      if function == .timeToThreshold, !parameter.isFinite {
+        throw error("the limit of time_to_threshold() must be a finite number, not \(p)", at: p.location)
+      }
     }
     return try aggregate(function, argument: arguments[0], parameter: parameter, star: false, name: e.description)
   }
@@ -211,18 +228,18 @@ struct RuleCompiler {
   mutating func aggregate(
     _ function: AggregateFunction, argument: Expression?, parameter: Double, star: Bool, name: String
   ) throws(RuleError) -> Int {
-    if let i = callNames.firstIndex(of: name) { return i }
+    if let i = callIndex[name] { return i }
     var input = 0
     if let argument {
       if let nested = RuleCompiler.firstAggregate(in: argument) {
         throw error("aggregate functions cannot be nested; \(nested.description) is inside \(function.rawValue)()", at: nested.location)
       }
       let key = argument.description
-      if let i = inputNames.firstIndex(of: key) {
+      if let i = inputIndex[key] {
         input = i
       } else {
         inputs.append(try record(argument, clause: "an aggregate argument"))
-        inputNames.append(key)
+        inputIndex[key] = inputs.count - 1
         features.append([])
         alphas.append([])
         input = inputs.count - 1
@@ -231,7 +248,7 @@ struct RuleCompiler {
       if function == .ewma, !alphas[input].contains(parameter) { alphas[input].append(parameter) }
     }
     calls.append(.init(function: function, input: input, parameter: parameter, star: star))
-    callNames.append(name)
+    callIndex[name] = calls.count - 1
     return calls.count - 1
   }
 

@@ -34,6 +34,9 @@ extension RuleEngine {
   /// Rules whose name and text match a rule in the checkpoint get its state; others start empty. Offsets are
   /// restored for every partition, so replaying the log from the checkpoint skips what was already processed.
   /// Keys' idle timers restart from now, as the old process's clock readings mean nothing to this one.
+  ///
+  /// Any bytes are safe to pass: a damaged or foreign checkpoint throws `CheckpointError` and leaves the engine
+  /// exactly as it was.
   public func restore(from bytes: [UInt8]) throws(CheckpointError) {
     guard bytes.count >= 8, Array(bytes[0..<8]) == RuleEngine.magic else {
       throw CheckpointError(message: "not a rule checkpoint (bad magic)")
@@ -44,26 +47,37 @@ extension RuleEngine {
       throw CheckpointError(message: "checkpoint version \(version) is not supported (expected \(RuleEngine.version))")
     }
     var restoredOffsets: [(String, [Int64])] = []
-    let topicCount = try r.count(1 << 20)
+    let topicCount = try r.count(bytesEach: 16)
     for _ in 0..<topicCount {
       let name = try r.string()
-      let partitions = try r.count(1 << 24)
+      let partitions = try r.count(Int(RuleLimits.maximumPartitions), bytesEach: 8)
       var list: [Int64] = []
-      for _ in 0..<partitions { list.append(try r.int()) }
+      list.reserveCapacity(partitions)
+      for _ in 0..<partitions {
+        let offset = try r.int()
+        guard offset >= -1 else { throw r.error("topic \(name) has an impossible offset \(offset)") }
+        list.append(offset)
+      }
       restoredOffsets.append((name, list))
     }
     var blocks: [(String, String, [UInt8])] = []
-    let ruleCount = try r.count(1 << 20)
+    let ruleCount = try r.count(bytesEach: 24)
     for _ in 0..<ruleCount { blocks.append((try r.string(), try r.string(), try r.bytes())) }
     guard r.isAtEnd else { throw CheckpointError(message: "checkpoint has trailing bytes") }
-    let time = now()
+    var installs: [(any RuleRuntimeProtocol, () -> Void)] = []
     for (name, fingerprint, block) in blocks {
       guard let runtime = runtimes.first(where: { $0.compiled.name == name }),
         runtime.compiled.definition.fingerprint == fingerprint
       else { continue }
       var reader = CheckpointReader(block)
-      try runtime.decode(from: &reader)
+      let install = try runtime.decode(from: &reader)
       guard reader.isAtEnd else { throw CheckpointError(message: "rule \(name)'s state has trailing bytes") }
+      installs.append((runtime, install))
+    }
+    // Everything was read and checked: only now does the engine change.
+    let time = now()
+    for (runtime, install) in installs {
+      install()
       runtime.resetLastSeen(time)
     }
     for (name, list) in restoredOffsets {
@@ -71,5 +85,6 @@ extension RuleEngine {
       offsets[t] = list
     }
     nextIdleCheck = Int64.min
+    changeCount &+= 1
   }
 }

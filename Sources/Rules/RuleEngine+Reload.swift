@@ -27,18 +27,26 @@ extension RuleEngine {
   @discardableResult
   public func reload(files: [(source: String, fileName: String)]) -> RuleReloadReport {
     var compiled: [CompiledRule] = []
+    var names: Set<String> = []
     var errors: [RuleError] = []
     for (source, fileName) in files {
       let (rules, fileErrors) = RuleFile.compile(source, fileName: fileName)
       errors += fileErrors
       for rule in rules {
-        if compiled.contains(where: { $0.name == rule.name }) {
+        if names.contains(rule.name) {
           errors.append(
             RuleError(
               code: .semantic, file: fileName, location: rule.definition.location,
               message: "a rule named '\(rule.name)' is already defined in another file; rule names must be unique",
               rule: rule.name))
+        } else if compiled.count >= RuleLimits.maximumRules {
+          errors.append(
+            RuleError(
+              code: .semantic, file: fileName, location: rule.definition.location,
+              message: "the rule files hold more than \(RuleLimits.maximumRules) rules; this one is not loaded",
+              rule: rule.name))
         } else {
+          names.insert(rule.name)
           compiled.append(rule)
         }
       }
@@ -69,6 +77,7 @@ extension RuleEngine {
     runtimes = next
     for rule in compiled where topicIndex[rule.definition.topic] == nil { _ = topic(rule.definition.topic) }
     rebuildPlans()
+    if !report.started.isEmpty || !report.removed.isEmpty { changeCount &+= 1 }
     return report
   }
 

@@ -14,6 +14,13 @@ public final class RuleEngine {
   /// Per topic, per partition: the last processed offset (-1: none).
   var offsets: [[Int64]] = []
   var engineStats = RuleEngineStatistics()
+  /// Increases whenever state that `checkpoint()` saves changes, and never otherwise.
+  ///
+  /// It moves when a record is taken (its offset is new), a window closes in `tick(into:)` or
+  /// `closeAllWindows(into:)`, a reload starts or stops a rule, a checkpoint is restored, a partition is rewound
+  /// or a topic is first named. Checkpoint only when it moved since the last checkpoint: an idle engine then
+  /// writes nothing to disk.
+  public internal(set) var changeCount: UInt64 = 0
   let now: () -> Int64
   var nextIdleCheck = Int64.max
   /// About 36 million years either side of 1970.
@@ -74,7 +81,30 @@ public final class RuleEngine {
     plans.append(nil)
     offsets.append([])
     rebuildPlans()
+    // The checkpoint lists every topic.
+    changeCount &+= 1
     return TopicID(index: topicNames.count - 1)
+  }
+
+  /// Sets the last processed offset of a partition: records after `offset` are processed, those at or below it
+  /// skipped as duplicates.
+  ///
+  /// When recovery truncates the log below the engine's position and hands the lost offsets out again (with a new
+  /// log epoch), rewind the engine to the log's new end, so the records written at those offsets are processed
+  /// rather than taken for ones already seen. An offset below 0 means nothing of the partition was processed.
+  /// Window and alert state is kept. Partitions outside 0..<`RuleLimits.maximumPartitions` are ignored.
+  public func rewind(topic name: String, partition: Int32, lastProcessed offset: Int64) {
+    guard partition >= 0, partition < RuleLimits.maximumPartitions else { return }
+    let t = topic(name).index
+    let p = Int(partition)
+    let value = max(offset, -1)
+    if p >= offsets[t].count {
+      guard value >= 0 else { return }
+      offsets[t].append(contentsOf: repeatElement(-1, count: p + 1 - offsets[t].count))
+    }
+    guard offsets[t][p] != value else { return }
+    offsets[t][p] = value
+    changeCount &+= 1
   }
 
   /// Processes one record of `topic`, reading the clock once.
@@ -102,7 +132,9 @@ public final class RuleEngine {
 
   /// Closes every open window of every key now, as at the end of an offline input.
   public func closeAllWindows(into output: inout RuleOutput) {
-    for runtime in runtimes { _ = runtime.closeIdleKeys(now: Int64.max, into: &output, force: true) }
+    for runtime in runtimes where runtime.closeIdleKeys(now: Int64.max, into: &output, force: true).closed {
+      changeCount &+= 1
+    }
   }
 
   /// Closes the windows of keys that have been silent for their rule's idle timeout.
@@ -114,6 +146,10 @@ public final class RuleEngine {
 
   @inline(__always) private func process(_ record: RuleInputRecord, topic: Int, now: Int64, into output: inout RuleOutput) {
     engineStats.recordsReceived += 1
+    guard record.partition >= 0, record.partition < RuleLimits.maximumPartitions else {
+      engineStats.invalidPartitions += 1
+      return
+    }
     let partition = Int(record.partition)
     if partition >= offsets[topic].count {
       offsets[topic].append(contentsOf: repeatElement(-1, count: partition + 1 - offsets[topic].count))
@@ -123,6 +159,7 @@ public final class RuleEngine {
       return
     }
     offsets[topic][partition] = record.offset
+    changeCount &+= 1
     guard let plan = plans[topic] else { return }
     // Window arithmetic adds sizes to event times; keep far-out timestamps from overflowing it.
     guard record.timestamp > -RuleEngine.timestampLimit, record.timestamp < RuleEngine.timestampLimit else {
@@ -142,7 +179,11 @@ public final class RuleEngine {
   private func closeIdleKeysIfDue(now: Int64, into output: inout RuleOutput) {
     guard now >= nextIdleCheck else { return }
     var next = Int64.max
-    for runtime in runtimes { next = min(next, runtime.closeIdleKeys(now: now, into: &output, force: false)) }
+    for runtime in runtimes {
+      let result = runtime.closeIdleKeys(now: now, into: &output, force: false)
+      next = min(next, result.next)
+      if result.closed { changeCount &+= 1 }
+    }
     nextIdleCheck = next
   }
 

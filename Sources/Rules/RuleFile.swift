@@ -13,8 +13,9 @@ public enum RuleFile {
     let (definitions, parseErrors) = RuleParser.parse(source, file: fileName)
     var errors = parseErrors
     var compiled: [CompiledRule] = []
+    var names: Set<String> = []
     for definition in definitions {
-      if compiled.contains(where: { $0.name == definition.name }) {
+      guard !names.contains(definition.name) else {
         errors.append(
           RuleError(
             code: .semantic, file: fileName, location: definition.location,
@@ -24,6 +25,7 @@ public enum RuleFile {
       }
       do {
         compiled.append(try CompiledRule.compile(definition, file: fileName))
+        names.insert(definition.name)
       } catch {
         errors.append(error)
       }

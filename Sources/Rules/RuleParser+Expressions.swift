@@ -4,10 +4,20 @@ extension RuleParser {
     // Bounded so that a pathological file cannot exhaust the stack of the parser or of the evaluators.
     depth += 1
     defer { depth -= 1 }
-    guard depth <= RuleParser.maximumDepth else {
-      throw failure("the expression nests more than \(RuleParser.maximumDepth) levels deep; simplify it")
+    guard depth <= RuleLimits.maximumExpressionDepth else {
+      throw failure("the expression nests more than \(RuleLimits.maximumExpressionDepth) levels deep; simplify it")
     }
     return try orExpression()
+  }
+
+  /// Builds an operator, call or CASE node, refusing a tree deeper than the limit: an operand can be deep itself
+  /// (`(a + b + ...) * c`), so the parser's recursion depth alone does not bound the tree.
+  func node(_ kind: Expression.Kind, at location: SourceLocation) throws(Failure) -> Expression {
+    let expression = Expression(kind, at: location)
+    guard expression.height <= RuleLimits.maximumExpressionDepth else {
+      throw failure("the expression nests more than \(RuleLimits.maximumExpressionDepth) levels deep; simplify it")
+    }
+    return expression
   }
 
   private mutating func orExpression() throws(Failure) -> Expression {
@@ -17,7 +27,7 @@ extension RuleParser {
       try checkChain(&chain)
       position += 1
       let rhs = try andExpression()
-      lhs = Expression(.binary(.or, lhs, rhs), at: lhs.location)
+      lhs = try node(.binary(.or, lhs, rhs), at: lhs.location)
     }
     return lhs
   }
@@ -29,7 +39,7 @@ extension RuleParser {
       try checkChain(&chain)
       position += 1
       let rhs = try notExpression()
-      lhs = Expression(.binary(.and, lhs, rhs), at: lhs.location)
+      lhs = try node(.binary(.and, lhs, rhs), at: lhs.location)
     }
     return lhs
   }
@@ -37,7 +47,7 @@ extension RuleParser {
   private mutating func notExpression() throws(Failure) -> Expression {
     if current.isKeyword("NOT") {
       let location = take().location
-      return Expression(.unary(.not, try expressionBelowNot()), at: location)
+      return try node(.unary(.not, try expressionBelowNot()), at: location)
     }
     return try predicate()
   }
@@ -45,8 +55,8 @@ extension RuleParser {
   /// Each operator in a chain such as `a + b + c` deepens the tree by one; count it against the nesting limit.
   private func checkChain(_ chain: inout Int) throws(Failure) {
     chain += 1
-    guard depth + chain <= RuleParser.maximumDepth else {
-      throw failure("the expression has more than \(RuleParser.maximumDepth) operators in a row; simplify it")
+    guard depth + chain <= RuleLimits.maximumExpressionDepth else {
+      throw failure("the expression has more than \(RuleLimits.maximumExpressionDepth) operators in a row; simplify it")
     }
   }
 
@@ -54,8 +64,8 @@ extension RuleParser {
   private mutating func expressionBelowNot() throws(Failure) -> Expression {
     depth += 1
     defer { depth -= 1 }
-    guard depth <= RuleParser.maximumDepth else {
-      throw failure("the expression nests more than \(RuleParser.maximumDepth) levels deep; simplify it")
+    guard depth <= RuleLimits.maximumExpressionDepth else {
+      throw failure("the expression nests more than \(RuleLimits.maximumExpressionDepth) levels deep; simplify it")
     }
     return try notExpression()
   }
@@ -69,13 +79,13 @@ extension RuleParser {
     if case .symbol(let symbol) = current.kind, let op = comparisons[symbol] {
       position += 1
       let rhs = try additive()
-      return Expression(.binary(op, lhs, rhs), at: lhs.location)
+      return try node(.binary(op, lhs, rhs), at: lhs.location)
     }
     if current.isKeyword("IS") {
       position += 1
       let negated = accept(keyword: "NOT")
       try expect(keyword: "NULL", negated ? "after IS NOT" : "after IS")
-      return Expression(.isNull(lhs, negated: negated), at: lhs.location)
+      return try node(.isNull(lhs, negated: negated), at: lhs.location)
     }
     let negated: Bool
     if current.isKeyword("NOT"), tokens[position + 1].isKeyword("IN") || tokens[position + 1].isKeyword("BETWEEN") {
@@ -89,13 +99,13 @@ extension RuleParser {
       var list: [Expression] = []
       repeat { list.append(try expression()) } while accept(.comma)
       try expect(.rightParen, "to close the IN list")
-      return Expression(.inList(lhs, list, negated: negated), at: lhs.location)
+      return try node(.inList(lhs, list, negated: negated), at: lhs.location)
     }
     if accept(keyword: "BETWEEN") {
       let low = try additive()
       try expect(keyword: "AND", "between the bounds of BETWEEN")
       let high = try additive()
-      return Expression(.between(lhs, low: low, high: high, negated: negated), at: lhs.location)
+      return try node(.between(lhs, low: low, high: high, negated: negated), at: lhs.location)
     }
     return lhs
   }
@@ -109,7 +119,7 @@ extension RuleParser {
       try checkChain(&chain)
       position += 1
       let rhs = try multiplicative()
-      lhs = Expression(.binary(op, lhs, rhs), at: lhs.location)
+      lhs = try node(.binary(op, lhs, rhs), at: lhs.location)
     }
   }
 
@@ -130,7 +140,7 @@ extension RuleParser {
       try checkChain(&chain)
       position += 1
       let rhs = try unary()
-      lhs = Expression(.binary(op, lhs, rhs), at: lhs.location)
+      lhs = try node(.binary(op, lhs, rhs), at: lhs.location)
     }
   }
 
@@ -139,19 +149,19 @@ extension RuleParser {
       let location = take().location
       depth += 1
       defer { depth -= 1 }
-      guard depth <= RuleParser.maximumDepth else {
-        throw failure("the expression nests more than \(RuleParser.maximumDepth) levels deep; simplify it")
+      guard depth <= RuleLimits.maximumExpressionDepth else {
+        throw failure("the expression nests more than \(RuleLimits.maximumExpressionDepth) levels deep; simplify it")
       }
       let operand = try unary()
       if case .number(let v) = operand.kind { return Expression(.number(-v), at: location) }
-      return Expression(.unary(.negate, operand), at: location)
+      return try node(.unary(.negate, operand), at: location)
     }
     if current.isSymbol(.plus) {
       position += 1
       depth += 1
       defer { depth -= 1 }
-      guard depth <= RuleParser.maximumDepth else {
-        throw failure("the expression nests more than \(RuleParser.maximumDepth) levels deep; simplify it")
+      guard depth <= RuleLimits.maximumExpressionDepth else {
+        throw failure("the expression nests more than \(RuleLimits.maximumExpressionDepth) levels deep; simplify it")
       }
       return try unary()
     }
@@ -204,11 +214,11 @@ extension RuleParser {
         else { throw expected("a field name after '.' (quote names that are keywords: a.\"end\")") }
         components.append(.key(take().text))
       } else if accept(.leftBracket) {
-        guard case .number(let n) = current.kind, n == n.rounded(), n >= 0, n < 1e9 else {
-          throw expected("an array index (0 or more) inside [ ]")
+        guard let index = wholeNumber(in: 0...RuleLimits.maximumArrayIndex) else {
+          throw expected("an array index (0 to \(RuleLimits.maximumArrayIndex)) inside [ ]")
         }
         position += 1
-        components.append(.index(Int(n)))
+        components.append(.index(index))
         try expect(.rightBracket, "to close the array index")
       } else {
         break
@@ -220,14 +230,14 @@ extension RuleParser {
   private mutating func call(name: String, at location: SourceLocation) throws(Failure) -> Expression {
     if accept(.star) {
       try expect(.rightParen, "after '*'")
-      return Expression(.call(name: name, arguments: [], star: true), at: location)
+      return try node(.call(name: name, arguments: [], star: true), at: location)
     }
     var arguments: [Expression] = []
     if !accept(.rightParen) {
       repeat { arguments.append(try expression()) } while accept(.comma)
       try expect(.rightParen, "to close the arguments of \(name)(...)")
     }
-    return Expression(.call(name: name, arguments: arguments, star: false), at: location)
+    return try node(.call(name: name, arguments: arguments, star: false), at: location)
   }
 
   private mutating func caseExpression() throws(Failure) -> Expression {
@@ -244,6 +254,6 @@ extension RuleParser {
     var otherwise: Expression?
     if accept(keyword: "ELSE") { otherwise = try expression() }
     try expect(keyword: "END", "to close CASE")
-    return Expression(.caseWhen(subject: subject, branches: branches, otherwise: otherwise), at: location)
+    return try node(.caseWhen(subject: subject, branches: branches, otherwise: otherwise), at: location)
   }
 }

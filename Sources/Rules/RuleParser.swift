@@ -13,7 +13,6 @@ struct RuleParser {
   var position = 0
   var ruleName: String?
   var depth = 0
-  static let maximumDepth = 200
 
   init(source: String, file: String) {
     var lexer = Lexer(source)
@@ -23,12 +22,28 @@ struct RuleParser {
 
   /// Parses every statement; returns the rules that parsed and the errors of those that did not.
   static func parse(_ source: String, file: String) -> (rules: [RuleDefinition], errors: [RuleError]) {
+    let size = source.utf8.count
+    guard size <= RuleLimits.maximumSourceBytes else {
+      let message =
+        "the rule file is \(size) bytes; rule files are limited to \(RuleLimits.maximumSourceBytes) bytes (1 MiB): "
+        + "split it into several files"
+      return ([], [RuleError(code: .lexical, file: file, location: SourceLocation(line: 1, column: 1), message: message)])
+    }
     var parser = RuleParser(source: source, file: file)
     var rules: [RuleDefinition] = []
     var errors: [RuleError] = []
+    var statements = 0
     while true {
       while parser.current.isSymbol(.semicolon) { parser.position += 1 }
       if parser.current.kind == .endOfFile { break }
+      statements += 1
+      guard statements <= RuleLimits.maximumRules else {
+        errors.append(
+          RuleError(
+            code: .semantic, file: file, location: parser.current.location,
+            message: "the file has more than \(RuleLimits.maximumRules) rules; the rules from here on are not loaded"))
+        break
+      }
       let start = parser.position
       parser.ruleName = nil
       do {
@@ -134,11 +149,11 @@ struct RuleParser {
     var clearAfter = 1
     if accept(keyword: "CLEAR") {
       try expect(keyword: "AFTER", "after CLEAR")
-      guard case .number(let n) = current.kind, n == n.rounded(), n >= 1, n <= 1_000_000 else {
-        throw expected("a whole number of windows (1 or more) after CLEAR AFTER")
+      guard let n = wholeNumber(in: 1...RuleLimits.maximumClearAfterWindows) else {
+        throw expected("a whole number of windows (1 to \(RuleLimits.maximumClearAfterWindows)) after CLEAR AFTER")
       }
       position += 1
-      clearAfter = Int(n)
+      clearAfter = n
       guard accept(keyword: "WINDOWS") || accept(keyword: "WINDOW") else { throw expected("WINDOWS after the count") }
     }
     if accept(keyword: "WITH") { options = try self.options(options) }
@@ -208,6 +223,7 @@ struct RuleParser {
     guard case .identifier = current.kind, !current.quoted, tokens[position + 1].isSymbol(.leftParen) else { return nil }
     let kind = current.text.uppercased()
     guard ["TUMBLING", "HOPPING", "SLIDING", "SESSION", "COUNT"].contains(kind) else { return nil }
+    let windowToken = current
     position += 2
     let spec: WindowSpec
     switch kind {
@@ -220,18 +236,32 @@ struct RuleParser {
       guard advance <= size else {
         throw failure("the advance of HOPPING must not be larger than its size", at: advanceToken, code: .semantic)
       }
+      let panes = PanedWindows.panesPerWindow(size: size, advance: advance)
+      guard panes <= RuleLimits.maximumPanesPerWindow else {
+        let shown = "HOPPING(\(RuleLimits.format(milliseconds: size)), \(RuleLimits.format(milliseconds: advance)))"
+        throw failure(
+          "\(shown) builds each window from \(panes) panes (size / gcd(size, advance)); the limit is "
+            + "\(RuleLimits.maximumPanesPerWindow): use a longer advance, or a size that is a multiple of it",
+          at: windowToken, code: .semantic)
+      }
       spec = .hopping(size: size, advance: advance)
     case "SLIDING": spec = .sliding(size: try duration("the window size of SLIDING"))
     case "SESSION": spec = .session(gap: try duration("the gap of SESSION"))
     default:
-      guard case .number(let n) = current.kind, n == n.rounded(), n >= 1, n <= 1_000_000_000 else {
-        throw expected("a whole number of records (1 or more) for COUNT")
+      guard let n = wholeNumber(in: 1...RuleLimits.maximumCountWindow) else {
+        throw expected("a whole number of records (1 to \(RuleLimits.maximumCountWindow)) for COUNT")
       }
       position += 1
-      spec = .count(Int(n))
+      spec = .count(n)
     }
     try expect(.rightParen, "to close the window")
     return spec
+  }
+
+  /// The current token as a whole number in `range`, or nil (checked: no literal can trap the conversion).
+  func wholeNumber(in range: ClosedRange<Int>) -> Int? {
+    guard case .number(let n) = current.kind, let whole = Int(exactly: n), range.contains(whole) else { return nil }
+    return whole
   }
 
   mutating func duration(_ what: String) throws(Failure) -> Int64 {

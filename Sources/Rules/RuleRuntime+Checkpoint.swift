@@ -16,36 +16,46 @@ extension RuleRuntime {
     }
   }
 
-  func decode(from r: inout CheckpointReader) throws(CheckpointError) {
+  func decode(from r: inout CheckpointReader) throws(CheckpointError) -> () -> Void {
     var interner = KeyInterner()
     var windows: [Strategy.KeyWindows] = []
     var meta: [KeyMeta] = []
     var keyParts: [[Value]] = []
     var keyNames: [String] = []
-    let count = try r.count()
+    let count = try r.count(bytesEach: 49)
     for id in 0..<count {
       let bytes = try r.bytes()
       guard bytes.withUnsafeBytes({ interner.intern($0) }) == (id, true) else {
         throw CheckpointError(message: "rule \(compiled.name) has a duplicate key in its checkpoint")
       }
       keyNames.append(try r.string())
-      let partCount = try r.count(1024)
+      // Windows read the key's parts by GROUP BY position.
+      guard try r.count(bytesEach: 8) == compiled.keys.count else {
+        throw r.error("rule \(compiled.name) has a key with the wrong number of parts")
+      }
       var parts: [Value] = []
-      for _ in 0..<partCount { parts.append(try Value(from: &r)) }
+      for _ in compiled.keys.indices { parts.append(try Value(from: &r)) }
       keyParts.append(parts)
       var m = KeyMeta()
-      m.maxEventTime = try r.int()
-      m.lateBound = try r.int()
+      m.maxEventTime = try r.time(or: Int64.min)
+      m.lateBound = try r.time(or: Int64.min)
       m.raised = try r.bool()
-      m.falseStreak = Int(try r.int())
+      let streak = try r.int()
+      guard streak >= 0, streak < Int64(compiled.definition.alert.clearAfterWindows) else {
+        throw r.error("rule \(compiled.name) has an impossible run of \(streak) false windows")
+      }
+      m.falseStreak = Int(streak)
       meta.append(m)
       windows.append(try strategy.decode(from: &r, layout: compiled.layout))
     }
-    self.interner = interner
-    self.windows = windows
-    self.meta = meta
-    self.keyParts = keyParts
-    self.keyNames = keyNames
+    // Nothing is replaced until every byte has been read and checked: a damaged checkpoint leaves the rule as it was.
+    return {
+      self.interner = interner
+      self.windows = windows
+      self.meta = meta
+      self.keyParts = keyParts
+      self.keyNames = keyNames
+    }
   }
 }
 

@@ -6,13 +6,14 @@ protocol RuleRuntimeProtocol: AnyObject {
   /// Renumbers the rule's field slots to the topic-wide slots (`map[local] = topic slot`).
   func bind(slotMap: [Int])
   func process(_ context: borrowing RecordContext, _ record: RecordInfo, now: Int64, into output: inout RuleOutput)
-  /// Closes the windows of keys idle since `now - idle_timeout`; returns the next time worth checking again.
-  /// With `force`, closes every key's windows whatever its timeout.
-  func closeIdleKeys(now: Int64, into output: inout RuleOutput, force: Bool) -> Int64
+  /// Closes the windows of keys idle since `now - idle_timeout`; returns the next time worth checking again and
+  /// whether any key's windows closed. With `force`, closes every key's windows whatever its timeout.
+  func closeIdleKeys(now: Int64, into output: inout RuleOutput, force: Bool) -> (next: Int64, closed: Bool)
   /// Sets every key's last-seen processing time (after a restore, the old clock's readings mean nothing).
   func resetLastSeen(_ now: Int64)
   func encode(into writer: inout CheckpointWriter)
-  func decode(from reader: inout CheckpointReader) throws(CheckpointError)
+  /// Reads the rule's state and returns what installs it, so a checkpoint damaged further on changes nothing.
+  func decode(from reader: inout CheckpointReader) throws(CheckpointError) -> () -> Void
 }
 
 /// Where a record came from, for late records routed to a side topic.
@@ -143,10 +144,10 @@ final class RuleRuntime<Strategy: WindowStrategy>: RuleRuntimeProtocol {
           keyScratch.append(4)
           if escaped {
             let bytes = Scalar.bytes(p, n, escaped: true)
-            withUnsafeBytes(of: UInt32(bytes.count).littleEndian) { keyScratch.append(contentsOf: $0) }
+            withUnsafeBytes(of: UInt32(truncatingIfNeeded: bytes.count).littleEndian) { keyScratch.append(contentsOf: $0) }
             keyScratch.append(contentsOf: bytes)
           } else {
-            withUnsafeBytes(of: UInt32(n).littleEndian) { keyScratch.append(contentsOf: $0) }
+            withUnsafeBytes(of: UInt32(truncatingIfNeeded: n).littleEndian) { keyScratch.append(contentsOf: $0) }
             keyScratch.append(contentsOf: UnsafeRawBufferPointer(start: p, count: n))
           }
         }
@@ -236,9 +237,10 @@ final class RuleRuntime<Strategy: WindowStrategy>: RuleRuntimeProtocol {
     return out + rest
   }
 
-  func closeIdleKeys(now: Int64, into output: inout RuleOutput, force: Bool) -> Int64 {
-    guard let idle = force ? 0 : idleTimeout else { return Int64.max }
+  func closeIdleKeys(now: Int64, into output: inout RuleOutput, force: Bool) -> (next: Int64, closed: Bool) {
+    guard let idle = force ? 0 : idleTimeout else { return (Int64.max, false) }
     var next = Int64.max
+    var closed = false
     for id in meta.indices where strategy.hasOpenWindows(windows[id]) {
       let deadline = meta[id].lastSeen &+ idle
       if force || deadline <= now {
@@ -246,11 +248,12 @@ final class RuleRuntime<Strategy: WindowStrategy>: RuleRuntimeProtocol {
           self.evaluate(window, key: id, into: &output)
         }
         meta[id].lateBound = max(meta[id].lateBound, bound)
+        closed = true
       } else {
         next = min(next, deadline)
       }
     }
-    return next
+    return (next, closed)
   }
 
   func resetLastSeen(_ now: Int64) {

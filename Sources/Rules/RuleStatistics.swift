@@ -30,6 +30,8 @@ public struct RuleEngineStatistics: Sendable, Hashable {
   public var malformedPayloads: Int64 = 0
   /// Records whose timestamp is absurdly far from 1970 (beyond ±2⁶⁰ ms), skipped.
   public var invalidTimestamps: Int64 = 0
+  /// Records of a negative partition or one past `RuleLimits.maximumPartitions`, skipped.
+  public var invalidPartitions: Int64 = 0
   /// Per rule, in rule-file order.
   public var rules: [RuleStatistics] = []
 

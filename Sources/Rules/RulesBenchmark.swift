@@ -19,6 +19,17 @@ public enum RulesBenchmark {
     RAISE ALERT 'critical';
     """
 
+  /// The most events one run generates.
+  public static let maximumEvents = 1_000_000_000_000
+  /// The most distinct device keys one run generates.
+  public static let maximumKeys = 1_000_000
+
+  /// Arguments outside what the benchmark can generate.
+  public struct ArgumentError: Error, Sendable, CustomStringConvertible {
+    /// Which argument and what it may be.
+    public var description: String
+  }
+
   /// What one run measured.
   public struct Result: Sendable {
     /// Events processed.
@@ -46,7 +57,14 @@ public enum RulesBenchmark {
   /// Payloads come from a fixed pool of 16 variants per device built before timing starts, so memory depends on
   /// the number of keys, not of events.
   public static func run(events: Int, keys: Int) throws -> Result {
-    let keys = max(1, keys)
+    // Event times grow by up to a second per event: past these the generator's arithmetic would overflow, and the
+    // payload pool grows with the keys.
+    guard (0...maximumEvents).contains(events) else {
+      throw ArgumentError(description: "--events must be 0 to \(maximumEvents), not \(events)")
+    }
+    guard (1...maximumKeys).contains(keys) else {
+      throw ArgumentError(description: "--keys must be 1 to \(maximumKeys), not \(keys)")
+    }
     let variants = 16
     var arena: [UInt8] = []
     var spans: [(keyStart: Int, keyCount: Int, valueStart: Int, valueCount: Int)] = []

@@ -1,3 +1,5 @@
+import DequeModule
+
 /// Session windows: a key's records less than `gap` apart share a window, which ends `gap` after its last record.
 ///
 /// A record opens [t, t + gap); windows that overlap merge, which also joins two sessions when a late record
@@ -10,7 +12,8 @@ struct SessionWindows: WindowStrategy {
   }
 
   struct KeyWindows {
-    var sessions: [Session] = []
+    /// Sorted and disjoint; a deque, so sessions arriving newest first are inserted at the front in O(1).
+    var sessions: Deque<Session> = []
   }
 
   let gap: Int64
@@ -26,17 +29,26 @@ struct SessionWindows: WindowStrategy {
     emit: (borrowing ClosedWindow) -> Void
   ) {
     let end = time + gap
+    // Sessions are sorted and disjoint, so their ends are sorted too: the ones this record touches are a run that
+    // starts at the first session ending after it.
+    var low = 0
+    var high = w.sessions.count
+    while low < high {
+      let middle = low + (high - low) / 2
+      if w.sessions[middle].end > time { high = middle } else { low = middle + 1 }
+    }
     var first = -1
     var last = -1
-    for i in w.sessions.indices where w.sessions[i].start < end && time < w.sessions[i].end {
+    var i = low
+    while i < w.sessions.count, w.sessions[i].start < end {
       if first < 0 { first = i }
       last = i
+      i += 1
     }
     if first < 0 {
       var accumulator = WindowAccumulator(layout: layout)
       accumulator.add(values, time: time, layout: layout)
-      let index = w.sessions.firstIndex(where: { $0.start > time }) ?? w.sessions.count
-      w.sessions.insert(Session(start: time, end: end, accumulator: accumulator), at: index)
+      w.sessions.insert(Session(start: time, end: end, accumulator: accumulator), at: low)
       return
     }
     w.sessions[first].accumulator.add(values, time: time, layout: layout)
@@ -55,10 +67,14 @@ struct SessionWindows: WindowStrategy {
   func close(
     upTo watermark: Int64, _ w: inout KeyWindows, layout: AccumulatorLayout, emit: (borrowing ClosedWindow) -> Void
   ) {
-    while let s = w.sessions.first, s.end <= watermark {
-      w.sessions.removeFirst()
+    var closed = 0
+    while closed < w.sessions.count, w.sessions[closed].end <= watermark {
+      let s = w.sessions[closed]
       emit(ClosedWindow(start: s.start, end: s.end, accumulator: s.accumulator))
+      closed += 1
     }
+    // One removal for the lot: removing them one by one from the front would be quadratic.
+    if closed > 0 { w.sessions.removeFirst(closed) }
   }
 
   func flush(_ w: inout KeyWindows, layout: AccumulatorLayout, emit: (borrowing ClosedWindow) -> Void) -> Int64 {
@@ -78,10 +94,14 @@ struct SessionWindows: WindowStrategy {
 
   func decode(from r: inout CheckpointReader, layout: AccumulatorLayout) throws(CheckpointError) -> KeyWindows {
     var w = KeyWindows()
-    let count = try r.count()
+    let count = try r.count(bytesEach: 32)
     for _ in 0..<count {
-      let start = try r.int()
-      let end = try r.int()
+      let start = try r.time()
+      let end = try r.time()
+      // `add` binary-searches the sessions: they must be sorted and disjoint.
+      guard start < end, w.sessions.last.map({ $0.end <= start }) ?? true else {
+        throw r.error("a session [\(start), \(end)) is empty, out of order or overlaps the one before")
+      }
       w.sessions.append(Session(start: start, end: end, accumulator: try WindowAccumulator(from: &r, layout: layout)))
     }
     return w

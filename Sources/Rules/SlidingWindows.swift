@@ -36,8 +36,15 @@ struct SlidingWindows: WindowStrategy {
   ) {
     var accumulator = WindowAccumulator(layout: layout)
     accumulator.add(values, time: time, layout: layout)
+    // After every pending record of the same time or earlier; a binary search, so records out of order cost no scan.
     var index = w.pending.count
-    while index > 0, w.pending[index - 1].time > time { index -= 1 }
+    if index > 0, w.pending[index - 1].time > time {
+      var low = 0
+      while low < index {
+        let middle = low + (index - low) / 2
+        if w.pending[middle].time > time { index = middle } else { low = middle + 1 }
+      }
+    }
     w.pending.insert(Item(time: time, accumulator: accumulator), at: index)
   }
 
@@ -94,9 +101,12 @@ struct SlidingWindows: WindowStrategy {
   func decode(from r: inout CheckpointReader, layout: AccumulatorLayout) throws(CheckpointError) -> KeyWindows {
     var w = KeyWindows()
     for part in 0..<2 {
-      let count = try r.count()
+      let count = try r.count(bytesEach: 24)
+      var previous = Int64.min
       for _ in 0..<count {
-        let time = try r.int()
+        let time = try r.time()
+        guard time >= previous else { throw r.error("a sliding window's records are out of order") }
+        previous = time
         let item = Item(time: time, accumulator: try WindowAccumulator(from: &r, layout: layout))
         if part == 0 { w.pending.append(item) } else { w.items.append(item) }
       }

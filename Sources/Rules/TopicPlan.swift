@@ -10,13 +10,15 @@ final class TopicPlan {
 
   init(runtimes: [any RuleRuntimeProtocol]) {
     var paths: [FieldPath] = []
+    var index: [FieldPath: Int] = [:]
     for runtime in runtimes {
       var map: [Int] = []
       for path in runtime.compiled.paths {
-        if let i = paths.firstIndex(of: path) {
+        if let i = index[path] {
           map.append(i)
         } else {
           paths.append(path)
+          index[path] = paths.count - 1
           map.append(paths.count - 1)
         }
       }
