@@ -151,7 +151,7 @@ enum SerialLineFuzz {
     _ pipeline: LinePipeline, _ config: LineProtocolConfig, _ output: inout Output, _ status: inout SerialPortStatus
   ) {
     var bytes = 0
-    for builder in route.builders where !builder.isEmpty {
+    for builder in route.pendingBatches where !builder.isEmpty {
       bytes += builder.byteCount
       var records = RecordBatchView(builder.bytes).records
       while let record = records.next() {

@@ -21,6 +21,9 @@ public final class TopicRoute {
   }
 
   public var partitionCount: Int { partitions.count }
+
+  /// The batches not yet committed, partition by partition, in order (tests and fuzz harnesses).
+  var pendingBatches: [RecordBatchBuilder] { partitions.flatMap { $0.filled + [$0.current] } }
 }
 
 /// One partition's records not yet committed: batches that reached the size limit, in order,
