@@ -6,9 +6,9 @@ extension ConfigReader {
   /// reporting decoding errors at the line of the offending key and, as everywhere else, keys the
   /// type does not know (found by encoding the value again and comparing the keys).
   func decode<T: Codable>(_ type: T.Type, _ node: Node, path: String, docs: String) -> T? {
-    if let (at, text) = Self.oversizedBase60(node) {
+    if let (at, text, key) = oversizedBase60(node, path: path) {
       problem(
-        at, path,
+        at, key,
         "'\(text.prefix(80))' reads as a base-60 number (YAML 1.1 sexagesimal) too large for any setting; quote it if it is text")
       return nil
     }
@@ -64,8 +64,9 @@ extension ConfigReader {
   }
 
   /// Yams reads a plain scalar such as `1:30` as a base-60 integer with unchecked arithmetic, so
-  /// one with many or large parts traps while decoding. Finds such a scalar, with its text.
-  static func oversizedBase60(_ node: Node) -> (Node, String)? {
+  /// one with many or large parts traps while decoding. Finds such a scalar, with its text and
+  /// key path.
+  func oversizedBase60(_ node: Node, path: String) -> (Node, String, String)? {
     switch node {
     case .scalar(let s):
       guard s.style == .any || s.style == .plain, s.string.contains(":") else { return nil }
@@ -80,19 +81,20 @@ extension ConfigReader {
         let (scaled, o1) = digit.multipliedReportingOverflow(by: base)
         let (sum, o2) = value.addingReportingOverflow(scaled)
         let (nextBase, o3) = base.multipliedReportingOverflow(by: 60)
-        if o1 || o2 || o3 { return (node, s.string) }
+        if o1 || o2 || o3 { return (node, s.string, path) }
         value = sum
         base = nextBase
       }
       return nil
     case .mapping(let m):
       for (k, v) in m {
-        if let found = oversizedBase60(k) ?? oversizedBase60(v) { return found }
+        let name = join(path, k.scalar?.string ?? "?")
+        if let found = oversizedBase60(k, path: name) ?? oversizedBase60(v, path: name) { return found }
       }
       return nil
     case .sequence(let seq):
-      for item in seq {
-        if let found = oversizedBase60(item) { return found }
+      for (i, item) in seq.enumerated() {
+        if let found = oversizedBase60(item, path: path + "[\(i)]") { return found }
       }
       return nil
     default:

@@ -31,12 +31,24 @@ enum ConfigYAML {
   private struct Frame {
     var anchor: String?
     var isMapping: Bool
+    /// The key path of this mapping or list, for messages: `mqtt[0].subscriptions`.
+    var path: String
     var expectingKey = true
+    /// The mapping's last key, or the list's entries so far.
+    var lastKey: String?
+    var entries = 0
     var keys: [String: Int] = [:]
     /// Nodes in this subtree, aliases expanded.
     var nodes = 1
     /// Nesting levels below this one, aliases expanded.
     var height = 1
+
+    /// The key path of the node that comes next in this mapping or list.
+    var childPath: String {
+      if !isMapping { return path + "[\(entries)]" }
+      guard !expectingKey, let lastKey else { return path }
+      return path.isEmpty ? lastKey : path + "." + lastKey
+    }
   }
 
   /// The first problem the event stream shows, or nil when the text is within the limits.
@@ -59,32 +71,39 @@ enum ConfigYAML {
     var anchors: [String: (nodes: Int, height: Int)] = [:]
     var total = 0
     var documents = 0
-    func at(_ event: yaml_event_t, _ message: String) -> ConfigProblem {
-      ConfigProblem(file: file, line: Int(event.start_mark.line) + 1, key: "", message: message)
+    func at(_ event: yaml_event_t, _ path: String, _ message: String) -> ConfigProblem {
+      ConfigProblem(file: file, line: Int(event.start_mark.line) + 1, key: path, message: message)
     }
     /// Adds a finished node (`nodes` and `height` with aliases expanded) to its parent.
     func add(_ event: yaml_event_t, nodes: Int, height: Int, key: String?) -> ConfigProblem? {
       guard var parent = stack.popLast() else { return nil }
       defer { stack.append(parent) }
+      let path = parent.childPath
       parent.nodes += nodes
       parent.height = max(parent.height, height + 1)
       if stack.count + 1 + height > ConfigLimits.depth {
-        return at(event, "nested more than \(ConfigLimits.depth) levels deep (aliases included)")
+        return at(event, path, "nested more than \(ConfigLimits.depth) levels deep (aliases included)")
       }
-      if parent.isMapping {
-        if parent.expectingKey, let key {
-          if let first = parent.keys[key] {
-            return at(event, "duplicate key '\(key.prefix(80))' (first at line \(first))")
-          }
+      guard parent.isMapping else {
+        parent.entries += 1
+        return nil
+      }
+      if parent.expectingKey {
+        parent.lastKey = key
+        if let key {
+          let name = path.isEmpty ? key : path + "." + key
+          if let first = parent.keys[key] { return at(event, name, "duplicate key (first at line \(first))") }
           parent.keys[key] = Int(event.start_mark.line) + 1
         }
-        parent.expectingKey.toggle()
       }
+      parent.expectingKey.toggle()
       return nil
     }
     while true {
       var event = yaml_event_t()
-      guard yaml_parser_parse(&parser, &event) == 1 else { return syntaxProblem(parser, bytes: bytes, file: file) }
+      guard yaml_parser_parse(&parser, &event) == 1 else {
+        return syntaxProblem(parser, bytes: bytes, file: file, path: stack.last?.childPath ?? "")
+      }
       defer { yaml_event_delete(&event) }
       var problem: ConfigProblem?
       switch event.type {
@@ -92,25 +111,28 @@ enum ConfigYAML {
         return nil
       case YAML_DOCUMENT_START_EVENT:
         documents += 1
-        if documents > 1 { return at(event, "a configuration is one YAML document; remove this second one ('---')") }
+        if documents > 1 { return at(event, "", "a configuration is one YAML document; remove this second one ('---')") }
       case YAML_SCALAR_EVENT:
         total += 1
-        let anchor = string(event.data.scalar.anchor)
-        if let anchor { anchors[anchor] = (1, 0) }
-        let value = string(event.data.scalar.value) ?? ""
-        problem = add(event, nodes: 1, height: 0, key: value)
+        if let anchor = string(event.data.scalar.anchor) { anchors[anchor] = (1, 0) }
+        let scalar = event.data.scalar
+        let value = scalar.value.map { String(decoding: UnsafeBufferPointer(start: $0, count: Int(scalar.length)), as: UTF8.self) }
+        problem = add(event, nodes: 1, height: 0, key: value ?? "")
       case YAML_ALIAS_EVENT:
         let name = string(event.data.alias.anchor) ?? ""
-        guard let target = anchors[name] else { return at(event, "the alias *\(name.prefix(80)) names no anchor before it") }
+        guard let target = anchors[name] else {
+          return at(event, stack.last?.childPath ?? "", "the alias *\(name.prefix(80)) names no anchor before it")
+        }
         total += target.nodes
         problem = add(event, nodes: target.nodes, height: target.height, key: nil)
       case YAML_SEQUENCE_START_EVENT, YAML_MAPPING_START_EVENT:
         total += 1
         let isMapping = event.type == YAML_MAPPING_START_EVENT
         let anchor = string(isMapping ? event.data.mapping_start.anchor : event.data.sequence_start.anchor)
-        stack.append(Frame(anchor: anchor, isMapping: isMapping))
+        let path = stack.last?.childPath ?? ""
+        stack.append(Frame(anchor: anchor, isMapping: isMapping, path: path))
         if stack.count > ConfigLimits.depth {
-          return at(event, "nested more than \(ConfigLimits.depth) levels deep")
+          return at(event, path, "nested more than \(ConfigLimits.depth) levels deep")
         }
       case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
         guard let frame = stack.popLast() else { break }
@@ -122,7 +144,7 @@ enum ConfigYAML {
       if let problem { return problem }
       if total > ConfigLimits.nodes {
         return at(
-          event,
+          event, stack.last?.path ?? "",
           "more than \(ConfigLimits.nodes) YAML nodes (keys, values and list entries, with aliases expanded); "
             + "a configuration this large is refused")
       }
@@ -130,16 +152,18 @@ enum ConfigYAML {
   }
 
   private static func string(_ pointer: UnsafeMutablePointer<yaml_char_t>?) -> String? {
-    pointer.map { String(decoding: UnsafeBufferPointer(start: $0, count: strlen(UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self))), as: UTF8.self) }
+    pointer.map { String(cString: $0) }
   }
 
   /// libyaml's error, at the line it names (reader errors name a byte offset instead).
-  private static func syntaxProblem(_ parser: yaml_parser_t, bytes: UnsafeBufferPointer<UInt8>, file: String) -> ConfigProblem {
+  private static func syntaxProblem(
+    _ parser: yaml_parser_t, bytes: UnsafeBufferPointer<UInt8>, file: String, path: String
+  ) -> ConfigProblem {
     let problem = parser.problem.map { String(cString: $0) } ?? "unknown error"
     if parser.error == YAML_READER_ERROR {
       let offset = min(Int(parser.problem_offset), bytes.count)
       return ConfigProblem(
-        file: file, line: line(atOffset: offset, in: bytes), key: "",
+        file: file, line: line(atOffset: offset, in: bytes), key: path,
         message: "not valid YAML: \(problem) (byte \(parser.problem_value) at offset \(offset))")
     }
     if parser.error == YAML_MEMORY_ERROR {
@@ -153,7 +177,7 @@ enum ConfigYAML {
     message += ", column \(Int(mark.column) + 1)"
     let line = Int(mark.line) + 1
     if lineHasTab(line, in: bytes) { message += "; YAML indents with spaces, and this line has a tab" }
-    return ConfigProblem(file: file, line: line, key: "", message: message)
+    return ConfigProblem(file: file, line: line, key: path, message: message)
   }
 
   /// The 1-based line holding byte `offset`, counting `\n`, `\r\n` and `\r` breaks as libyaml does.
