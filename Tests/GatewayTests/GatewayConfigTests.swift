@@ -58,7 +58,7 @@ import Uplink
       let expected = [
         "weir.yaml:2: gateway.id:", "weir.yaml:4: log.disk_budget:", "weir.yaml:7: topics.telemetry.partitions:",
         "weir.yaml:8: topics.telemetry.fsync:", "weir.yaml:9: topics.telemetry.colour: unknown key",
-        "weir.yaml:11: mqtt[0].broker:", "weir.yaml:14: mqtt[0].subscriptions[0].qos:", "mqtt[0]: '#' must be",
+        "weir.yaml:11: mqtt[0].broker:", "weir.yaml:14: mqtt[0].subscriptions[0].qos:", "weir.yaml:13: mqtt[0].subscriptions[0]: '#' must be",
         "weir.yaml:15: mystery: unknown key",
       ]
       for e in expected {

@@ -20,7 +20,7 @@ extension ConfigReader {
         switch error {
         case .keyNotFound(let key, let c): (c.codingPath + [key], "missing: this key is required")
         case .typeMismatch(let type, let c):
-          (c.codingPath, "expected \(Self.describe(type)), got \(Self.kind(Self.locate(node, c.codingPath)))")
+          (c.codingPath, "expected \(Self.describe(type)), got \(Self.shown(Self.locate(node, c.codingPath)))")
         case .valueNotFound(_, let c): (c.codingPath, "missing value: \(c.debugDescription)")
         case .dataCorrupted(let c): (c.codingPath, c.debugDescription)
         @unknown default: ([], "\(error)")
@@ -36,6 +36,12 @@ extension ConfigReader {
       reportUnknown(node, known: known, path: path, docs: docs)
     }
     return value
+  }
+
+  /// `'fast'` for a text value, else what the node is.
+  private static func shown(_ node: Node) -> String {
+    if case .scalar(let s) = node, !s.string.isEmpty { return "'\(s.string.prefix(80))'" }
+    return kind(node)
   }
 
   private static func describe(_ type: Any.Type) -> String {

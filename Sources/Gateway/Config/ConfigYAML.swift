@@ -171,11 +171,13 @@ enum ConfigYAML {
     }
     let mark = parser.problem_mark
     var message = "not valid YAML: \(problem)"
-    if let context = parser.context.map({ String(cString: $0) }) {
-      message += " (\(context) at line \(Int(parser.context_mark.line) + 1))"
-    }
+    let context = parser.context.map { String(cString: $0) }
+    if let context { message += " (\(context) at line \(Int(parser.context_mark.line) + 1))" }
     message += ", column \(Int(mark.column) + 1)"
-    let line = Int(mark.line) + 1
+    // A key without its ':' is noticed only further on: the key's own line is the one to fix.
+    // And a construct left open is noticed at the end of the file, past its last line.
+    var line = Int(context == "while scanning a simple key" ? parser.context_mark.line : mark.line) + 1
+    line = min(line, lastLine(in: bytes))
     if lineHasTab(line, in: bytes) { message += "; YAML indents with spaces, and this line has a tab" }
     return ConfigProblem(file: file, line: line, key: path, message: message)
   }
@@ -189,6 +191,13 @@ enum ConfigYAML {
       i += 1
     }
     return line
+  }
+
+  /// The last line that holds anything but line breaks (1 for an empty text).
+  private static func lastLine(in bytes: UnsafeBufferPointer<UInt8>) -> Int {
+    var end = bytes.count
+    while end > 0 && (bytes[end - 1] == 0x0A || bytes[end - 1] == 0x0D) { end -= 1 }
+    return line(atOffset: end == 0 ? 0 : end - 1, in: bytes)
   }
 
   private static func lineHasTab(_ line: Int, in bytes: UnsafeBufferPointer<UInt8>) -> Bool {
