@@ -170,6 +170,11 @@ enum ConfigYAML {
       return ConfigProblem(file: file, line: 1, key: "", message: "out of memory reading the YAML")
     }
     let mark = parser.problem_mark
+    if problem.hasPrefix("Maximum nesting level") {
+      // libyaml's own limit (1000), met before ours when it scans a flow collection ahead.
+      return ConfigProblem(
+        file: file, line: Int(mark.line) + 1, key: path, message: "nested more than \(ConfigLimits.depth) levels deep")
+    }
     var message = "not valid YAML: \(problem)"
     let context = parser.context.map { String(cString: $0) }
     if let context { message += " (\(context) at line \(Int(parser.context_mark.line) + 1))" }
