@@ -38,6 +38,8 @@ final class ConfigReader {
     let path: String
     let node: Node
     var entries: [String: (key: Node, value: Node)] = [:]
+    /// The keys in the file's order.
+    var order: [String] = []
     var used: Set<String> = []
 
     /// The node to report a problem with `key` against: its value, else the section.
@@ -65,18 +67,19 @@ final class ConfigReader {
         continue
       }
       s.entries[name] = (k, v)
+      s.order.append(name)
     }
     return s
   }
 
-  /// Reports keys of `section` that no reader asked for.
+  /// Reports keys of `section` that no reader asked for, in the file's order.
   func finish(_ section: Section) {
-    let unknown = section.entries.filter { !section.used.contains($0.key) }
+    let unknown = section.order.filter { !section.used.contains($0) }
     guard !unknown.isEmpty else { return }
     let known = section.used.sorted().joined(separator: ", ")
     let message = "unknown key" + (known.isEmpty ? "" : " (known here: \(known))")
-    for (name, entry) in unknown.sorted(by: { $0.key < $1.key }) {
-      problem(entry.key, join(section.path, name), message)
+    for name in unknown {
+      problem(section.entries[name]?.key ?? section.node, join(section.path, name), message)
     }
   }
 

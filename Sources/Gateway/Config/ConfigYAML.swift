@@ -19,7 +19,9 @@ enum ConfigYAML {
     }
     if let problem = prescan(text, file: file) { throw ConfigError(problems: [problem]) }
     do {
-      return try Yams.compose(yaml: text)
+      // The basic resolver tags every scalar as text without running a regular expression per
+      // scalar (Yams hashes every key to find duplicates); the reader reads scalars as text anyway.
+      return try Yams.compose(yaml: text, .basic)
     } catch let error as YamlError {
       throw ConfigError(problems: [problem(error, text: text, file: file)])
     } catch {

@@ -135,7 +135,16 @@ public struct GatewayConfig: Sendable {
     }
     reader.finish(top)
     if !reader.problems.isEmpty {
-      throw ConfigError(problems: reader.problems.sorted { ($0.file != file ? 1 : 0, $0.file, $0.line) < ($1.file != file ? 1 : 0, $1.file, $1.line) })
+      // This file's problems by line, then other files' (rule files); found order within a line.
+      let problems = reader.problems
+      let order = problems.indices.sorted {
+        let a = problems[$0]
+        let b = problems[$1]
+        if (a.file == file) != (b.file == file) { return a.file == file }
+        if a.file != b.file { return a.file < b.file }
+        return (a.line, $0) < (b.line, $1)
+      }
+      throw ConfigError(problems: order.map { problems[$0] })
     }
     return config
   }
