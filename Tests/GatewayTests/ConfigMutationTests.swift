@@ -188,6 +188,8 @@ private func appended(_ text: String, _ key: String, line: Int) -> ConfigMutatio
     w("    topics: [alerts, telemetry]", "    topics: [{priority: 3}]", "uplinks[0].topics[0].name"),
     w("    topics: [alerts, telemetry]", "    topics: [{name: t, priority: 5000}]", "uplinks[0].topics[0].priority"),
     w("    topics: [alerts, telemetry]", "    topics: [{name: t, colour: red}]", "uplinks[0].topics[0].colour"),
+    w("    topics: [alerts, telemetry]", "    topics: [alerts, \"tele metry\"]", "uplinks[0].topics[1]"),
+    w("    topics: [alerts, telemetry]", "    topics: [{name: \"a/b\"}]", "uplinks[0].topics[0].name"),
     w("    topic_template: \"{topic}\"", "    topic_template: [x]", "uplinks[0].topic_template"),
     w("    compression: lz4", "    compression: brotli", "uplinks[0].compression"),
     w("    linger: 5ms", "    linger: 1h", "uplinks[0].linger"),

@@ -1,5 +1,6 @@
 public import Ingest
 import MQTT
+import PartitionedLog
 public import Uplink
 import Yams
 
@@ -46,10 +47,20 @@ extension GatewayConfig {
     var topics: [UplinkTopic] = []
     for (i, t) in (reader.sequence(&s, "topics") ?? []).enumerated() {
       if case .scalar(let scalar) = t {
-        topics.append(UplinkTopic(scalar.string))
+        // The daemon creates the topics an uplink reads: a name the log refuses would stop it.
+        if let problem = Topic.nameProblem(scalar.string) {
+          reader.problem(t, path + ".topics[\(i)]", problem)
+        } else {
+          topics.append(UplinkTopic(scalar.string))
+        }
       } else if var m = reader.section(t, path: path + ".topics[\(i)]") {
         guard let topicName = reader.string(&m, "name") else {
           if m.entries["name"] == nil { reader.problem(t, path + ".topics[\(i)].name", "missing: the local topic to forward") }
+          continue
+        }
+        if let problem = Topic.nameProblem(topicName) {
+          reader.problem(m.at("name"), path + ".topics[\(i)].name", problem)
+          reader.finish(m)
           continue
         }
         topics.append(
