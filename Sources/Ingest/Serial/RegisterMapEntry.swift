@@ -114,7 +114,7 @@ public struct RegisterMapEntry: Sendable, Equatable, Codable {
   public func validate(path: String) -> [String] {
     var problems: [String] = []
     if name.isEmpty { problems.append("\(path).name: must not be empty") }
-    if address < 0 || address + type.width > 65536 {
+    if address < 0 || address > 65536 - type.width {
       problems.append("\(path).address: \(address) must be between 0 and \(65536 - type.width) for a \(type.rawValue)")
     }
     if table.isBits && type != .bool {
