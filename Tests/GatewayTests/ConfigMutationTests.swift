@@ -253,6 +253,10 @@ private func appended(_ text: String, _ key: String, line: Int) -> ConfigMutatio
     appended(
       "modbus:\n  - port: {path: /dev/ttyUSB1, baud_rate: 1:1:1:1:1:1:1:1:1:1:1:1}\n    slaves: []", "modbus[0].port.baud_rate", line: 2),
     appended("modbus:\n  - port: {path: /dev/ttyUSB1}", "modbus[0].slaves", line: 2),
+    // Int.max trapped in the address check (address + width).
+    appended(
+      "modbus:\n  - port: {path: /dev/ttyUSB1}\n    slaves: [{unit_id: 1, device_id: p, registers: [{name: x, address: 9223372036854775807}]}]",
+      "modbus[0]", line: 2),
     appended("modbus:\n  - port: {path: /dev/ttyUSB1}\n    slaves: {unit_id: 1}", "modbus[0].slaves", line: 3),
     appended("modbus: {port: x}", "modbus", line: 1),
     // demo.yaml, with its environment
