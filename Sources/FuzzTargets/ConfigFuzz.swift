@@ -1,7 +1,8 @@
-@testable import Gateway
 import Ingest
 import MQTT
 import PartitionedLog
+
+@testable import Gateway
 
 extension FuzzTargets {
   /// The environment every `config` input is read with: values for `${...}` and two
@@ -71,7 +72,8 @@ extension FuzzTargets {
     var again = "limit=\(query.limit)"
     if query.fromBeginning { again += "&from=beginning" }
     if !query.offsets.isEmpty {
-      again += "&offsets=" + query.offsets.sorted { $0.key < $1.key }.map { "\($0.key)%3A\($0.value)" }.joined(separator: ",")
+      again +=
+        "&offsets=" + query.offsets.sorted { $0.key < $1.key }.map { "\($0.key)%3A\($0.value)" }.joined(separator: ",")
     }
     do {
       let read = try RecordsQuery(query: again)

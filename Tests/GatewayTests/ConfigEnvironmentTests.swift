@@ -49,7 +49,8 @@ import Testing
   /// Substitution walks the tree once, replacing in place: many values do not make it quadratic.
   @Test func substitutionInManyValues() throws {
     let topics = (0..<3000).map { "  t\($0): {partitions: \"${P}\"}\n" }.joined()
-    let config = try GatewayConfig.parse("gateway: {id: e}\ntopics:\n" + topics, file: "w.yaml", environment: ["P": "3"])
+    let config = try GatewayConfig.parse(
+      "gateway: {id: e}\ntopics:\n" + topics, file: "w.yaml", environment: ["P": "3"])
     #expect(config.topics.count == 3000 && config.topics.allSatisfy { $0.config.partitions == 3 })
   }
 }

@@ -25,7 +25,9 @@ import Testing
 
   @Test func billionLaughsIsRefusedBeforeAnyTreeIsBuilt() {
     var text = "gateway: {id: e}\nl0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"
-    for i in 1...9 { text += "l\(i): &l\(i) [" + Array(repeating: "*l\(i - 1)", count: 10).joined(separator: ", ") + "]\n" }
+    for i in 1...9 {
+      text += "l\(i): &l\(i) [" + Array(repeating: "*l\(i - 1)", count: 10).joined(separator: ", ") + "]\n"
+    }
     var found: [ConfigProblem] = []
     let t = Self.seconds { found = Self.problems(text) }
     #expect(t < 1, "took \(t) s")
@@ -39,7 +41,9 @@ import Testing
     var found: [ConfigProblem] = []
     let t = Self.seconds { found = Self.problems(text) }
     #expect(t < 1, "took \(t) s")
-    #expect(found.map(\.message) == ["the file is \(text.utf8.count) bytes; a configuration may have at most 1048576 (1 MiB)"])
+    #expect(
+      found.map(\.message) == ["the file is \(text.utf8.count) bytes; a configuration may have at most 1048576 (1 MiB)"]
+    )
     #expect(found.first?.line == 1)
   }
 
@@ -69,7 +73,8 @@ import Testing
   /// The root mapping is level 1, so `x:` holds at most 63 nested lists.
   @Test(arguments: [(63, true), (64, false), (10_000, false), (400_000, false)])
   func theDepthLimitIsExact(_ lists: Int, _ withinLimit: Bool) {
-    let text = "gateway: {id: e}\nx: " + String(repeating: "[", count: lists) + String(repeating: "]", count: lists) + "\n"
+    let text =
+      "gateway: {id: e}\nx: " + String(repeating: "[", count: lists) + String(repeating: "]", count: lists) + "\n"
     let found = Self.problems(text)
     let refused = found.first { $0.message.contains("nested more than \(ConfigLimits.depth) levels") }
     #expect((refused == nil) == withinLimit, "\(found.prefix(2))")
@@ -88,14 +93,17 @@ import Testing
   /// build a tree deeper than the limit from a small text.
   @Test func aliasesCountTowardsTheDepth() {
     let deep = String(repeating: "[", count: 40) + "1" + String(repeating: "]", count: 40)
-    let text = "gateway: {id: e}\na: &a \(deep)\nb: " + String(repeating: "[", count: 30) + "*a" + String(repeating: "]", count: 30) + "\n"
+    let text =
+      "gateway: {id: e}\na: &a \(deep)\nb: " + String(repeating: "[", count: 30) + "*a"
+      + String(repeating: "]", count: 30) + "\n"
     let found = Self.problems(text)
     #expect(found.contains { $0.message.contains("(aliases included)") && $0.line == 3 }, "\(found.prefix(2))")
   }
 
   @Test func anAliasWithoutItsAnchorIsAProblemAtItsLine() {
     let found = Self.problems("gateway: {id: e}\nlog:\n  min_free: *nowhere\n")
-    #expect(found.map(\.description) == ["/nonexistent/w.yaml:3: log.min_free: the alias *nowhere names no anchor before it"])
+    #expect(
+      found.map(\.description) == ["/nonexistent/w.yaml:3: log.min_free: the alias *nowhere names no anchor before it"])
   }
 
   @Test(arguments: ["", "\n\n", "# only a comment\n", "---\n", "~\n"])

@@ -5,7 +5,10 @@ import Testing
 /// One change to a shipped configuration that must be refused at the line it made, with the key
 /// path it is about.
 struct ConfigMutation: Sendable, CustomTestStringConvertible {
-  enum Base: String, Sendable { case weir = "weir.yaml", demo = "demo.yaml" }
+  enum Base: String, Sendable {
+    case weir = "weir.yaml"
+    case demo = "demo.yaml"
+  }
   let base: Base
   /// Replaced (first occurrence) by `new`.
   let old: String
@@ -14,7 +17,9 @@ struct ConfigMutation: Sendable, CustomTestStringConvertible {
   /// Lines from the start of `old` to the problem's line.
   let delta: Int
 
-  var testDescription: String { "\(base.rawValue): \(key) ← \(new.replacingOccurrences(of: "\n", with: "⏎").prefix(60))" }
+  var testDescription: String {
+    "\(base.rawValue): \(key) ← \(new.replacingOccurrences(of: "\n", with: "⏎").prefix(60))"
+  }
 }
 
 private func w(_ old: String, _ new: String, _ key: String, _ delta: Int = 0) -> ConfigMutation {
@@ -47,7 +52,8 @@ private func appended(_ text: String, _ key: String, line: Int) -> ConfigMutatio
 
   @Test(arguments: [ConfigMutation.Base.weir, .demo])
   func theUnchangedFilesLoad(_ base: ConfigMutation.Base) throws {
-    _ = try GatewayConfig.parse(try Self.text(base), file: Self.directory + "/" + base.rawValue, environment: Self.environment(base))
+    _ = try GatewayConfig.parse(
+      try Self.text(base), file: Self.directory + "/" + base.rawValue, environment: Self.environment(base))
   }
 
   @Test func thereAreAtLeastAHundredMutations() { #expect(Self.mutations.count >= 100) }
@@ -135,11 +141,15 @@ private func appended(_ text: String, _ key: String, line: Int) -> ConfigMutatio
     w("    broker: mqtt://127.0.0.1:1883", "    broker: [mqtt://127.0.0.1:1883]", "mqtt[0].broker"),
     w("  - name: mqtt", "  - name: mqtt\n    tls: {ca_file: ca.pem}", "mqtt[0].tls", 1),
     w(
-      "    broker: mqtt://127.0.0.1:1883", "    broker: mqtts://127.0.0.1:8883\n    tls: {ca_file: ca.pem, cert_file: c.pem}",
+      "    broker: mqtt://127.0.0.1:1883",
+      "    broker: mqtts://127.0.0.1:8883\n    tls: {ca_file: ca.pem, cert_file: c.pem}",
       "mqtt[0].tls", 1),
-    w("    broker: mqtt://127.0.0.1:1883", "    broker: mqtts://127.0.0.1:8883\n    tls: {ca_file: \"\"}", "mqtt[0].tls.ca_file", 1),
     w(
-      "    broker: mqtt://127.0.0.1:1883", "    broker: mqtts://127.0.0.1:8883\n    tls: {ca_file: ca.pem, version: sslv3}",
+      "    broker: mqtt://127.0.0.1:1883", "    broker: mqtts://127.0.0.1:8883\n    tls: {ca_file: \"\"}",
+      "mqtt[0].tls.ca_file", 1),
+    w(
+      "    broker: mqtt://127.0.0.1:1883",
+      "    broker: mqtts://127.0.0.1:8883\n    tls: {ca_file: ca.pem, version: sslv3}",
       "mqtt[0].tls.version", 1),
     w("    protocol: \"3.1.1\"", "    protocol: \"4\"", "mqtt[0].protocol"),
     w("    keepalive: 30s", "    keepalive: 1s", "mqtt[0].keepalive"),
@@ -169,21 +179,29 @@ private func appended(_ text: String, _ key: String, line: Int) -> ConfigMutatio
     w("        qos: 1 ", "        qos: -1 ", "mqtt[0].subscriptions[0].qos"),
     w("        qos: 1 ", "        qos: 1\n        qos2: 1 ", "mqtt[0].subscriptions[0].qos2", 1),
     w("        topic: telemetry\n", "        topic: \"bad topic\"\n", "mqtt[0].subscriptions[0].topic"),
-    w("        topic: telemetry\n", "        topic: telemetry\n        headers: [a, b]\n", "mqtt[0].subscriptions[0].headers", 1),
+    w(
+      "        topic: telemetry\n", "        topic: telemetry\n        headers: [a, b]\n",
+      "mqtt[0].subscriptions[0].headers", 1),
     w("        format: json ", "        format: xml ", "mqtt[0].subscriptions[0].format"),
     w("        format: json ", "        format: raw ", "mqtt[0].subscriptions[0]", -4),
     w("        time_field: ts ", "        time_field: \"$.\" ", "mqtt[0].subscriptions[0].time_field"),
     w("        time_format: auto ", "        time_format: epoch_ns ", "mqtt[0].subscriptions[0].time_format"),
-    w("        time_format: auto ", "        time_format: auto\n        time_min: yesterday ", "mqtt[0].subscriptions[0].time_min", 1),
     w(
-      "        time_format: auto ", "        time_format: auto\n        time_min: 2100-01-01T00:00:00Z\n        time_max: 946684800000 ",
+      "        time_format: auto ", "        time_format: auto\n        time_min: yesterday ",
       "mqtt[0].subscriptions[0].time_min", 1),
-    w("        time_format: auto ", "        time_format: auto\n        time_max: 2100-13-01T00:00:00Z ", "mqtt[0].subscriptions[0].time_max", 1),
+    w(
+      "        time_format: auto ",
+      "        time_format: auto\n        time_min: 2100-01-01T00:00:00Z\n        time_max: 946684800000 ",
+      "mqtt[0].subscriptions[0].time_min", 1),
+    w(
+      "        time_format: auto ", "        time_format: auto\n        time_max: 2100-13-01T00:00:00Z ",
+      "mqtt[0].subscriptions[0].time_max", 1),
     w("mqtt:\n  - name: mqtt", "mqtt: {}\nmqtt_old:\n  - name: mqtt", "mqtt"),
     // uplinks
     w("  - name: central", "  - name: \"\"", "uplinks[0].name"),
     w("    kind: kafka ", "    kind: pigeon ", "uplinks[0].kind"),
-    w("    bootstrap: kafka-1.example.net:9092,kafka-2.example.net:9092", "    bootstrap: \"\"", "uplinks[0].bootstrap"),
+    w(
+      "    bootstrap: kafka-1.example.net:9092,kafka-2.example.net:9092", "    bootstrap: \"\"", "uplinks[0].bootstrap"),
     w("    topics: [alerts, telemetry]", "    topics: alerts", "uplinks[0].topics"),
     w("    topics: [alerts, telemetry]", "    topics: [{priority: 3}]", "uplinks[0].topics[0].name"),
     w("    topics: [alerts, telemetry]", "    topics: [{name: t, priority: 5000}]", "uplinks[0].topics[0].priority"),
@@ -206,11 +224,16 @@ private func appended(_ text: String, _ key: String, line: Int) -> ConfigMutatio
     w(
       "    # drain: live_first             # fifo (default) | live_first: new data first after an outage\n    # backlog_share: 0.3",
       "    drain: live_first\n    backlog_share: 1.5", "uplinks[0].backlog_share", 1),
-    w("      security.protocol: plaintext", "      security.protocol: [plaintext]", "uplinks[0].properties.security.protocol"),
     w(
-      "      security.protocol: plaintext", "      security.protocol: plaintext\n  - {name: central, kind: kafka, bootstrap: \"k:1\", topics: [t]}",
+      "      security.protocol: plaintext", "      security.protocol: [plaintext]",
+      "uplinks[0].properties.security.protocol"),
+    w(
+      "      security.protocol: plaintext",
+      "      security.protocol: plaintext\n  - {name: central, kind: kafka, bootstrap: \"k:1\", topics: [t]}",
       "uplinks[1].name", 1),
-    w("      security.protocol: plaintext", "      security.protocol: plaintext\n  - {name: cloud, kind: mqtt, topics: [alerts]}", "uplinks[1].broker", 1),
+    w(
+      "      security.protocol: plaintext",
+      "      security.protocol: plaintext\n  - {name: cloud, kind: mqtt, topics: [alerts]}", "uplinks[1].broker", 1),
     w(
       "      security.protocol: plaintext",
       "      security.protocol: plaintext\n  - {name: cloud, kind: mqtt, broker: \"mqtt://c:1883\", topics: [alerts], keepalive: 1s}",
@@ -240,18 +263,25 @@ private func appended(_ text: String, _ key: String, line: Int) -> ConfigMutatio
     appended("---\ngateway: {id: x}", "", line: 1),
     appended("gateway: {id: again}", "gateway", line: 1),
     appended("[unclosed", "", line: 1),
-    appended("serial:\n  - port: {path: /dev/ttyUSB0, baud_rate: fast}\n    line_protocol: {format: nmea}", "serial[0].port.baud_rate", line: 2),
-    appended("serial:\n  - port: {path: /dev/ttyUSB0}\n    line_protocol: {format: morse}", "serial[0].line_protocol.format", line: 3),
+    appended(
+      "serial:\n  - port: {path: /dev/ttyUSB0, baud_rate: fast}\n    line_protocol: {format: nmea}",
+      "serial[0].port.baud_rate", line: 2),
+    appended(
+      "serial:\n  - port: {path: /dev/ttyUSB0}\n    line_protocol: {format: morse}", "serial[0].line_protocol.format",
+      line: 3),
     appended("serial:\n  - port: {path: /dev/ttyUSB0}", "serial[0]", line: 2),
     appended("serial:\n  - /dev/ttyUSB0", "serial[0]", line: 2),
     appended("serial:\n  - port: {path: [a]}\n    line_protocol: {format: nmea}", "serial[0].port.path", line: 2),
-    appended("serial:\n  - port: {path: /dev/ttyUSB0, colour: red}\n    line_protocol: {format: nmea}", "serial[0].port.colour", line: 2),
+    appended(
+      "serial:\n  - port: {path: /dev/ttyUSB0, colour: red}\n    line_protocol: {format: nmea}",
+      "serial[0].port.colour", line: 2),
     appended("serial: {port: x}", "serial", line: 1),
     appended(
       "modbus:\n  - port: {path: /dev/ttyUSB1}\n    slaves: [{unit_id: 1, device_id: p, registers: [{name: x, address: 0, typo: 3}]}]",
       "modbus[0].slaves[0].registers[0].typo", line: 3),
     appended(
-      "modbus:\n  - port: {path: /dev/ttyUSB1, baud_rate: 1:1:1:1:1:1:1:1:1:1:1:1}\n    slaves: []", "modbus[0].port.baud_rate", line: 2),
+      "modbus:\n  - port: {path: /dev/ttyUSB1, baud_rate: 1:1:1:1:1:1:1:1:1:1:1:1}\n    slaves: []",
+      "modbus[0].port.baud_rate", line: 2),
     appended("modbus:\n  - port: {path: /dev/ttyUSB1}", "modbus[0].slaves", line: 2),
     // Int.max trapped in the address check (address + width).
     appended(
@@ -267,14 +297,20 @@ private func appended(_ text: String, _ key: String, line: Int) -> ConfigMutatio
     d("    eviction_priority: 100 ", "    eviction_priority: 1001 ", "topics.alerts.eviction_priority"),
     d("  alerts:\n    partitions: 1", "  alerts:\n    partitions: 1.5", "topics.alerts.partitions", 1),
     d("    fsync: always", "    fsync: Always", "topics.alerts.fsync"),
-    d("    broker: mqtt://127.0.0.1:${WEIR_DEMO_MQTT_PORT}", "    broker: mqtt://:${WEIR_DEMO_MQTT_PORT}", "mqtt[0].broker"),
-    d("    broker: mqtt://127.0.0.1:${WEIR_DEMO_MQTT_PORT}", "    broker: mqtt://127.0.0.1:${WEIR_DEMO_MQTT_PORT}0000", "mqtt[0].broker"),
+    d(
+      "    broker: mqtt://127.0.0.1:${WEIR_DEMO_MQTT_PORT}", "    broker: mqtt://:${WEIR_DEMO_MQTT_PORT}",
+      "mqtt[0].broker"),
+    d(
+      "    broker: mqtt://127.0.0.1:${WEIR_DEMO_MQTT_PORT}", "    broker: mqtt://127.0.0.1:${WEIR_DEMO_MQTT_PORT}0000",
+      "mqtt[0].broker"),
     d("    clean_session: false", "    clean_session: false\n    clean_session: true", "mqtt[0].clean_session", 1),
     d("        key: \"{1}\"", "        key: {1: 2}", "mqtt[0].subscriptions[0].key"),
     d("      - filter: sensors/+/telemetry", "      - filter: sensors/+/telemetry/#/more", "mqtt[0].subscriptions[0]"),
     d("    topic_template: \"edge.{topic}\"", "    topic_template: [x]", "uplinks[0].topic_template"),
     d("    bootstrap: ${WEIR_DEMO_BOOTSTRAP}", "    bootstrap: ${WEIR_DEMO_BOOTSTRAP", "uplinks[0].bootstrap"),
-    d("  listen: 127.0.0.1:${WEIR_DEMO_HTTP_PORT}", "  listen: 127.0.0.1:${WEIR_DEMO_HTTP_PORT}${WEIR_DEMO_HTTP_PORT}", "http.listen"),
+    d(
+      "  listen: 127.0.0.1:${WEIR_DEMO_HTTP_PORT}", "  listen: 127.0.0.1:${WEIR_DEMO_HTTP_PORT}${WEIR_DEMO_HTTP_PORT}",
+      "http.listen"),
     d("  publish_alerts: true", "  publish_alerts: 2", "rules.publish_alerts"),
     d("    - rules/pumps.sql", "    - rules/pumps.sql\n    - 7", "rules.files[2]", 1),
   ]

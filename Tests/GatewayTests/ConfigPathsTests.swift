@@ -1,10 +1,11 @@
 import Foundation
-@testable import Gateway
 import Ingest
 import MQTT
 import Testing
 import Uplink
 import WeirTestSupport
+
+@testable import Gateway
 
 /// Paths in a configuration start at the configuration file's directory, whatever the working
 /// directory and however the file itself was named.
@@ -109,9 +110,15 @@ import WeirTestSupport
       Issue.record("accepted")
     } catch let error as ConfigError {
       let text = error.problems.map(\.description)
-      #expect(text.contains { $0.contains("w.yaml:4: rules.files[0]: cannot read \(dir)/big.sql: the file is \(ConfigLimits.ruleFileBytes + 1) bytes") }, "\(text)")
+      #expect(
+        text.contains {
+          $0.contains(
+            "w.yaml:4: rules.files[0]: cannot read \(dir)/big.sql: the file is \(ConfigLimits.ruleFileBytes + 1) bytes")
+        }, "\(text)")
       #expect(text.contains { $0.hasPrefix(dir + "/latin1.sql:3: the file is not UTF-8") }, "\(text)")
-      #expect(text.contains { $0.contains("w.yaml:6: rules.files[2]: cannot read \(dir)/folder.sql: it is a directory") }, "\(text)")
+      #expect(
+        text.contains { $0.contains("w.yaml:6: rules.files[2]: cannot read \(dir)/folder.sql: it is a directory") },
+        "\(text)")
     }
   }
 
@@ -120,10 +127,12 @@ import WeirTestSupport
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: dir) }
     try Data(repeating: 0x0A, count: ConfigLimits.fileBytes + 1).write(to: URL(fileURLWithPath: dir + "/big.yaml"))
-    try Data("gateway:\n  id: e\n  data_dir: /d".utf8 + [0xC3, 0x28] + Array("\n".utf8)).write(to: URL(fileURLWithPath: dir + "/bad.yaml"))
+    try Data("gateway:\n  id: e\n  data_dir: /d".utf8 + [0xC3, 0x28] + Array("\n".utf8)).write(
+      to: URL(fileURLWithPath: dir + "/bad.yaml"))
     for (name, expected) in [
       ("big.yaml", "big.yaml:0: the file is \(ConfigLimits.fileBytes + 1) bytes; a configuration may have at most"),
-      ("bad.yaml", "bad.yaml:3: the file is not UTF-8"), ("missing.yaml", "missing.yaml:0: cannot read the file: No such file"),
+      ("bad.yaml", "bad.yaml:3: the file is not UTF-8"),
+      ("missing.yaml", "missing.yaml:0: cannot read the file: No such file"),
     ] {
       do {
         _ = try GatewayConfig.load(path: dir + "/" + name, environment: [:])

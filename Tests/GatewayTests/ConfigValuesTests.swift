@@ -33,8 +33,10 @@ import Testing
   }
 
   @Test(arguments: [
-    ("500ms", Int64(500)), ("30s", 30_000), ("10m", 600_000), ("2h", 7_200_000), ("7d", 604_800_000), ("1w", 604_800_000),
-    ("1.5s", 1500), ("30", 30_000), ("0", 0), ("0.4ms", 0), ("0.5ms", 1), ("36500d", 3_153_600_000_000), (" 5 s ", 5000),
+    ("500ms", Int64(500)), ("30s", 30_000), ("10m", 600_000), ("2h", 7_200_000), ("7d", 604_800_000),
+    ("1w", 604_800_000),
+    ("1.5s", 1500), ("30", 30_000), ("0", 0), ("0.4ms", 0), ("0.5ms", 1), ("36500d", 3_153_600_000_000),
+    (" 5 s ", 5000),
   ])
   func durations(_ text: String, _ ms: Int64) throws {
     #expect(try ConfigValues.duration(text) == ms)
@@ -43,10 +45,14 @@ import Testing
   @Test(arguments: [
     // 106751991168d is Int64 milliseconds' overflow; 1e30s and inf trapped converting a Double.
     ("106751991168d", "too long"), ("36501d", "too long"), ("5215w", "too long"),
-    ("99999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999s", "too long"),
+    (
+      "99999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999s",
+      "too long"
+    ),
     ("1e30s", "expected a duration"), ("inf", "expected a duration"), ("infinity", "expected a duration"),
     ("nan", "expected a duration"), ("0x10s", "expected a duration"), ("-1s", "negative"), ("-0.5", "negative"),
-    ("", "expected a duration"), ("s", "expected a duration"), ("1.s", "expected a duration"), (".5s", "expected a duration"),
+    ("", "expected a duration"), ("s", "expected a duration"), ("1.s", "expected a duration"),
+    (".5s", "expected a duration"),
     ("5y", "expected a duration"), ("1h30m", "expected a duration"),
   ])
   func refusedDurations(_ text: String, _ reason: String) {

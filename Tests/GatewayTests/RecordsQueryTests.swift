@@ -1,9 +1,10 @@
 import Foundation
-@testable import Gateway
 import Logging
 import PartitionedLog
 import Prometheus
 import Testing
+
+@testable import Gateway
 
 /// The records endpoint's query (`limit`, `offsets`, `from`) and the alerts endpoint's `limit`:
 /// every query string is a query or a 400 with a message, and `Daemon.records` answers any
@@ -16,7 +17,8 @@ import Testing
     ("limit=0", 1, [:], false), ("limit=-7", 1, [:], false), ("limit=20000", 10_000, [:], false),
     ("limit=99999999999999999999999", 10_000, [:], false), ("limit=-99999999999999999999999", 1, [:], false),
     ("limit=+5", 5, [:], false), ("from=beginning", 100, [:], true), ("limit=5&from=beginning", 5, [:], true),
-    ("offsets=0:120,1:98", 100, [0: 120, 1: 98], false), ("offsets=0%3A120%2C1%3a98&limit=20", 20, [0: 120, 1: 98], false),
+    ("offsets=0:120,1:98", 100, [0: 120, 1: 98], false),
+    ("offsets=0%3A120%2C1%3a98&limit=20", 20, [0: 120, 1: 98], false),
     ("offsets=", 100, [:], false), ("offsets=0:1,,1:2,", 100, [0: 1, 1: 2], false),
     ("offsets=2147483647:9223372036854775807", 100, [Int32.max: Int64.max], false),
     ("x=1&y&&=&limit=3&from%3D=z", 3, [:], false), ("%6Cimit=7", 7, [:], false),
@@ -25,13 +27,16 @@ import Testing
   @Test(arguments: Self.acceptedQueries.indices)
   func accepted(_ i: Int) throws {
     let c = Self.acceptedQueries[i]
-    #expect(try RecordsQuery(query: c.query) == RecordsQuery(limit: c.limit, offsets: c.offsets, fromBeginning: c.fromBeginning))
+    #expect(
+      try RecordsQuery(query: c.query)
+        == RecordsQuery(limit: c.limit, offsets: c.offsets, fromBeginning: c.fromBeginning))
   }
 
   static let manyPairs = "offsets=" + (0...RecordsQuery.maxOffsetPairs).map { "\($0):0" }.joined(separator: ",")
 
   static let refusedQueries: [(query: String, message: String)] = [
-    ("limit=abc", "limit: expected a whole number (1 to 10000), got 'abc'"), ("limit=", "limit: expected a whole number"),
+    ("limit=abc", "limit: expected a whole number (1 to 10000), got 'abc'"),
+    ("limit=", "limit: expected a whole number"),
     ("limit=1.5", "limit: expected a whole number"), ("limit=1&limit=2", "limit: given more than once"),
     ("limit=0x10", "limit: expected a whole number"), ("from=end", "from: expected 'beginning', got 'end'"),
     ("from=", "from: expected 'beginning'"), ("from=beginning&from=beginning", "from: given more than once"),
@@ -57,7 +62,9 @@ import Testing
     }
   }
 
-  @Test(arguments: [(String?.none, 50), ("limit=600", 500), ("limit=0", 1), ("limit=20", 20), ("offsets=zz&limit=3", 3)])
+  @Test(arguments: [
+    (String?.none, 50), ("limit=600", 500), ("limit=0", 1), ("limit=20", 20), ("offsets=zz&limit=3", 3),
+  ])
   func alertsLimits(_ query: String?, _ limit: Int) throws {
     #expect(try RecordsQuery.alertsLimit(query: query, maximum: 500) == limit)
   }
@@ -91,7 +98,9 @@ import Testing
           b.reset()
           // Partition 0's first 40 records are a day old: retention deletes their segments.
           let ts = p == 0 && i < 40 ? now - 86_400_000 : now + Int64(i)
-          b.append(timestamp: ts, key: Array("k".utf8), value: Array("{\"p\":\(p),\"i\":\(i),\"pad\":\"\(String(repeating: "x", count: 80))\"}".utf8))
+          b.append(
+            timestamp: ts, key: Array("k".utf8),
+            value: Array("{\"p\":\(p),\"i\":\(i),\"pad\":\"\(String(repeating: "x", count: 80))\"}".utf8))
           _ = try topic.partitions[p].append(b)
         }
       }
@@ -114,7 +123,10 @@ import Testing
   @Test func anyOffsetsAreAnswered() throws {
     let log = try Log()
     #expect(log.start > 0 && log.start < log.end, "retention left \(log.start)..<\(log.end)")
-    for (asked, first) in [(Int64.max, nil), (Int64.min, log.start), (-5, log.start), (0, log.start), (log.end, nil), (log.end - 1, log.end - 1)] {
+    for (asked, first) in [
+      (Int64.max, nil), (Int64.min, log.start), (-5, log.start), (0, log.start), (log.end, nil),
+      (log.end - 1, log.end - 1),
+    ] {
       let r = try log.records([0: asked])
       #expect(r.records.filter { $0.partition == 0 }.first?.offset == first, "offset \(asked)")
       let next = try #require(r.next.first { $0.partition == 0 })

@@ -22,7 +22,8 @@ struct ConfigEnvironment {
 
   func apply(to root: Node) -> Node {
     var node = expand(root, path: "") ?? root
-    for (name, value) in variables.sorted(by: { $0.key < $1.key }) where name.hasPrefix("WEIR_") && name.contains("__") {
+    for (name, value) in variables.sorted(by: { $0.key < $1.key }) where name.hasPrefix("WEIR_") && name.contains("__")
+    {
       let keys = name.dropFirst(5).components(separatedBy: "__").map { $0.lowercased() }
       guard !keys.contains(where: \.isEmpty) else { continue }
       if let updated = set(node, keys[...], value: value, variable: name) { node = updated }
@@ -81,7 +82,8 @@ struct ConfigEnvironment {
       if let value = variables[name] {
         out += value
       } else {
-        reader.problem(node, path, "environment variable \(name.prefix(80)) is not set (the value refers to ${\(name.prefix(80))})")
+        reader.problem(
+          node, path, "environment variable \(name.prefix(80)) is not set (the value refers to ${\(name.prefix(80))})")
       }
       rest = rest[rest.index(after: end)...]
     }
@@ -103,7 +105,8 @@ struct ConfigEnvironment {
       if let index {
         mapping[index] = (mapping[index].key, updated)
       } else {
-        mapping = Node.Mapping(Array(mapping) + [(Self.scalar(key, at: node.mark), updated)], mapping.tag, mapping.style, mapping.mark)
+        mapping = Node.Mapping(
+          Array(mapping) + [(Self.scalar(key, at: node.mark), updated)], mapping.tag, mapping.style, mapping.mark)
       }
       return .mapping(mapping)
     case .sequence(var sequence):

@@ -24,7 +24,10 @@ enum ConfigFile {
     }
     let type = attributes[.type] as? FileAttributeType
     guard type == .typeRegular else {
-      throw refuse(0, type == .typeDirectory ? "cannot read the file: it is a directory" : "cannot read the file: it is not a regular file")
+      throw refuse(
+        0,
+        type == .typeDirectory
+          ? "cannot read the file: it is a directory" : "cannot read the file: it is not a regular file")
     }
     let size = (attributes[.size] as? NSNumber)?.int64Value ?? 0
     guard size <= limit else {
@@ -67,6 +70,7 @@ enum ConfigFile {
       }
     }
     let line = bytes.withUnsafeBufferPointer { ConfigYAML.line(atOffset: offset, in: $0) }
-    throw ConfigError(file: file, line: line, key: "", "the file is not UTF-8 text (byte \(offset) is not part of a UTF-8 character)")
+    throw ConfigError(
+      file: file, line: line, key: "", "the file is not UTF-8 text (byte \(offset) is not part of a UTF-8 character)")
   }
 }

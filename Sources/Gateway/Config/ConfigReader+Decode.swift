@@ -9,7 +9,8 @@ extension ConfigReader {
     if let (at, text, key) = oversizedBase60(node, path: path) {
       problem(
         at, key,
-        "'\(text.prefix(80))' reads as a base-60 number (YAML 1.1 sexagesimal) too large for any setting; quote it if it is text")
+        "'\(text.prefix(80))' reads as a base-60 number (YAML 1.1 sexagesimal) too large for any setting; quote it if it is text"
+      )
       return nil
     }
     let value: T

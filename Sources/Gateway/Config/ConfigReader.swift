@@ -102,7 +102,9 @@ final class ConfigReader {
   func int(_ s: inout Section, _ key: String, range: ClosedRange<Int>) -> Int? {
     guard let text = string(&s, key) else { return nil }
     guard let n = Int(text.trimmingCharacters(in: .whitespaces)), range.contains(n) else {
-      problem(s.at(key), join(s.path, key), "expected a whole number from \(range.lowerBound) to \(range.upperBound), got '\(text)'")
+      problem(
+        s.at(key), join(s.path, key),
+        "expected a whole number from \(range.lowerBound) to \(range.upperBound), got '\(text)'")
       return nil
     }
     return n
@@ -137,7 +139,8 @@ final class ConfigReader {
       return nil
     }
     guard range.contains(n) else {
-      let bounds = "from \(ConfigValues.describeBytes(range.lowerBound)) to \(ConfigValues.describeBytes(range.upperBound))"
+      let bounds =
+        "from \(ConfigValues.describeBytes(range.lowerBound)) to \(ConfigValues.describeBytes(range.upperBound))"
       problem(s.at(key), join(s.path, key), "expected a size \(bounds), got '\(text)'" + (why.map { " (\($0))" } ?? ""))
       return nil
     }
@@ -155,7 +158,8 @@ final class ConfigReader {
     guard range.contains(n) else {
       let bounds =
         "from \(ConfigValues.describeMilliseconds(range.lowerBound)) to \(ConfigValues.describeMilliseconds(range.upperBound))"
-      problem(s.at(key), join(s.path, key), "expected a duration \(bounds), got '\(text)'" + (why.map { " (\($0))" } ?? ""))
+      problem(
+        s.at(key), join(s.path, key), "expected a duration \(bounds), got '\(text)'" + (why.map { " (\($0))" } ?? ""))
       return nil
     }
     return n
@@ -185,7 +189,9 @@ final class ConfigReader {
   where T.RawValue == String {
     guard let text = string(&s, key) else { return nil }
     guard let v = T(rawValue: text), allowed.contains(where: { $0.rawValue == v.rawValue }) else {
-      problem(s.at(key), join(s.path, key), "expected one of \(allowed.map(\.rawValue).joined(separator: ", ")), got '\(text)'")
+      problem(
+        s.at(key), join(s.path, key),
+        "expected one of \(allowed.map(\.rawValue).joined(separator: ", ")), got '\(text)'")
       return nil
     }
     return v

@@ -15,7 +15,9 @@ enum ConfigYAML {
   static func compose(_ text: String, file: String) throws(ConfigError) -> Node? {
     let size = text.utf8.count
     if size > ConfigLimits.fileBytes {
-      throw ConfigError(file: file, line: 1, key: "", "the file is \(size) bytes; a configuration may have at most \(ConfigLimits.fileBytes) (1 MiB)")
+      throw ConfigError(
+        file: file, line: 1, key: "",
+        "the file is \(size) bytes; a configuration may have at most \(ConfigLimits.fileBytes) (1 MiB)")
     }
     if let problem = prescan(text, file: file) { throw ConfigError(problems: [problem]) }
     do {
@@ -68,7 +70,9 @@ enum ConfigYAML {
     }
   }
 
-  private static func scan(_ parser: inout yaml_parser_t, bytes: UnsafeBufferPointer<UInt8>, file: String) -> ConfigProblem? {
+  private static func scan(_ parser: inout yaml_parser_t, bytes: UnsafeBufferPointer<UInt8>, file: String)
+    -> ConfigProblem?
+  {
     var stack: [Frame] = []
     var anchors: [String: (nodes: Int, height: Int)] = [:]
     var total = 0
@@ -113,12 +117,16 @@ enum ConfigYAML {
         return nil
       case YAML_DOCUMENT_START_EVENT:
         documents += 1
-        if documents > 1 { return at(event, "", "a configuration is one YAML document; remove this second one ('---')") }
+        if documents > 1 {
+          return at(event, "", "a configuration is one YAML document; remove this second one ('---')")
+        }
       case YAML_SCALAR_EVENT:
         total += 1
         if let anchor = string(event.data.scalar.anchor) { anchors[anchor] = (1, 0) }
         let scalar = event.data.scalar
-        let value = scalar.value.map { String(decoding: UnsafeBufferPointer(start: $0, count: Int(scalar.length)), as: UTF8.self) }
+        let value = scalar.value.map {
+          String(decoding: UnsafeBufferPointer(start: $0, count: Int(scalar.length)), as: UTF8.self)
+        }
         problem = add(event, nodes: 1, height: 0, key: value ?? "")
       case YAML_ALIAS_EVENT:
         let name = string(event.data.alias.anchor) ?? ""

@@ -18,7 +18,8 @@ extension GatewayConfig {
     guard var s = reader.section(node, path: path) else { return nil }
     let name = reader.string(&s, "name") ?? "mqtt"
     if name.isEmpty || name.utf8.count > 200 {
-      reader.problem(s.at("name"), path + ".name", "expected a name of 1 to 200 bytes (it labels metrics and the client id)")
+      reader.problem(
+        s.at("name"), path + ".name", "expected a name of 1 to 200 bytes (it labels metrics and the client id)")
     }
     let client = mqttClient(
       reader, &s, path: path, defaultBroker: "mqtt://127.0.0.1:1883",
@@ -49,7 +50,9 @@ extension GatewayConfig {
     }
     for p in source.problems() where !(s.entries["subscriptions"] == nil && p.hasPrefix("no subscriptions")) {
       // Place a subscription's problem at that subscription: the messages quote its filter.
-      if let sub = subscriptionNodes.first(where: { p.contains("'\($0.filter)'") || ($0.filter.isEmpty && p.contains("empty")) }) {
+      if let sub = subscriptionNodes.first(where: {
+        p.contains("'\($0.filter)'") || ($0.filter.isEmpty && p.contains("empty"))
+      }) {
         reader.problem(sub.node, sub.path, p)
       } else {
         reader.problem(node, path, p)
@@ -63,7 +66,9 @@ extension GatewayConfig {
     guard var m = reader.section(node, path: path) else { return nil }
     defer { reader.finish(m) }
     guard let filter = reader.string(&m, "filter") else {
-      if m.entries["filter"] == nil { reader.problem(node, path + ".filter", "missing: the MQTT topic filter to subscribe to") }
+      if m.entries["filter"] == nil {
+        reader.problem(node, path + ".filter", "missing: the MQTT topic filter to subscribe to")
+      }
       return nil
     }
     if filter.utf8.count > 65535 || filter.contains("\u{0}") {
@@ -80,7 +85,9 @@ extension GatewayConfig {
       }
     }
     subscription.key = KeySource(parsing: reader.string(&m, "key"))
-    if let f = reader.choice(&m, "format", PayloadFormat.self, allowed: PayloadFormat.allCases) { subscription.format = f }
+    if let f = reader.choice(&m, "format", PayloadFormat.self, allowed: PayloadFormat.allCases) {
+      subscription.format = f
+    }
     if let tf = reader.string(&m, "time_field") {
       let field = (tf.hasPrefix("$.") ? String(tf.dropFirst(2)) : tf).split(separator: ".").map(String.init)
       if field.isEmpty {
@@ -113,7 +120,9 @@ extension GatewayConfig {
   }
 
   /// An RFC 3339 instant or epoch milliseconds, for `time_min` and `time_max`.
-  private static func instant(_ reader: ConfigReader, _ m: inout ConfigReader.Section, _ key: String, path: String) -> Int64? {
+  private static func instant(_ reader: ConfigReader, _ m: inout ConfigReader.Section, _ key: String, path: String)
+    -> Int64?
+  {
     guard let text = reader.string(&m, key) else { return nil }
     guard let ms = EventTimeRange.instant(text.trimmingCharacters(in: .whitespaces)) else {
       reader.problem(
@@ -150,7 +159,9 @@ extension GatewayConfig {
           client.tls = MQTTClientConfig.TLS(
             caFile: file("ca_file") ?? "", certFile: file("cert_file"), keyFile: file("key_file"),
             version: reader.choice(&tls, "version", TLSVersion.self, allowed: TLSVersion.allCases)?.rawValue)
-          if client.tls?.caFile.isEmpty == true { reader.problem(tls.at("ca_file"), path + ".tls.ca_file", "mqtts:// needs a CA file") }
+          if client.tls?.caFile.isEmpty == true {
+            reader.problem(tls.at("ca_file"), path + ".tls.ca_file", "mqtts:// needs a CA file")
+          }
           if (client.tls?.certFile == nil) != (client.tls?.keyFile == nil) {
             reader.problem(tls.node, path + ".tls", "cert_file and key_file go together: give both or neither")
           }
@@ -163,10 +174,14 @@ extension GatewayConfig {
       }
     } else {
       reader.problem(
-        s.at("broker"), path + ".broker", "expected mqtt://host:port or mqtts://host:port, got '\(brokerText.prefix(200))'")
+        s.at("broker"), path + ".broker",
+        "expected mqtt://host:port or mqtts://host:port, got '\(brokerText.prefix(200))'")
     }
     // MQTT strings carry a 16-bit length.
-    for (key, value) in [("client_id", reader.string(&s, "client_id")), ("username", reader.string(&s, "username")), ("password", reader.string(&s, "password"))] {
+    for (key, value) in [
+      ("client_id", reader.string(&s, "client_id")), ("username", reader.string(&s, "username")),
+      ("password", reader.string(&s, "password")),
+    ] {
       guard let value else { continue }
       if value.utf8.count > 65535 {
         reader.problem(s.at(key), path + "." + key, "at most 65535 bytes (MQTT strings carry a 16-bit length)")
@@ -183,12 +198,16 @@ extension GatewayConfig {
       default: client.password = value
       }
     }
-    if let k = reader.milliseconds(&s, "keepalive", range: 5000...65_535_000, why: "libmosquitto needs 5s or more; MQTT holds 16-bit seconds") {
+    if let k = reader.milliseconds(
+      &s, "keepalive", range: 5000...65_535_000, why: "libmosquitto needs 5s or more; MQTT holds 16-bit seconds")
+    {
       // The range makes this a whole number of seconds from 5 to 65535 (fractions round down).
       client.keepalive = Int(k / 1000)
     }
     if let v = reader.string(&s, "protocol") {
-      if let version = MQTTClientConfig.ProtocolVersion(rawValue: v) { client.protocolVersion = version } else {
+      if let version = MQTTClientConfig.ProtocolVersion(rawValue: v) {
+        client.protocolVersion = version
+      } else {
         reader.problem(s.at("protocol"), path + ".protocol", "expected 3.1.1 or 5, got '\(v.prefix(80))'")
       }
     }
@@ -198,6 +217,8 @@ extension GatewayConfig {
 
   /// The TLS versions libmosquitto accepts.
   enum TLSVersion: String, CaseIterable {
-    case v11 = "tlsv1.1", v12 = "tlsv1.2", v13 = "tlsv1.3"
+    case v11 = "tlsv1.1"
+    case v12 = "tlsv1.2"
+    case v13 = "tlsv1.3"
   }
 }

@@ -12,7 +12,8 @@ extension GatewayConfig {
     var seen: [String: Int] = [:]
     let entries = reader.sequence(&rules, "files") ?? []
     if entries.count > ConfigLimits.ruleFiles {
-      reader.problem(rules.at("files"), "rules.files", "\(entries.count) rule files; at most \(ConfigLimits.ruleFiles) are read")
+      reader.problem(
+        rules.at("files"), "rules.files", "\(entries.count) rule files; at most \(ConfigLimits.ruleFiles) are read")
       reader.finish(rules)
       return (publish, [])
     }
@@ -35,8 +36,12 @@ extension GatewayConfig {
           if problem.line > 0 {
             reader.extra(problem)  // inside the rule file (text that is not UTF-8)
           } else {
-            let why = problem.message.hasPrefix("cannot read the file: ") ? String(problem.message.dropFirst(22)) : problem.message
-            reader.problem(f, "rules.files[\(j)]", "cannot read \(resolved): \(why) (relative paths start at the config file's directory)")
+            let why =
+              problem.message.hasPrefix("cannot read the file: ")
+              ? String(problem.message.dropFirst(22)) : problem.message
+            reader.problem(
+              f, "rules.files[\(j)]",
+              "cannot read \(resolved): \(why) (relative paths start at the config file's directory)")
           }
         }
         continue

@@ -37,7 +37,9 @@ extension GatewayConfig {
   /// `topic_template`, `window_records`, `window_bytes`, `commit_interval`, `bandwidth` (per second),
   /// `burst`, `drain` (`fifo` or `live_first`), `backlog_share`, `start_at`, `retry_initial`,
   /// `retry_max`, `stall_timeout`, `shutdown_grace`.
-  static func uplink(_ reader: ConfigReader, _ node: Node, path: String, gateway: String, paths: ConfigPaths) -> UplinkConfig? {
+  static func uplink(_ reader: ConfigReader, _ node: Node, path: String, gateway: String, paths: ConfigPaths)
+    -> UplinkConfig?
+  {
     guard var s = reader.section(node, path: path) else { return nil }
     guard let name = reader.string(&s, "name"), !name.isEmpty else {
       reader.problem(s.at("name"), path + ".name", "missing: name this uplink (it names its cursor and metrics)")
@@ -55,7 +57,9 @@ extension GatewayConfig {
         }
       } else if var m = reader.section(t, path: path + ".topics[\(i)]") {
         guard let topicName = reader.string(&m, "name") else {
-          if m.entries["name"] == nil { reader.problem(t, path + ".topics[\(i)].name", "missing: the local topic to forward") }
+          if m.entries["name"] == nil {
+            reader.problem(t, path + ".topics[\(i)].name", "missing: the local topic to forward")
+          }
           continue
         }
         if let problem = Topic.nameProblem(topicName) {
@@ -64,7 +68,8 @@ extension GatewayConfig {
           continue
         }
         topics.append(
-          UplinkTopic(topicName, priority: reader.int(&m, "priority", range: -1000...1000), remote: reader.string(&m, "remote")))
+          UplinkTopic(
+            topicName, priority: reader.int(&m, "priority", range: -1000...1000), remote: reader.string(&m, "remote")))
         reader.finish(m)
       }
     }
@@ -91,7 +96,8 @@ extension GatewayConfig {
       }
     case "live_first"?:
       if let share, !(share > 0 && share < 1) {
-        reader.problem(s.at("backlog_share"), path + ".backlog_share", "expected a share between 0 and 1 (exclusive), got \(share)")
+        reader.problem(
+          s.at("backlog_share"), path + ".backlog_share", "expected a share between 0 and 1 (exclusive), got \(share)")
       } else {
         options.drainOrder = .liveFirst(backlogShare: share ?? 0.5)
       }
@@ -115,10 +121,16 @@ extension GatewayConfig {
         c.compression = v
       }
       // The bounds librdkafka itself enforces on linger.ms, batch.size and message.timeout.ms.
-      if let v = reader.millisecondCount(&s, "linger", range: 0...900_000, why: "librdkafka's linger.ms") { c.lingerMs = v }
-      if let v = reader.byteCount(&s, "batch_bytes", range: 1...Int64(Int32.max), why: "librdkafka's batch.size") { c.batchBytes = v }
+      if let v = reader.millisecondCount(&s, "linger", range: 0...900_000, why: "librdkafka's linger.ms") {
+        c.lingerMs = v
+      }
+      if let v = reader.byteCount(&s, "batch_bytes", range: 1...Int64(Int32.max), why: "librdkafka's batch.size") {
+        c.batchBytes = v
+      }
       if let v = reader.int(&s, "batch_records", range: 1...1_000_000) { c.batchRecords = v }
-      if let v = reader.millisecondCount(&s, "message_timeout", range: 1...Int64(Int32.max), why: "librdkafka's message.timeout.ms") {
+      if let v = reader.millisecondCount(
+        &s, "message_timeout", range: 1...Int64(Int32.max), why: "librdkafka's message.timeout.ms")
+      {
         c.messageTimeoutMs = v
       }
       if var p = reader.section(reader.value(&s, "properties"), path: path + ".properties") {
@@ -172,7 +184,8 @@ extension GatewayConfig {
       return nil
     }
     guard let port = reader.decode(SerialPortConfig.self, portNode, path: path + ".port", docs: "docs/serial.md"),
-      let line = reader.decode(LineProtocolConfig.self, protocolNode, path: path + ".line_protocol", docs: "docs/serial.md")
+      let line = reader.decode(
+        LineProtocolConfig.self, protocolNode, path: path + ".line_protocol", docs: "docs/serial.md")
     else { return nil }
     for p in port.validate() { reader.problem(portNode, path + ".port", p) }
     for p in line.validate() { reader.problem(protocolNode, path + ".line_protocol", p) }

@@ -14,22 +14,29 @@ extension GatewayConfig {
       if let problem = Topic.nameProblem(name) { reader.problem(topics.keyNode(name), path, problem) }
       var c = TopicConfig()
       if let v = reader.int(&t, "partitions", range: 1...10_000) { c.partitions = v }
-      let interval = reader.millisecondCount(&t, "fsync_interval", range: 1...3_600_000, why: "the log fsyncs at least this often")
-      let bytes = reader.byteCount(&t, "fsync_bytes", range: 1...(1 << 30), why: "the log fsyncs at least every this many bytes")
+      let interval = reader.millisecondCount(
+        &t, "fsync_interval", range: 1...3_600_000, why: "the log fsyncs at least this often")
+      let bytes = reader.byteCount(
+        &t, "fsync_bytes", range: 1...(1 << 30), why: "the log fsyncs at least every this many bytes")
       switch reader.string(&t, "fsync") {
       case nil, "interval"?:
-        if case .interval(let ms, let b) = c.fsync { c.fsync = .interval(milliseconds: interval ?? ms, bytes: bytes ?? b) }
+        if case .interval(let ms, let b) = c.fsync {
+          c.fsync = .interval(milliseconds: interval ?? ms, bytes: bytes ?? b)
+        }
       case let mode?:
         switch mode {
         case "always": c.fsync = .always
         case "never": c.fsync = .never
-        default: reader.problem(t.at("fsync"), path + ".fsync", "expected always, interval or never, got '\(mode.prefix(80))'")
+        default:
+          reader.problem(t.at("fsync"), path + ".fsync", "expected always, interval or never, got '\(mode.prefix(80))'")
         }
         for key in ["fsync_interval", "fsync_bytes"] where t.entries[key] != nil {
           reader.problem(t.keyNode(key), path + "." + key, "only used with fsync: interval")
         }
       }
-      if let v = reader.bytes(&t, "segment_bytes", range: 1024...Int64(Int32.max), why: "offsets in the index are 32-bit") {
+      if let v = reader.bytes(
+        &t, "segment_bytes", range: 1024...Int64(Int32.max), why: "offsets in the index are 32-bit")
+      {
         c.segmentBytes = v
       }
       if let v = reader.milliseconds(&t, "segment_age", range: 1...ConfigValues.maxMilliseconds) { c.segmentMs = v }
@@ -37,7 +44,9 @@ extension GatewayConfig {
       if let v = reader.string(&t, "max_age") {
         if v == "forever" {
           c.maxAgeMs = nil
-        } else if let ms = reader.milliseconds(&t, "max_age", range: 1...ConfigValues.maxMilliseconds, why: "or write forever") {
+        } else if let ms = reader.milliseconds(
+          &t, "max_age", range: 1...ConfigValues.maxMilliseconds, why: "or write forever")
+        {
           c.maxAgeMs = ms
         }
       }

@@ -64,7 +64,8 @@ public struct GatewayConfig: Sendable {
         || config.gatewayID.contains(where: { !($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") })
       {
         reader.problem(
-          gateway.at("id"), "gateway.id", "set an id of letters, digits, '-' or '_', at most 200 bytes (it names this gateway upstream)")
+          gateway.at("id"), "gateway.id",
+          "set an id of letters, digits, '-' or '_', at most 200 bytes (it names this gateway upstream)")
       }
       if let dir = reader.string(&gateway, "data_dir") {
         if dir.isEmpty {
@@ -73,7 +74,9 @@ public struct GatewayConfig: Sendable {
           config.dataDirectory = paths.resolve(dir)
         }
       }
-      if let v = reader.milliseconds(&gateway, "shutdown_timeout", range: 1000...3_600_000, why: "SIGTERM waits this long for the drain") {
+      if let v = reader.milliseconds(
+        &gateway, "shutdown_timeout", range: 1000...3_600_000, why: "SIGTERM waits this long for the drain")
+      {
         config.shutdownTimeoutMs = v
       }
       reader.finish(gateway)
@@ -82,7 +85,9 @@ public struct GatewayConfig: Sendable {
     }
 
     if var log = reader.section(reader.value(&top, "log"), path: "log") {
-      if let v = reader.bytes(&log, "disk_budget", range: (1 << 20)...ConfigValues.maxBytes) { config.log.diskBudgetBytes = v }
+      if let v = reader.bytes(&log, "disk_budget", range: (1 << 20)...ConfigValues.maxBytes) {
+        config.log.diskBudgetBytes = v
+      }
       if let v = reader.bytes(&log, "min_free", range: 0...ConfigValues.maxBytes) { config.log.minFreeBytes = v }
       reader.finish(log)
     }
@@ -93,7 +98,9 @@ public struct GatewayConfig: Sendable {
     for (i, node) in (reader.sequence(&top, "mqtt") ?? []).enumerated() {
       if let source = mqttSource(reader, node, path: "mqtt[\(i)]", gateway: config.gatewayID, paths: paths) {
         if let other = mqttNames[source.name] {
-          reader.problem(node, "mqtt[\(i)].name", "mqtt[\(other)] is already named '\(source.name)' (names label metrics and client ids)")
+          reader.problem(
+            node, "mqtt[\(i)].name",
+            "mqtt[\(other)] is already named '\(source.name)' (names label metrics and client ids)")
         }
         mqttNames[source.name] = i
         config.mqttSources.append(source)
@@ -127,7 +134,9 @@ public struct GatewayConfig: Sendable {
           config.httpHost = host
           config.httpPort = port
         } else {
-          reader.problem(http.at("listen"), "http.listen", "expected host:port with a port from 1 to 65535, such as 127.0.0.1:8080, got '\(listen.prefix(80))'")
+          reader.problem(
+            http.at("listen"), "http.listen",
+            "expected host:port with a port from 1 to 65535, such as 127.0.0.1:8080, got '\(listen.prefix(80))'")
         }
       }
       if let token = reader.string(&http, "token"), !token.isEmpty { config.httpToken = token }

@@ -43,7 +43,9 @@ struct APIServer {
     }
     api.get("alerts") { request, _ in
       let limit: Int
-      do throws(QueryError) { limit = try RecordsQuery.alertsLimit(query: request.uri.query, maximum: AlertIndex.recentCapacity) } catch {
+      do throws(QueryError) {
+        limit = try RecordsQuery.alertsLimit(query: request.uri.query, maximum: AlertIndex.recentCapacity)
+      } catch {
         throw HTTPError(.badRequest, message: error.message)
       }
       return try Self.json(daemon.alertIndex.snapshot(limit: limit))
@@ -51,10 +53,14 @@ struct APIServer {
     api.get("topics/:topic/records") { request, context -> Response in
       let topic = context.parameters.get("topic") ?? ""
       let query: RecordsQuery
-      do throws(QueryError) { query = try RecordsQuery(query: request.uri.query) } catch { throw HTTPError(.badRequest, message: error.message) }
-      guard
-        let result = daemon.records(topic: topic, offsets: query.offsets, fromBeginning: query.fromBeginning, limit: query.limit)
-      else {
+      do throws(QueryError) {
+        query = try RecordsQuery(query: request.uri.query)
+      } catch {
+        throw HTTPError(.badRequest, message: error.message)
+      }
+      let records = daemon.records(
+        topic: topic, offsets: query.offsets, fromBeginning: query.fromBeginning, limit: query.limit)
+      guard let result = records else {
         throw HTTPError(.notFound, message: "no topic named '\(RecordsQuery.quote(topic))'")
       }
       return try Self.json(result)

@@ -84,7 +84,9 @@ struct RecordsQuery: Equatable, Sendable {
         i = bytes.index(after: i)
       }
     }
-    guard let text = String(validating: out, as: UTF8.self) else { throw QueryError("the query is not UTF-8 once decoded") }
+    guard let text = String(validating: out, as: UTF8.self) else {
+      throw QueryError("the query is not UTF-8 once decoded")
+    }
     return text
   }
 
@@ -102,7 +104,8 @@ struct RecordsQuery: Equatable, Sendable {
     let negative = text.hasPrefix("-")
     let digits = negative || text.hasPrefix("+") ? text.dropFirst() : Substring(text)
     guard !digits.isEmpty, digits.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else {
-      throw QueryError("limit: expected a whole number (\(range.lowerBound) to \(range.upperBound)), got '\(quote(text))'")
+      throw QueryError(
+        "limit: expected a whole number (\(range.lowerBound) to \(range.upperBound)), got '\(quote(text))'")
     }
     guard let n = Int(digits) else { return negative ? range.lowerBound : range.upperBound }
     return min(max(negative ? -n : n, range.lowerBound), range.upperBound)
@@ -118,7 +121,8 @@ struct RecordsQuery: Equatable, Sendable {
       let pair = part.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
       guard pair.count == 2, isDigits(pair[0]), isDigits(pair[1]) else {
         throw QueryError(
-          "offsets: expected partition:offset,... with whole numbers from 0, such as 0:120,1:98, got '\(quote(String(part)))'")
+          "offsets: expected partition:offset,... with whole numbers from 0, such as 0:120,1:98, got '\(quote(String(part)))'"
+        )
       }
       guard let partition = Int32(pair[0]) else {
         throw QueryError("offsets: partition \(quote(String(pair[0]))) is past the largest, \(Int32.max)")
