@@ -101,7 +101,7 @@ final class ConfigReader {
 
   func int(_ s: inout Section, _ key: String, range: ClosedRange<Int>) -> Int? {
     guard let text = string(&s, key) else { return nil }
-    guard let n = Int(text.trimmingCharacters(in: .whitespaces)), range.contains(n) else {
+    guard let n = Int(text) ?? Int(text.trimmingCharacters(in: .whitespaces)), range.contains(n) else {
       problem(
         s.at(key), join(s.path, key),
         "expected a whole number from \(range.lowerBound) to \(range.upperBound), got '\(text)'")

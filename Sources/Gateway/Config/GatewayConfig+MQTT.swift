@@ -38,26 +38,26 @@ extension GatewayConfig {
           + "is \(pass) bytes, more than the log's batch limit of \(logBatchLimit) bytes (\(ConfigValues.describeBytes(Int64(logBatchLimit)))): "
           + "lower batch_max_bytes or max_payload")
     }
-    var subscriptionNodes: [(filter: String, node: Node, path: String)] = []
-    for (j, sub) in (reader.sequence(&s, "subscriptions") ?? []).enumerated() {
+    var sound = source
+    sound.subscriptions = [MQTTSubscription(filter: "#")]
+    let sourceWide = sound.problems()
+    let entries = reader.sequence(&s, "subscriptions")
+    for (j, sub) in (entries ?? []).enumerated() {
       let subPath = path + ".subscriptions[\(j)]"
       guard let subscription = mqttSubscription(reader, sub, path: subPath) else { continue }
-      subscriptionNodes.append((subscription.filter, sub, subPath))
+      // Each subscription's own problems at its line: those of a source holding only it, less
+      // those of a source holding only a sound one (the source-wide problems, reported once).
+      var alone = source
+      alone.subscriptions = [subscription]
+      for p in alone.problems() where !sourceWide.contains(p) { reader.problem(sub, subPath, p) }
       source.subscriptions.append(subscription)
     }
     if s.entries["subscriptions"] == nil {
       reader.problem(node, path + ".subscriptions", "missing: list at least one topic filter to subscribe to")
+    } else if entries?.isEmpty == true {
+      reader.problem(s.at("subscriptions"), path + ".subscriptions", "no subscriptions: add at least one topic filter")
     }
-    for p in source.problems() where !(s.entries["subscriptions"] == nil && p.hasPrefix("no subscriptions")) {
-      // Place a subscription's problem at that subscription: the messages quote its filter.
-      if let sub = subscriptionNodes.first(where: {
-        p.contains("'\($0.filter)'") || ($0.filter.isEmpty && p.contains("empty"))
-      }) {
-        reader.problem(sub.node, sub.path, p)
-      } else {
-        reader.problem(node, path, p)
-      }
-    }
+    for p in sourceWide { reader.problem(node, path, p) }
     reader.finish(s)
     return source
   }
