@@ -118,6 +118,12 @@ import Testing
     #expect(config.gatewayID == "edge-9")
   }
 
+  /// Duplicate keys that are not text (`? [a]`) are left to Yams, whose error carries a mark.
+  @Test func duplicateComplexKeysAreAtALine() {
+    let found = Self.problems("gateway: {id: e}\nx:\n  ? [a]\n  : 1\n  ? [a]\n  : 2\n")
+    #expect(found.count == 1 && found[0].line >= 3 && found[0].message.contains("duplicate keys"), "\(found)")
+  }
+
   @Test func aSecondDocumentIsRefused() {
     let found = Self.problems("gateway: {id: e}\n---\ngateway: {id: f}\n")
     #expect(found.count == 1 && found[0].line == 2 && found[0].message.contains("one YAML document"), "\(found)")

@@ -25,7 +25,7 @@ enum ConfigYAML {
       // scalar (Yams hashes every key to find duplicates); the reader reads scalars as text anyway.
       return try Yams.compose(yaml: text, .basic)
     } catch let error as YamlError {
-      throw ConfigError(problems: [problem(error, text: text, file: file)])
+      throw ConfigError(problems: [problem(error, file: file)])
     } catch {
       throw ConfigError(file: file, line: 1, key: "", "not valid YAML: \(error)")
     }
@@ -229,7 +229,7 @@ enum ConfigYAML {
   }
 
   /// A Yams error as a problem at its line.
-  static func problem(_ error: YamlError, text: String, file: String) -> ConfigProblem {
+  static func problem(_ error: YamlError, file: String) -> ConfigProblem {
     func at(_ mark: Mark?, _ message: String) -> ConfigProblem {
       ConfigProblem(file: file, line: max(1, mark?.line ?? 1), key: "", message: "not valid YAML: " + message)
     }
