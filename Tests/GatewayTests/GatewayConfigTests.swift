@@ -29,7 +29,9 @@ import Uplink
   ])
   func sizes(_ text: String, _ bytes: Int64) { #expect(ConfigValues.bytes(text) == bytes) }
 
-  @Test(arguments: [("500ms", Int64(500)), ("30s", 30_000), ("10m", 600_000), ("2h", 7_200_000), ("7d", 604_800_000), ("1.5s", 1500)])
+  @Test(arguments: [
+    ("500ms", Int64(500)), ("30s", 30_000), ("10m", 600_000), ("2h", 7_200_000), ("7d", 604_800_000), ("1.5s", 1500),
+  ])
   func durations(_ text: String, _ ms: Int64) { #expect(ConfigValues.milliseconds(text) == ms) }
 
   @Test func everyProblemIsReportedWithFileLineAndKey() {
@@ -58,7 +60,8 @@ import Uplink
       let expected = [
         "weir.yaml:2: gateway.id:", "weir.yaml:4: log.disk_budget:", "weir.yaml:7: topics.telemetry.partitions:",
         "weir.yaml:8: topics.telemetry.fsync:", "weir.yaml:9: topics.telemetry.colour: unknown key",
-        "weir.yaml:11: mqtt[0].broker:", "weir.yaml:14: mqtt[0].subscriptions[0].qos:", "mqtt[0]: '#' must be",
+        "weir.yaml:11: mqtt[0].broker:", "weir.yaml:14: mqtt[0].subscriptions[0].qos:",
+        "weir.yaml:13: mqtt[0].subscriptions[0]: '#' must be",
         "weir.yaml:15: mystery: unknown key",
       ]
       for e in expected {
@@ -141,7 +144,8 @@ import Uplink
     } catch let error as ConfigError {
       let text = error.problems.map(\.description)
       for e in [
-        "w.yaml:4: uplinks[0].kind: expected kafka or mqtt", "w.yaml:7: serial[0].port.baud_rate: expected a whole number, got 'fast'",
+        "w.yaml:4: uplinks[0].kind: expected kafka or mqtt",
+        "w.yaml:7: serial[0].port.baud_rate: expected a whole number, got 'fast'",
         "w.yaml:13: modbus[0].slaves[0].registers[0].typo: unknown key",
       ] {
         #expect(text.contains { $0.contains(e) }, "missing '\(e)' in \(text)")
@@ -165,7 +169,8 @@ import Uplink
     let config = try GatewayConfig.parse(
       yaml, file: "w.yaml",
       environment: [
-        "KAFKA_PW": "hunter2", "WEIR_GATEWAY__ID": "edge-9", "WEIR_HTTP__TOKEN": "t0k", "WEIR_UPLINKS__0__BOOTSTRAP": "k9:9092",
+        "KAFKA_PW": "hunter2", "WEIR_GATEWAY__ID": "edge-9", "WEIR_HTTP__TOKEN": "t0k",
+        "WEIR_UPLINKS__0__BOOTSTRAP": "k9:9092",
         "WEIR_UNRELATED": "x",
       ])
     #expect(config.gatewayID == "edge-9")
@@ -191,7 +196,8 @@ import Uplink
     defer { try? FileManager.default.removeItem(atPath: dir) }
     try "CREATE RULE broken AS SELECT device FROM telemetry GROUP BY device, TUMBLING(1m) HAVING;\n"
       .write(toFile: dir + "/r.sql", atomically: true, encoding: .utf8)
-    try "gateway: {id: e}\nrules:\n  files: [r.sql, missing.sql]\n".write(toFile: dir + "/w.yaml", atomically: true, encoding: .utf8)
+    try "gateway: {id: e}\nrules:\n  files: [r.sql, missing.sql]\n".write(
+      toFile: dir + "/w.yaml", atomically: true, encoding: .utf8)
     do {
       _ = try GatewayConfig.load(path: dir + "/w.yaml")
       Issue.record("accepted")

@@ -1,3 +1,4 @@
+import Foundation
 import Yams
 
 /// One thing wrong in a configuration file: where, which key, and what to do about it.
@@ -7,7 +8,14 @@ public struct ConfigProblem: Sendable, CustomStringConvertible, Equatable {
   public var key: String
   public var message: String
 
-  public var description: String { "\(file):\(line): \(key): \(message)" }
+  public init(file: String, line: Int, key: String, message: String) {
+    self.file = file
+    self.line = line
+    self.key = key
+    self.message = message
+  }
+
+  public var description: String { key.isEmpty ? "\(file):\(line): \(message)" : "\(file):\(line): \(key): \(message)" }
 }
 
 /// Walks a YAML mapping, reading typed values and collecting every problem with its line, so a
@@ -19,7 +27,7 @@ final class ConfigReader {
   init(file: String) { self.file = file }
 
   func problem(_ node: Node?, _ key: String, _ message: String) {
-    problems.append(ConfigProblem(file: file, line: (node?.mark?.line ?? 0), key: key, message: message))
+    problems.append(ConfigProblem(file: file, line: node?.mark?.line ?? 0, key: key, message: message))
   }
 
   /// A problem in another file (a rule file the configuration names).
@@ -30,31 +38,48 @@ final class ConfigReader {
     let path: String
     let node: Node
     var entries: [String: (key: Node, value: Node)] = [:]
+    /// The keys in the file's order.
+    var order: [String] = []
     var used: Set<String> = []
+
+    /// The node to report a problem with `key` against: its value, else the section.
+    func at(_ key: String) -> Node { entries[key]?.value ?? node }
+    /// The key node of `key`, else the section.
+    func keyNode(_ key: String) -> Node { entries[key]?.key ?? node }
   }
 
   func section(_ node: Node?, path: String) -> Section? {
     guard let node else { return nil }
     guard let mapping = node.mapping else {
-      problem(node, path, "expected a mapping of keys to values")
+      problem(node, path, "expected a mapping of keys to values, got \(Self.kind(node))")
       return nil
     }
     var s = Section(path: path, node: node)
+    s.entries.reserveCapacity(mapping.count)
     for (k, v) in mapping {
-      guard let name = k.string else {
-        problem(k, path, "keys must be strings")
+      guard let name = k.scalar?.string else {
+        problem(k, path, "keys must be text, got \(Self.kind(k))")
+        continue
+      }
+      // Yams refuses `a:` twice, but `a:` and `"a":` differ to it and would overwrite here.
+      if let first = s.entries[name] {
+        problem(k, join(path, name), "duplicate key (first at line \(first.key.mark?.line ?? 0))")
         continue
       }
       s.entries[name] = (k, v)
+      s.order.append(name)
     }
     return s
   }
 
-  /// Reports keys of `section` that no reader asked for.
+  /// Reports keys of `section` that no reader asked for, in the file's order.
   func finish(_ section: Section) {
-    for (name, entry) in section.entries.sorted(by: { $0.key < $1.key }) where !section.used.contains(name) {
-      let known = section.used.sorted().joined(separator: ", ")
-      problem(entry.key, join(section.path, name), "unknown key" + (known.isEmpty ? "" : " (known here: \(known))"))
+    let unknown = section.order.filter { !section.used.contains($0) }
+    guard !unknown.isEmpty else { return }
+    let known = section.used.sorted().joined(separator: ", ")
+    let message = "unknown key" + (known.isEmpty ? "" : " (known here: \(known))")
+    for name in unknown {
+      problem(section.entries[name]?.key ?? section.node, join(section.path, name), message)
     }
   }
 
@@ -68,7 +93,7 @@ final class ConfigReader {
   func string(_ s: inout Section, _ key: String) -> String? {
     guard let v = value(&s, key) else { return nil }
     guard let text = v.scalar?.string else {
-      problem(v, join(s.path, key), "expected a text value")
+      problem(v, join(s.path, key), "expected a text value, got \(Self.kind(v))")
       return nil
     }
     return text
@@ -76,8 +101,10 @@ final class ConfigReader {
 
   func int(_ s: inout Section, _ key: String, range: ClosedRange<Int>) -> Int? {
     guard let text = string(&s, key) else { return nil }
-    guard let n = Int(text), range.contains(n) else {
-      problem(s.entries[key]?.value, join(s.path, key), "expected a whole number from \(range.lowerBound) to \(range.upperBound), got '\(text)'")
+    guard let n = Int(text) ?? Int(text.trimmingCharacters(in: .whitespaces)), range.contains(n) else {
+      problem(
+        s.at(key), join(s.path, key),
+        "expected a whole number from \(range.lowerBound) to \(range.upperBound), got '\(text)'")
       return nil
     }
     return n
@@ -86,7 +113,7 @@ final class ConfigReader {
   func number(_ s: inout Section, _ key: String) -> Double? {
     guard let text = string(&s, key) else { return nil }
     guard let n = Double(text), n.isFinite else {
-      problem(s.entries[key]?.value, join(s.path, key), "expected a number, got '\(text)'")
+      problem(s.at(key), join(s.path, key), "expected a number, got '\(text)'")
       return nil
     }
     return n
@@ -98,24 +125,61 @@ final class ConfigReader {
     case "true", "yes", "on": return true
     case "false", "no", "off": return false
     default:
-      problem(s.entries[key]?.value, join(s.path, key), "expected true or false, got '\(text)'")
+      problem(s.at(key), join(s.path, key), "expected true or false, got '\(text)'")
       return nil
     }
   }
 
-  func bytes(_ s: inout Section, _ key: String) -> Int64? {
+  /// A size within `range` (bytes); `why` says where the bounds come from.
+  func bytes(_ s: inout Section, _ key: String, range: ClosedRange<Int64>, why: String? = nil) -> Int64? {
     guard let text = string(&s, key) else { return nil }
-    guard let n = ConfigValues.bytes(text) else {
-      problem(s.entries[key]?.value, join(s.path, key), "expected a size such as 64MiB, 1GiB or 4096, got '\(text)'")
+    let n: Int64
+    do { n = try ConfigValues.size(text) } catch {
+      problem(s.at(key), join(s.path, key), error.message)
+      return nil
+    }
+    guard range.contains(n) else {
+      let bounds =
+        "from \(ConfigValues.describeBytes(range.lowerBound)) to \(ConfigValues.describeBytes(range.upperBound))"
+      problem(s.at(key), join(s.path, key), "expected a size \(bounds), got '\(text)'" + (why.map { " (\($0))" } ?? ""))
       return nil
     }
     return n
   }
 
-  func milliseconds(_ s: inout Section, _ key: String) -> Int64? {
+  /// A duration within `range` (milliseconds); `why` says where the bounds come from.
+  func milliseconds(_ s: inout Section, _ key: String, range: ClosedRange<Int64>, why: String? = nil) -> Int64? {
     guard let text = string(&s, key) else { return nil }
-    guard let n = ConfigValues.milliseconds(text) else {
-      problem(s.entries[key]?.value, join(s.path, key), "expected a duration such as 500ms, 30s, 10m, 2h or 7d, got '\(text)'")
+    let n: Int64
+    do { n = try ConfigValues.duration(text) } catch {
+      problem(s.at(key), join(s.path, key), error.message)
+      return nil
+    }
+    guard range.contains(n) else {
+      let bounds =
+        "from \(ConfigValues.describeMilliseconds(range.lowerBound)) to \(ConfigValues.describeMilliseconds(range.upperBound))"
+      problem(
+        s.at(key), join(s.path, key), "expected a duration \(bounds), got '\(text)'" + (why.map { " (\($0))" } ?? ""))
+      return nil
+    }
+    return n
+  }
+
+  /// ``bytes(_:_:range:why:)`` narrowed to `Int`, for the settings other modules keep as `Int`.
+  func byteCount(_ s: inout Section, _ key: String, range: ClosedRange<Int64>, why: String? = nil) -> Int? {
+    guard let v = bytes(&s, key, range: range, why: why) else { return nil }
+    return narrow(v, s, key)
+  }
+
+  /// ``milliseconds(_:_:range:why:)`` narrowed to `Int`.
+  func millisecondCount(_ s: inout Section, _ key: String, range: ClosedRange<Int64>, why: String? = nil) -> Int? {
+    guard let v = milliseconds(&s, key, range: range, why: why) else { return nil }
+    return narrow(v, s, key)
+  }
+
+  private func narrow(_ v: Int64, _ s: Section, _ key: String) -> Int? {
+    guard let n = Int(exactly: v) else {
+      problem(s.at(key), join(s.path, key), "\(v) does not fit this platform's integers (at most \(Int.max))")
       return nil
     }
     return n
@@ -124,9 +188,9 @@ final class ConfigReader {
   func choice<T: RawRepresentable>(_ s: inout Section, _ key: String, _ type: T.Type, allowed: [T]) -> T?
   where T.RawValue == String {
     guard let text = string(&s, key) else { return nil }
-    guard let v = T(rawValue: text) else {
+    guard let v = T(rawValue: text), allowed.contains(where: { $0.rawValue == v.rawValue }) else {
       problem(
-        s.entries[key]?.value, join(s.path, key),
+        s.at(key), join(s.path, key),
         "expected one of \(allowed.map(\.rawValue).joined(separator: ", ")), got '\(text)'")
       return nil
     }
@@ -136,93 +200,19 @@ final class ConfigReader {
   func sequence(_ s: inout Section, _ key: String) -> [Node]? {
     guard let v = value(&s, key) else { return nil }
     guard let seq = v.sequence else {
-      problem(v, join(s.path, key), "expected a list")
+      problem(v, join(s.path, key), "expected a list, got \(Self.kind(v))")
       return nil
     }
     return Array(seq)
   }
-}
 
-extension ConfigReader {
-  /// Decodes a section whose model is a `Codable` type of another module (serial ports, Modbus),
-  /// reporting decoding errors at the line of the offending key and, as everywhere else, keys the
-  /// type does not know (found by encoding the value again and comparing the keys).
-  func decode<T: Codable>(_ type: T.Type, _ node: Node, path: String, docs: String) -> T? {
-    let value: T
-    do {
-      value = try YAMLDecoder().decode(T.self, from: node)
-    } catch let error as DecodingError {
-      let (codingPath, message): ([any CodingKey], String) =
-        switch error {
-        case .keyNotFound(let key, let c): (c.codingPath + [key], "missing: this key is required")
-        case .typeMismatch(let type, let c):
-          (
-            c.codingPath,
-            "expected \(Self.describe(type)), got '\(Self.locate(node, c.codingPath)?.scalar?.string ?? "a \(Self.kind(Self.locate(node, c.codingPath)))")'"
-          )
-        case .valueNotFound(_, let c): (c.codingPath, "missing value: \(c.debugDescription)")
-        case .dataCorrupted(let c): (c.codingPath, c.debugDescription)
-        @unknown default: ([], "\(error)")
-        }
-      let keys = codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }
-      let at = Self.locate(node, codingPath) ?? node
-      problem(at, keys.reduce(path) { $1.hasPrefix("[") ? $0 + $1 : $0 + "." + $1 }, message)
-      return nil
-    } catch {
-      problem(node, path, "\(error)")
-      return nil
-    }
-    if let known = try? Yams.compose(yaml: YAMLEncoder().encode(value)) {
-      reportUnknown(node, known: known, path: path, docs: docs)
-    }
-    return value
-  }
-
-  private static func describe(_ type: Any.Type) -> String {
-    switch type {
-    case is Int.Type, is Int32.Type, is UInt8.Type, is UInt16.Type, is Int64.Type, is UInt32.Type: "a whole number"
-    case is Double.Type, is Float.Type: "a number"
-    case is Bool.Type: "true or false"
-    case is String.Type: "a text value"
-    default: "\(type)".hasPrefix("Array") ? "a list" : "a mapping of keys to values"
-    }
-  }
-
-  private static func kind(_ node: Node?) -> String {
-    if node?.mapping != nil { return "mapping" }
-    if node?.sequence != nil { return "list" }
-    return "value"
-  }
-
-  private static func locate(_ node: Node, _ path: [any CodingKey]) -> Node? {
-    var current = node
-    for key in path {
-      if let i = key.intValue, let seq = current.sequence, i < seq.count {
-        current = seq[i]
-      } else if let next = current.mapping?[key.stringValue] {
-        current = next
-      } else {
-        return current
-      }
-    }
-    return current
-  }
-
-  private func reportUnknown(_ node: Node, known: Node, path: String, docs: String) {
-    if let mapping = node.mapping {
-      let knownMapping = known.mapping
-      for (k, v) in mapping {
-        guard let name = k.string else { continue }
-        if let match = knownMapping?[name] {
-          reportUnknown(v, known: match, path: join(path, name), docs: docs)
-        } else if v != Node("null", .implicit), !(v.scalar?.string.isEmpty ?? false) {
-          problem(k, join(path, name), "unknown key (\(docs) lists the keys of this section)")
-        }
-      }
-    } else if let seq = node.sequence, let knownSeq = known.sequence {
-      for (i, item) in seq.enumerated() where i < knownSeq.count {
-        reportUnknown(item, known: knownSeq[i], path: path + "[\(i)]", docs: docs)
-      }
+  /// What a node is, for messages: "a mapping", "a list", "a text value".
+  static func kind(_ node: Node?) -> String {
+    switch node {
+    case .mapping?: "a mapping"
+    case .sequence?: "a list"
+    case .scalar(let s)?: s.string.isEmpty ? "an empty value" : "the value '\(s.string.prefix(40))'"
+    default: "nothing"
     }
   }
 }

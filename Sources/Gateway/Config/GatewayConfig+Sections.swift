@@ -1,5 +1,6 @@
 public import Ingest
 import MQTT
+import PartitionedLog
 public import Uplink
 import Yams
 
@@ -36,24 +37,39 @@ extension GatewayConfig {
   /// `topic_template`, `window_records`, `window_bytes`, `commit_interval`, `bandwidth` (per second),
   /// `burst`, `drain` (`fifo` or `live_first`), `backlog_share`, `start_at`, `retry_initial`,
   /// `retry_max`, `stall_timeout`, `shutdown_grace`.
-  static func uplink(_ reader: ConfigReader, _ node: Node, path: String, gateway: String) -> UplinkConfig? {
+  static func uplink(_ reader: ConfigReader, _ node: Node, path: String, gateway: String, paths: ConfigPaths)
+    -> UplinkConfig?
+  {
     guard var s = reader.section(node, path: path) else { return nil }
     guard let name = reader.string(&s, "name"), !name.isEmpty else {
-      reader.problem(node, path + ".name", "missing: name this uplink (it names its cursor and metrics)")
+      reader.problem(s.at("name"), path + ".name", "missing: name this uplink (it names its cursor and metrics)")
       return nil
     }
     let kind = reader.string(&s, "kind") ?? ""
     var topics: [UplinkTopic] = []
     for (i, t) in (reader.sequence(&s, "topics") ?? []).enumerated() {
-      if let topicName = t.string {
-        topics.append(UplinkTopic(topicName))
+      if case .scalar(let scalar) = t {
+        // The daemon creates the topics an uplink reads: a name the log refuses would stop it.
+        if let problem = Topic.nameProblem(scalar.string) {
+          reader.problem(t, path + ".topics[\(i)]", problem)
+        } else {
+          topics.append(UplinkTopic(scalar.string))
+        }
       } else if var m = reader.section(t, path: path + ".topics[\(i)]") {
         guard let topicName = reader.string(&m, "name") else {
-          reader.problem(t, path + ".topics[\(i)].name", "missing: the local topic to forward")
+          if m.entries["name"] == nil {
+            reader.problem(t, path + ".topics[\(i)].name", "missing: the local topic to forward")
+          }
+          continue
+        }
+        if let problem = Topic.nameProblem(topicName) {
+          reader.problem(m.at("name"), path + ".topics[\(i)].name", problem)
+          reader.finish(m)
           continue
         }
         topics.append(
-          UplinkTopic(topicName, priority: reader.int(&m, "priority", range: -1000...1000), remote: reader.string(&m, "remote")))
+          UplinkTopic(
+            topicName, priority: reader.int(&m, "priority", range: -1000...1000), remote: reader.string(&m, "remote")))
         reader.finish(m)
       }
     }
@@ -63,59 +79,76 @@ extension GatewayConfig {
     var options = UplinkOptions(
       name: name, gateway: gateway, topics: topics,
       topicTemplate: kind == "mqtt" ? MqttUplinkConfig.defaultTopicTemplate : "{topic}")
+    let day: Int64 = 86_400_000
     if let v = reader.string(&s, "topic_template") { options.topicTemplate = v }
     if let v = reader.int(&s, "window_records", range: 1...10_000_000) { options.window.maxRecords = v }
-    if let v = reader.bytes(&s, "window_bytes") { options.window.maxBytes = Int(v) }
-    if let v = reader.milliseconds(&s, "commit_interval") { options.commitIntervalMs = Int(v) }
-    if let v = reader.bytes(&s, "bandwidth") { options.bandwidthBytesPerSecond = Int(v) }
-    if let v = reader.bytes(&s, "burst") { options.burstBytes = Int(v) }
+    if let v = reader.byteCount(&s, "window_bytes", range: 1024...(1 << 30)) { options.window.maxBytes = v }
+    if let v = reader.millisecondCount(&s, "commit_interval", range: 1...day) { options.commitIntervalMs = v }
+    if let v = reader.byteCount(&s, "bandwidth", range: 1...ConfigValues.maxBytes, why: "bytes per second") {
+      options.bandwidthBytesPerSecond = v
+    }
+    if let v = reader.byteCount(&s, "burst", range: 1...ConfigValues.maxBytes) { options.burstBytes = v }
     let share = reader.number(&s, "backlog_share")
     switch reader.string(&s, "drain") {
     case nil, "fifo"?:
       if share != nil {
-        reader.problem(s.entries["backlog_share"]?.key, path + ".backlog_share", "only used with drain: live_first")
+        reader.problem(s.keyNode("backlog_share"), path + ".backlog_share", "only used with drain: live_first")
       }
     case "live_first"?:
-      options.drainOrder = .liveFirst(backlogShare: share ?? 0.5)
+      if let share, !(share > 0 && share < 1) {
+        reader.problem(
+          s.at("backlog_share"), path + ".backlog_share", "expected a share between 0 and 1 (exclusive), got \(share)")
+      } else {
+        options.drainOrder = .liveFirst(backlogShare: share ?? 0.5)
+      }
     case let other?:
-      reader.problem(s.entries["drain"]?.value, path + ".drain", "expected fifo or live_first, got '\(other)'")
+      reader.problem(s.at("drain"), path + ".drain", "expected fifo or live_first, got '\(other.prefix(80))'")
     }
     if let v = reader.choice(&s, "start_at", StartPosition.self, allowed: [.earliest, .latest]) { options.startAt = v }
-    if let v = reader.milliseconds(&s, "retry_initial") { options.backoff.initialMs = Int(v) }
-    if let v = reader.milliseconds(&s, "retry_max") { options.backoff.maxMs = Int(v) }
-    if let v = reader.milliseconds(&s, "stall_timeout") { options.stallTimeoutMs = Int(v) }
-    if let v = reader.milliseconds(&s, "shutdown_grace") { options.shutdownGraceMs = Int(v) }
+    if let v = reader.millisecondCount(&s, "retry_initial", range: 1...day) { options.backoff.initialMs = v }
+    if let v = reader.millisecondCount(&s, "retry_max", range: 1...day) { options.backoff.maxMs = v }
+    if let v = reader.millisecondCount(&s, "stall_timeout", range: 1...day) { options.stallTimeoutMs = v }
+    if let v = reader.millisecondCount(&s, "shutdown_grace", range: 0...3_600_000) { options.shutdownGraceMs = v }
 
     let result: UplinkConfig?
     switch kind {
     case "kafka":
       var c = KafkaUplinkConfig(uplink: options, bootstrapServers: reader.string(&s, "bootstrap") ?? "")
       if c.bootstrapServers.isEmpty {
-        reader.problem(node, path + ".bootstrap", "missing: the central cluster's host:port list")
+        reader.problem(s.at("bootstrap"), path + ".bootstrap", "missing: the central cluster's host:port list")
       }
       if let v = reader.choice(&s, "compression", KafkaCompression.self, allowed: KafkaCompression.allCases) {
         c.compression = v
       }
-      if let v = reader.milliseconds(&s, "linger") { c.lingerMs = Int(v) }
-      if let v = reader.bytes(&s, "batch_bytes") { c.batchBytes = Int(v) }
+      // The bounds librdkafka itself enforces on linger.ms, batch.size and message.timeout.ms.
+      if let v = reader.millisecondCount(&s, "linger", range: 0...900_000, why: "librdkafka's linger.ms") {
+        c.lingerMs = v
+      }
+      if let v = reader.byteCount(&s, "batch_bytes", range: 1...Int64(Int32.max), why: "librdkafka's batch.size") {
+        c.batchBytes = v
+      }
       if let v = reader.int(&s, "batch_records", range: 1...1_000_000) { c.batchRecords = v }
-      if let v = reader.milliseconds(&s, "message_timeout") { c.messageTimeoutMs = Int(v) }
+      if let v = reader.millisecondCount(
+        &s, "message_timeout", range: 1...Int64(Int32.max), why: "librdkafka's message.timeout.ms")
+      {
+        c.messageTimeoutMs = v
+      }
       if var p = reader.section(reader.value(&s, "properties"), path: path + ".properties") {
         for key in p.entries.keys.sorted() {
-          if let v = reader.string(&p, key) { c.properties[key] = v }
+          guard let v = reader.string(&p, key) else { continue }
+          c.properties[key] = Self.isKafkaFileProperty(key, v) ? paths.resolve(v) : v
         }
         reader.finish(p)
       }
       result = .kafka(c)
     case "mqtt":
       let client = mqttClient(
-        reader, &s, path: path, defaultBroker: "", clientID: "weir-\(gateway)-uplink-\(name)")
+        reader, &s, path: path, defaultBroker: "", clientID: "weir-\(gateway)-uplink-\(name)", paths: paths)
       var c = MqttUplinkConfig(uplink: options, broker: client)
-      if let v = reader.milliseconds(&s, "ack_timeout") { c.ackTimeoutMs = Int(v) }
+      if let v = reader.millisecondCount(&s, "ack_timeout", range: 100...day) { c.ackTimeoutMs = v }
       result = .mqtt(c)
     default:
-      reader.problem(
-        s.entries["kind"]?.value ?? node, path + ".kind", "expected kafka or mqtt, got '\(kind)'")
+      reader.problem(s.at("kind"), path + ".kind", "expected kafka or mqtt, got '\(kind.prefix(80))'")
       result = nil
     }
     reader.finish(s)
@@ -132,6 +165,14 @@ extension GatewayConfig {
     return result
   }
 
+  /// librdkafka properties that name a file (`ssl.ca.location`, `ssl.key.location`,
+  /// `sasl.kerberos.keytab`...): a relative path there starts at the configuration's directory.
+  static func isKafkaFileProperty(_ key: String, _ value: String) -> Bool {
+    guard !value.isEmpty, !value.hasPrefix("/") else { return false }
+    if key == "ssl.ca.location" && value == "probe" { return false }
+    return key.hasSuffix(".location") || key == "sasl.kerberos.keytab"
+  }
+
   /// `serial:` entries: `port` and `line_protocol`, with the keys of docs/serial.md.
   static func serialSource(_ reader: ConfigReader, _ node: Node, path: String) -> SerialSourceConfig? {
     guard var s = reader.section(node, path: path) else { return nil }
@@ -143,7 +184,8 @@ extension GatewayConfig {
       return nil
     }
     guard let port = reader.decode(SerialPortConfig.self, portNode, path: path + ".port", docs: "docs/serial.md"),
-      let line = reader.decode(LineProtocolConfig.self, protocolNode, path: path + ".line_protocol", docs: "docs/serial.md")
+      let line = reader.decode(
+        LineProtocolConfig.self, protocolNode, path: path + ".line_protocol", docs: "docs/serial.md")
     else { return nil }
     for p in port.validate() { reader.problem(portNode, path + ".port", p) }
     for p in line.validate() { reader.problem(protocolNode, path + ".line_protocol", p) }

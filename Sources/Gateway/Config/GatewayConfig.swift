@@ -2,7 +2,6 @@ import Foundation
 public import Ingest
 import MQTT
 public import PartitionedLog
-import Rules
 import Yams
 
 /// The gateway's whole configuration, read from YAML (`config/weir.yaml` is the commented
@@ -10,13 +9,14 @@ import Yams
 public struct GatewayConfig: Sendable {
   /// Names this gateway upstream and derives stable MQTT client ids. Required.
   public var gatewayID: String
-  /// Where the log and `weir.db` live. Default: `/var/lib/weir`.
+  /// Where the log and `weir.db` live; a relative path starts at the configuration file's
+  /// directory. Default: `/var/lib/weir`.
   public var dataDirectory: String
   public var log: LogOptions
   /// Topics and their settings; unlisted topics get the defaults when first written.
   public var topics: [(name: String, config: TopicConfig)]
   public var mqttSources: [MQTTSourceConfig]
-  /// Rule files. Default: none.
+  /// Rule files, absolute. Default: none.
   public var ruleFiles: [String]
   /// HTTP listen address. Default: 127.0.0.1:8080.
   public var httpHost: String
@@ -31,91 +31,86 @@ public struct GatewayConfig: Sendable {
   public var publishAlerts = true
   /// How long a SIGTERM drain may take before the daemon exits anyway. Default: 30 s.
   public var shutdownTimeoutMs: Int64 = 30_000
-  /// The file this configuration was read from.
+  /// The file this configuration was read from, absolute.
   public var file = ""
 
-  /// Reads and checks `path`; throws ``ConfigError`` with every problem found.
+  /// Reads and checks `path`; throws ``ConfigError`` with every problem found. The file may be at
+  /// most ``ConfigLimits/fileBytes``; relative paths in it start at its directory.
   public static func load(path: String, environment: [String: String]? = nil) throws -> GatewayConfig {
-    guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-      throw ConfigError(problems: [ConfigProblem(file: path, line: 0, key: "", message: "cannot read the file")])
-    }
+    let text = try ConfigFile.read(path, limit: ConfigLimits.fileBytes, what: "a configuration")
     return try parse(text, file: path, environment: environment ?? ProcessInfo.processInfo.environment)
   }
 
   /// Parses `text`; `${NAME}` in a value is replaced by that environment variable, and
   /// `WEIR_<KEY>__<KEY>...` variables (`WEIR_GATEWAY__ID`, `WEIR_UPLINKS__0__PASSWORD`) set values.
+  /// Relative paths start at the directory of `file`, made absolute against the working directory.
   public static func parse(_ text: String, file: String, environment: [String: String] = [:]) throws -> GatewayConfig {
     let reader = ConfigReader(file: file)
-    var root: Node?
-    do {
-      root = try Yams.compose(yaml: text)
-    } catch {
-      throw ConfigError(problems: [ConfigProblem(file: file, line: 0, key: "", message: "not valid YAML: \(error)")])
+    let paths = ConfigPaths(file: file)
+    // An empty document is read as an empty mapping, which still has a line (1) to report at.
+    guard let composed = try ConfigYAML.compose(text, file: file) ?? ConfigYAML.compose("{}", file: file) else {
+      throw ConfigError(file: file, line: 1, key: "", "the file holds no YAML document")
     }
-    root = ConfigEnvironment(environment, reader: reader).apply(to: root ?? Node([(Node, Node)]()))
-    guard var top = reader.section(root ?? Node(""), path: "") else { throw ConfigError(problems: reader.problems) }
+    let root = ConfigEnvironment(environment, reader: reader).apply(to: composed)
+    guard var top = reader.section(root, path: "") else { throw ConfigError(problems: reader.problems) }
     var config = GatewayConfig(
       gatewayID: "", dataDirectory: "/var/lib/weir", log: LogOptions(), topics: [], mqttSources: [], ruleFiles: [],
       httpHost: "127.0.0.1", httpPort: 8080)
+    config.file = paths.file
 
     if var gateway = reader.section(reader.value(&top, "gateway"), path: "gateway") {
       config.gatewayID = reader.string(&gateway, "id") ?? ""
-      if config.gatewayID.isEmpty || config.gatewayID.contains(where: { !($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) {
-        reader.problem(gateway.entries["id"]?.value ?? gateway.node, "gateway.id", "set an id of letters, digits, '-' or '_' (it names this gateway upstream)")
+      if config.gatewayID.isEmpty || config.gatewayID.utf8.count > 200
+        || config.gatewayID.contains(where: { !($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") })
+      {
+        reader.problem(
+          gateway.at("id"), "gateway.id",
+          "set an id of letters, digits, '-' or '_', at most 200 bytes (it names this gateway upstream)")
       }
-      config.dataDirectory = reader.string(&gateway, "data_dir") ?? config.dataDirectory
-      if let v = reader.milliseconds(&gateway, "shutdown_timeout") { config.shutdownTimeoutMs = v }
+      if let dir = reader.string(&gateway, "data_dir") {
+        if dir.isEmpty {
+          reader.problem(gateway.at("data_dir"), "gateway.data_dir", "an empty path names no directory")
+        } else {
+          config.dataDirectory = paths.resolve(dir)
+        }
+      }
+      if let v = reader.milliseconds(
+        &gateway, "shutdown_timeout", range: 1000...3_600_000, why: "SIGTERM waits this long for the drain")
+      {
+        config.shutdownTimeoutMs = v
+      }
       reader.finish(gateway)
-    } else {
+    } else if top.entries["gateway"] == nil {
       reader.problem(root, "gateway", "missing: add a 'gateway:' section with an 'id'")
     }
 
     if var log = reader.section(reader.value(&top, "log"), path: "log") {
-      if let v = reader.bytes(&log, "disk_budget") { config.log.diskBudgetBytes = v }
-      if let v = reader.bytes(&log, "min_free") { config.log.minFreeBytes = v }
+      if let v = reader.bytes(&log, "disk_budget", range: (1 << 20)...ConfigValues.maxBytes) {
+        config.log.diskBudgetBytes = v
+      }
+      if let v = reader.bytes(&log, "min_free", range: 0...ConfigValues.maxBytes) { config.log.minFreeBytes = v }
       reader.finish(log)
     }
 
-    if var topics = reader.section(reader.value(&top, "topics"), path: "topics") {
-      for name in topics.entries.keys.sorted() {
-        guard var t = reader.section(reader.value(&topics, name), path: "topics.\(name)") else { continue }
-        if let problem = Topic.nameProblem(name) { reader.problem(topics.entries[name]?.key, "topics.\(name)", problem) }
-        var c = TopicConfig()
-        if let v = reader.int(&t, "partitions", range: 1...10_000) { c.partitions = v }
-        switch reader.string(&t, "fsync") {
-        case .none: break
-        case .some("always"): c.fsync = .always
-        case .some("never"): c.fsync = .never
-        case .some("interval"):
-          let ms = reader.milliseconds(&t, "fsync_interval") ?? 50
-          let bytes = reader.bytes(&t, "fsync_bytes") ?? (4 << 20)
-          c.fsync = .interval(milliseconds: Int(ms), bytes: Int(bytes))
-        case let other?:
-          reader.problem(t.entries["fsync"]?.value, "topics.\(name).fsync", "expected always, interval or never, got '\(other)'")
-        }
-        if let v = reader.bytes(&t, "segment_bytes") { c.segmentBytes = v }
-        if let v = reader.milliseconds(&t, "segment_age") { c.segmentMs = v }
-        if let v = reader.bytes(&t, "max_bytes") { c.maxBytes = v }
-        if let v = reader.string(&t, "max_age") {
-          if v == "forever" { c.maxAgeMs = nil } else { c.maxAgeMs = reader.milliseconds(&t, "max_age") }
-        }
-        if let v = reader.int(&t, "eviction_priority", range: -1000...1000) { c.evictionPriority = v }
-        if let v = reader.choice(&t, "on_full", FullPolicy.self, allowed: [.dropOldest, .rejectNew]) { c.onFull = v }
-        if let problem = c.problem() { reader.problem(topics.entries[name]?.key, "topics.\(name)", problem) }
-        reader.finish(t)
-        config.topics.append((name, c))
-      }
-    }
+    config.topics = topics(reader, reader.value(&top, "topics"))
 
+    var mqttNames: [String: Int] = [:]
     for (i, node) in (reader.sequence(&top, "mqtt") ?? []).enumerated() {
-      if let source = mqttSource(reader, node, path: "mqtt[\(i)]", gateway: config.gatewayID) {
+      if let source = mqttSource(reader, node, path: "mqtt[\(i)]", gateway: config.gatewayID, paths: paths) {
+        if let other = mqttNames[source.name] {
+          reader.problem(
+            node, "mqtt[\(i)].name",
+            "mqtt[\(other)] is already named '\(source.name)' (names label metrics and client ids)")
+        }
+        mqttNames[source.name] = i
         config.mqttSources.append(source)
       }
     }
 
+    var uplinkNames: Set<String> = []
     for (i, node) in (reader.sequence(&top, "uplinks") ?? []).enumerated() {
-      if let uplink = uplink(reader, node, path: "uplinks[\(i)]", gateway: config.gatewayID) {
-        if config.uplinks.contains(where: { $0.name == uplink.name }) {
+      if let uplink = uplink(reader, node, path: "uplinks[\(i)]", gateway: config.gatewayID, paths: paths) {
+        if !uplinkNames.insert(uplink.name).inserted {
           reader.problem(node, "uplinks[\(i)].name", "another uplink is already named '\(uplink.name)'")
         }
         config.uplinks.append(uplink)
@@ -128,128 +123,53 @@ public struct GatewayConfig: Sendable {
       if let source = modbusSource(reader, node, path: "modbus[\(i)]") { config.modbusSources.append(source) }
     }
 
-    if var rules = reader.section(reader.value(&top, "rules"), path: "rules") {
-      if let v = reader.bool(&rules, "publish_alerts") { config.publishAlerts = v }
-      for (j, f) in (reader.sequence(&rules, "files") ?? []).enumerated() {
-        guard let path = f.string else {
-          reader.problem(f, "rules.files[\(j)]", "expected a file path")
-          continue
-        }
-        let resolved = path.hasPrefix("/") ? path : (file as NSString).deletingLastPathComponent + "/" + path
-        guard let source = try? String(contentsOfFile: resolved, encoding: .utf8) else {
-          reader.problem(f, "rules.files[\(j)]", "cannot read \(resolved) (relative paths start at the config file's directory)")
-          continue
-        }
-        for error in RuleFile.parse(source, fileName: resolved).errors {
-          reader.extra(ConfigProblem(file: resolved, line: error.location.line, key: error.rule ?? "rules", message: error.message))
-        }
-        config.ruleFiles.append(resolved)
-      }
-      reader.finish(rules)
+    if let (publish, files) = rules(reader, reader.value(&top, "rules"), paths: paths) {
+      config.publishAlerts = publish ?? config.publishAlerts
+      config.ruleFiles = files
     }
 
     if var http = reader.section(reader.value(&top, "http"), path: "http") {
       if let listen = reader.string(&http, "listen") {
-        let parts = listen.split(separator: ":")
-        if parts.count == 2, let port = Int(parts[1]), (1...65535).contains(port) {
-          config.httpHost = String(parts[0])
+        if let (host, port) = Self.listenAddress(listen) {
+          config.httpHost = host
           config.httpPort = port
         } else {
-          reader.problem(http.entries["listen"]?.value, "http.listen", "expected host:port such as 127.0.0.1:8080")
+          reader.problem(
+            http.at("listen"), "http.listen",
+            "expected host:port with a port from 1 to 65535, such as 127.0.0.1:8080, got '\(listen.prefix(80))'")
         }
       }
       if let token = reader.string(&http, "token"), !token.isEmpty { config.httpToken = token }
       reader.finish(http)
     }
     reader.finish(top)
-    config.file = file
     if !reader.problems.isEmpty {
-      throw ConfigError(problems: reader.problems.sorted { ($0.file != file ? 1 : 0, $0.file, $0.line) < ($1.file != file ? 1 : 0, $1.file, $1.line) })
+      // This file's problems by line, then other files' (rule files); found order within a line.
+      let problems = reader.problems
+      let order = problems.indices.sorted {
+        let a = problems[$0]
+        let b = problems[$1]
+        if (a.file == file) != (b.file == file) { return a.file == file }
+        if a.file != b.file { return a.file < b.file }
+        return (a.line, $0) < (b.line, $1)
+      }
+      throw ConfigError(problems: order.map { problems[$0] })
     }
     return config
   }
 
-  static func mqttSource(_ reader: ConfigReader, _ node: Node, path: String, gateway: String) -> MQTTSourceConfig? {
-    guard var s = reader.section(node, path: path) else { return nil }
-    let name = reader.string(&s, "name") ?? "mqtt"
-    let client = mqttClient(
-      reader, &s, path: path, defaultBroker: "mqtt://127.0.0.1:1883",
-      clientID: MQTTSourceConfig.stableClientID(gateway: gateway, source: name))
-    var source = MQTTSourceConfig(name: name, client: client, subscriptions: [])
-    if let v = reader.bytes(&s, "max_payload") { source.maxPayloadBytes = Int(v) }
-    for (j, sub) in (reader.sequence(&s, "subscriptions") ?? []).enumerated() {
-      let subPath = path + ".subscriptions[\(j)]"
-      guard var m = reader.section(sub, path: subPath) else { continue }
-      guard let filter = reader.string(&m, "filter") else {
-        reader.problem(sub, subPath + ".filter", "missing: the MQTT topic filter to subscribe to")
-        continue
-      }
-      var subscription = MQTTSubscription(filter: filter)
-      if let q = reader.int(&m, "qos", range: 0...1) { subscription.qos = q }
-      if let t = reader.string(&m, "topic") { subscription.topic = t }
-      subscription.key = KeySource(parsing: reader.string(&m, "key"))
-      if let f = reader.choice(&m, "format", PayloadFormat.self, allowed: PayloadFormat.allCases) { subscription.format = f }
-      if let tf = reader.string(&m, "time_field") {
-        subscription.timeField = (tf.hasPrefix("$.") ? String(tf.dropFirst(2)) : tf).split(separator: ".").map(String.init)
-      }
-      if let f = reader.choice(&m, "time_format", TimeFormat.self, allowed: [.auto, .epochMs, .epochS, .rfc3339]) {
-        subscription.timeFormat = f
-      }
-      if var headers = reader.section(reader.value(&m, "headers"), path: subPath + ".headers") {
-        for k in headers.entries.keys.sorted() {
-          if let v = reader.string(&headers, k) { subscription.headers.append((k, v)) }
-        }
-        reader.finish(headers)
-      }
-      reader.finish(m)
-      source.subscriptions.append(subscription)
+  /// `host:port` or `[v6]:port`.
+  static func listenAddress(_ text: String) -> (host: String, port: Int)? {
+    guard let colon = text.lastIndex(of: ":") else { return nil }
+    var host = String(text[..<colon])
+    guard let port = Int(text[text.index(after: colon)...]), (1...65535).contains(port) else { return nil }
+    if host.hasPrefix("[") && host.hasSuffix("]") && host.count >= 2 {
+      host = String(host.dropFirst().dropLast())
+    } else if host.contains(":") {
+      return nil
     }
-    for p in source.problems() { reader.problem(node, path, p) }
-    reader.finish(s)
-    return source
-  }
-}
-
-extension GatewayConfig {
-  /// The broker keys an MQTT source and an MQTT uplink share: `broker` (URL with optional
-  /// credentials), `tls`, `client_id`, `username`, `password`, `keepalive`, `protocol`, `clean_session`.
-  static func mqttClient(
-    _ reader: ConfigReader, _ s: inout ConfigReader.Section, path: String, defaultBroker: String, clientID: String
-  ) -> MQTTClientConfig {
-    let brokerText = reader.string(&s, "broker") ?? defaultBroker
-    var client = MQTTClientConfig(host: "127.0.0.1", port: 1883, clientID: clientID)
-    if let url = MQTTClientConfig.parseURL(brokerText) {
-      client.host = url.host
-      client.port = url.port
-      client.username = url.username
-      client.password = url.password
-      if url.tls {
-        if var tls = reader.section(reader.value(&s, "tls"), path: path + ".tls") {
-          client.tls = MQTTClientConfig.TLS(
-            caFile: reader.string(&tls, "ca_file") ?? "", certFile: reader.string(&tls, "cert_file"),
-            keyFile: reader.string(&tls, "key_file"), version: reader.string(&tls, "version"))
-          if client.tls?.caFile.isEmpty == true { reader.problem(tls.node, path + ".tls.ca_file", "mqtts:// needs a CA file") }
-          reader.finish(tls)
-        } else {
-          reader.problem(s.entries["broker"]?.value, path + ".tls", "mqtts:// needs a 'tls:' section with ca_file")
-        }
-      }
-    } else {
-      reader.problem(
-        s.entries["broker"]?.value ?? s.node, path + ".broker",
-        "expected mqtt://host:port or mqtts://host:port, got '\(brokerText)'")
-    }
-    if let id = reader.string(&s, "client_id") { client.clientID = id }
-    if let u = reader.string(&s, "username") { client.username = u }
-    if let p = reader.string(&s, "password") { client.password = p }
-    if let k = reader.milliseconds(&s, "keepalive") { client.keepalive = Int(max(1, k / 1000)) }
-    if let v = reader.string(&s, "protocol") {
-      if let version = MQTTClientConfig.ProtocolVersion(rawValue: v) { client.protocolVersion = version } else {
-        reader.problem(s.entries["protocol"]?.value, path + ".protocol", "expected 3.1.1 or 5, got '\(v)'")
-      }
-    }
-    if let clean = reader.bool(&s, "clean_session") { client.cleanSession = clean }
-    return client
+    guard !host.isEmpty else { return nil }
+    return (host, port)
   }
 }
 
@@ -257,4 +177,10 @@ extension GatewayConfig {
 public struct ConfigError: Error, CustomStringConvertible {
   public var problems: [ConfigProblem]
   public var description: String { problems.map(\.description).joined(separator: "\n") }
+
+  public init(problems: [ConfigProblem]) { self.problems = problems }
+
+  init(file: String, line: Int, key: String, _ message: String) {
+    problems = [ConfigProblem(file: file, line: line, key: key, message: message)]
+  }
 }

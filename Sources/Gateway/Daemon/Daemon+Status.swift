@@ -297,27 +297,44 @@ extension Daemon {
   }
 
   /// Up to `limit` records of `topic`: from `offsets` (per partition) when given, else from each
-  /// partition's start (`fromBeginning`) or its last `limit` records.
+  /// partition's start (`fromBeginning`) or its last `limit` records. Total over its arguments:
+  /// `limit` is clamped to 1...10000, an offset is clamped into the partition's log start...high
+  /// watermark (so `Int64.max` reads nothing and a negative one or one that retention deleted
+  /// reads from the start), and offsets of partitions the topic does not have are ignored.
   func records(topic name: String, offsets: [Int32: Int64], fromBeginning: Bool, limit: Int) -> RecordsResponse? {
     guard let topic = store.topic(name) else { return nil }
+    let limit = min(max(limit, 1), RecordsQuery.maxLimit)
     var records: [RecordInfo] = []
     var next: [PartitionOffset] = []
     let perPartition = max(1, limit / max(1, topic.partitions.count))
     for p in topic.partitions {
       let hw = p.highWatermark
-      var offset = offsets[p.id] ?? (fromBeginning ? p.logStartOffset : max(p.logStartOffset, hw - Int64(perPartition)))
-      offset = max(offset, p.logStartOffset)
+      func clamp(_ o: Int64) -> Int64 { min(max(o, p.logStartOffset), max(hw, p.logStartOffset)) }
+      let tail = hw.subtractingReportingOverflow(Int64(perPartition))
+      var offset = clamp(offsets[p.id] ?? (fromBeginning || tail.overflow ? p.logStartOffset : tail.partialValue))
       let reader = PartitionReader(partition: p, bufferCapacity: 256 << 10)
       var taken = 0
-      while taken < perPartition, offset < hw, let r = try? reader.read(from: offset, maxBytes: 256 << 10), !r.isEmpty {
+      var retried = false
+      while taken < perPartition, offset < hw {
+        let r: ReadResult
+        do throws(LogError) { r = try reader.read(from: offset, maxBytes: 256 << 10) } catch {
+          // Retention may have deleted the segment since the clamp: start again once from the
+          // new log start; any other error ends this partition's page.
+          guard error.code == .offsetOutOfRange, !retried else { break }
+          retried = true
+          offset = clamp(offset)
+          continue
+        }
+        if r.isEmpty { break }
         var last = offset
         r.forEachRecord { rec in
           guard taken < perPartition else { return }
           records.append(Self.recordInfo(rec, partition: p.id))
           taken += 1
-          last = rec.offset + 1
+          last = rec.offset < Int64.max ? rec.offset + 1 : rec.offset
         }
-        offset = taken < perPartition ? r.nextOffset : last
+        // Both only move forward, so the loop ends.
+        offset = taken < perPartition ? max(r.nextOffset, offset + 1) : max(last, offset)
       }
       next.append(PartitionOffset(partition: p.id, offset: min(offset, hw)))
     }

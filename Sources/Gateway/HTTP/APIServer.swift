@@ -42,24 +42,26 @@ struct APIServer {
       try Self.json(HistoryResponse(intervalSeconds: Double(StatusSampler.intervalMs) / 1000, points: daemon.sampler.history))
     }
     api.get("alerts") { request, _ in
-      let limit = min(max(request.uri.queryParameters.get("limit", as: Int.self) ?? 50, 1), AlertIndex.recentCapacity)
+      let limit: Int
+      do throws(QueryError) {
+        limit = try RecordsQuery.alertsLimit(query: request.uri.query, maximum: AlertIndex.recentCapacity)
+      } catch {
+        throw HTTPError(.badRequest, message: error.message)
+      }
       return try Self.json(daemon.alertIndex.snapshot(limit: limit))
     }
     api.get("topics/:topic/records") { request, context -> Response in
       let topic = context.parameters.get("topic") ?? ""
-      let query = request.uri.queryParameters
-      let limit = min(max(query.get("limit", as: Int.self) ?? 100, 1), 10_000)
-      var offsets: [Int32: Int64] = [:]
-      for part in (query.get("offsets") ?? "").split(separator: ",") {
-        let pair = part.split(separator: ":")
-        guard pair.count == 2, let p = Int32(pair[0]), let o = Int64(pair[1]) else {
-          throw HTTPError(.badRequest, message: "offsets: expected partition:offset,... such as 0:120,1:98")
-        }
-        offsets[p] = o
+      let query: RecordsQuery
+      do throws(QueryError) {
+        query = try RecordsQuery(query: request.uri.query)
+      } catch {
+        throw HTTPError(.badRequest, message: error.message)
       }
-      let fromBeginning = query.get("from") == "beginning"
-      guard let result = daemon.records(topic: topic, offsets: offsets, fromBeginning: fromBeginning, limit: limit) else {
-        throw HTTPError(.notFound, message: "no topic named '\(topic)'")
+      let records = daemon.records(
+        topic: topic, offsets: query.offsets, fromBeginning: query.fromBeginning, limit: query.limit)
+      guard let result = records else {
+        throw HTTPError(.notFound, message: "no topic named '\(RecordsQuery.quote(topic))'")
       }
       return try Self.json(result)
     }
