@@ -103,6 +103,8 @@ private func appended(_ text: String, _ key: String, line: Int) -> ConfigMutatio
     w("  disk_budget: 8GiB", "  disk_budget: 0", "log.disk_budget"),
     w("  disk_budget: 8GiB", "  disk_budget: -1GiB", "log.disk_budget"),
     w("  min_free: 256MiB", "  min_free: 1.5GiB", "log.min_free"),
+    w("  metadata_reserve: 16MiB", "  metadata_reserve: 2GiB", "log.metadata_reserve"),
+    w("  metadata_reserve: 16MiB", "  metadata_reserve: -1", "log.metadata_reserve"),
     w("  min_free: 256MiB", "  min_free: 256MiB\n  max_free: 1GiB", "log.max_free", 1),
     w(
       "log:\n  disk_budget: 8GiB            # all topics together; default: none\n  min_free: 256MiB",

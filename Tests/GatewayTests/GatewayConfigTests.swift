@@ -16,6 +16,7 @@ import Uplink
     let config = try GatewayConfig.load(path: Self.shipped)
     #expect(config.gatewayID == "edge-001")
     #expect(config.log.diskBudgetBytes == 8 << 30)
+    #expect(config.log.metadataReserveBytes == 16 << 20)
     #expect(config.topics.first { $0.name == "telemetry" }?.config.partitions == 6)
     #expect(config.topics.first { $0.name == "alerts" }?.config.evictionPriority == 100)
     #expect(config.mqttSources.first?.subscriptions.first?.timeField == ["ts"])

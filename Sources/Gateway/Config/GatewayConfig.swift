@@ -89,6 +89,7 @@ public struct GatewayConfig: Sendable {
         config.log.diskBudgetBytes = v
       }
       if let v = reader.bytes(&log, "min_free", range: 0...ConfigValues.maxBytes) { config.log.minFreeBytes = v }
+      if let v = reader.bytes(&log, "metadata_reserve", range: 0...(1 << 30)) { config.log.metadataReserveBytes = v }
       reader.finish(log)
     }
 
