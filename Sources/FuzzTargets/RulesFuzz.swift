@@ -28,7 +28,7 @@ enum RulesFuzz {
       guard let text = try? String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8) else { return nil }
       return (text, name)
     }
-    return files.isEmpty ? [(RulesBenchmark.rules, "ARCHITECTURE.md")] : files
+    return files.isEmpty ? [(RulesBenchmark.rules, "bench.sql")] : files
   }()
 
   /// Processing time for the engines the harness makes: moved by hand, so runs are reproducible.

@@ -1,6 +1,6 @@
 import Foundation
 
-/// The benchmark behind `weir bench rules`: the two rules of ARCHITECTURE.md §6 over generated events.
+/// The benchmark behind `weir bench rules`: the two example rules of `config/rules/motors.sql` over generated events.
 public enum RulesBenchmark {
   /// The rules measured, exactly as the architecture document writes them.
   public static let rules = """
@@ -87,7 +87,7 @@ public enum RulesBenchmark {
         spans.append((keyStart, device.utf8.count, valueStart, arena.count - valueStart))
       }
     }
-    let engine = try RuleEngine(source: rules, fileName: "ARCHITECTURE.md", clock: ContinuousClock())
+    let engine = try RuleEngine(source: rules, fileName: "bench.sql", clock: ContinuousClock())
     let topic = engine.topic("telemetry")
     let step = max(1, 1000 / Int64(keys))
     var output = RuleOutput()

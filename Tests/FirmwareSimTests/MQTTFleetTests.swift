@@ -158,7 +158,7 @@ struct MQTTFleetTests {
     }
   }
 
-  /// FACTS pin: after a first mosquitto_connect_async that failed at once, libmosquitto 2.0.11's
+  /// Pins docs/parts.md: after a first mosquitto_connect_async that failed at once, libmosquitto 2.0.11's
   /// loop thread never connects on its own, even once the broker is up; calling connect_async again
   /// does. (FleetRunner retries first connects for this reason.)
   @Test func loopThreadDoesNotRetryAFailedFirstConnect() throws {
@@ -210,7 +210,7 @@ struct MQTTFleetTests {
     #expect(summary.dropped == 0)
   }
 
-  /// FACTS pin: while the connection is down, libmosquitto 2.0.11 answers a QoS 1 publish with
+  /// Pins docs/parts.md: while the connection is down, libmosquitto 2.0.11 answers a QoS 1 publish with
   /// MOSQ_ERR_NO_CONN, yet keeps the message and delivers it after reconnecting (so the fleet counts
   /// it as queued and must not resend it itself).
   @Test func qos1PublishWhileDisconnectedReportsNoConnectionYetIsDelivered() throws {
@@ -242,7 +242,7 @@ struct MQTTFleetTests {
     #expect(Set(topics) == Set((0..<5).map { "pin/\($0)" }), "the QoS 0 message is lost, the QoS 1 ones are not")
   }
 
-  /// FACTS pin: a first mosquitto_connect_async that is refused fails at once.
+  /// Pins docs/parts.md: a first mosquitto_connect_async that is refused fails at once.
   @Test func connectAsyncReportsARefusedConnectionAtOnce() throws {
     let port = try TestSupport.freePort()
     let client = try MosquittoClient(MosquittoClient.Configuration(clientID: "firmware-sim-pin-refused"))

@@ -1,4 +1,4 @@
--- The example rules of ARCHITECTURE.md §6, as shipped with the default configuration.
+-- The example rules, as shipped with the default configuration.
 -- Test them offline: weir rules test config/rules/motors.sql --input records.jsonl
 
 -- Bearing wear: vibration RMS too high, or, once RMS has left ISO 10816 zone B (2.8 mm/s), its trend

@@ -8,7 +8,7 @@ public enum RulesTools {
     try RuleEngine.runOffline(rulesFile: rulesFile, inputFile: inputFile, topic: topic, output: output)
   }
 
-  /// The two rules of ARCHITECTURE.md §6 over generated events; returns the JSON result line.
+  /// The two example rules of `config/rules/motors.sql` over generated events; returns the JSON result line.
   public static func bench(events: Int, keys: Int) throws -> String {
     try RulesBenchmark.run(events: events, keys: keys).json
   }

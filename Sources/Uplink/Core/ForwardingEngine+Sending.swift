@@ -59,7 +59,7 @@ extension ForwardingEngine {
 
   /// A lane whose oldest record in flight is old enough that it might still time out sends
   /// nothing more until it is settled: a later record must not be confirmed ahead of one that
-  /// then fails (librdkafka's silent gap, FACTS.md), or the rewind would re-send it out of order.
+  /// then fails (librdkafka's silent gap, docs/parts.md), or the rewind would re-send it out of order.
   @inline(__always)
   private func isHeldBack(_ lane: Lane, now: Int64) -> Bool {
     guard let oldest = lane.ring.first, let guardMs = transport.overtakeGuardMs else { return false }

@@ -13,7 +13,7 @@ public struct KafkaUplinkConfig: Sendable, Equatable {
   public var bootstrapServers: String
   /// Default: lz4.
   public var compression: KafkaCompression
-  /// How long librdkafka waits to fill a batch. Default: 5 ms (0 halves the rate, FACTS.md).
+  /// How long librdkafka waits to fill a batch. Default: 5 ms (0 halves the rate, docs/parts.md).
   public var lingerMs: Int
   /// Largest batch per partition request, in bytes. Default: 1,000,000.
   public var batchBytes: Int

@@ -13,11 +13,11 @@ import Synchronization
 /// Two ways to drive the network:
 /// - threaded (``connectAsync(host:port:)`` then ``startLoop()``): libmosquitto's own loop thread
 ///   reads, writes, keeps alive and reconnects; publishing from other threads is safe (the library
-///   is thread-safe, see FACTS.md). Used by the fleet and by subscribers.
+///   is thread-safe, see docs/parts.md). Used by the fleet and by subscribers.
 /// - manual (``connect(host:port:)`` then ``loop(timeoutMilliseconds:)``): the calling thread, a
 ///   dedicated publisher thread, writes each publish directly to the socket and pumps the loop
 ///   itself. Used by load mode, where one thread per connection pipelines as fast as the broker
-///   takes. Never use it to receive QoS 1 (FACTS.md: PUBACK would precede the callback).
+///   takes. Never use it to receive QoS 1 (docs/parts.md: PUBACK would precede the callback).
 ///
 /// Callbacks get this object back as `Unmanaged` userdata. They copy what they need into Swift
 /// values before returning and only touch atomics, so they are cheap and thread-safe.
