@@ -21,6 +21,11 @@ final class LogContext: Sendable {
   let diskFull = Atomic<Bool>(false)
   let reserve: DiskReserve
   private let lastRefusal = Mutex<(Int64, String)?>(nil)
+  /// Bumped whenever a partition's high watermark moves; ``arrivals`` wakes threads waiting for
+  /// it (``LogStore/waitForData(after:timeoutNs:)``), locked only while someone waits.
+  let dataGeneration = Atomic<UInt64>(0)
+  let dataWaiters = Atomic<Int>(0)
+  let arrivals = ConditionLock()
 
   init(options: LogOptions, clock: any LogClock, epoch: Int32, logger: Logger, reserve: DiskReserve) {
     self.options = options
@@ -97,6 +102,29 @@ final class LogContext: Sendable {
       return nil
     }
     return reason
+  }
+
+  /// A high watermark moved (its partition's lock held): count it, and wake any waiting thread.
+  func noteData() {
+    // Both sides sequentially consistent: a waiter counted before it reads the generation is
+    // seen here, or it reads the new generation.
+    dataGeneration.add(1, ordering: .sequentiallyConsistent)
+    if dataWaiters.load(ordering: .sequentiallyConsistent) > 0 { arrivals.withLock { arrivals.broadcast() } }
+  }
+
+  /// Blocks until ``dataGeneration`` passes `generation` or `timeoutNs` pass; returns it.
+  func waitForData(after generation: UInt64, timeoutNs: Int64) -> UInt64 {
+    let deadline = monotonicNanoseconds() + timeoutNs
+    dataWaiters.add(1, ordering: .sequentiallyConsistent)
+    defer { dataWaiters.subtract(1, ordering: .sequentiallyConsistent) }
+    return arrivals.withLock {
+      while true {
+        let now = dataGeneration.load(ordering: .sequentiallyConsistent)
+        let left = deadline - monotonicNanoseconds()
+        if now != generation || left <= 0 { return now }
+        arrivals.wait(nanoseconds: left)
+      }
+    }
   }
 
   func wakeBackground() {

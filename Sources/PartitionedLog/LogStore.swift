@@ -188,6 +188,18 @@ public final class LogStore: @unchecked Sendable {
   /// The store-wide settings it was opened with.
   public var options: LogOptions { context.options }
 
+  /// Counts high-watermark moves across every partition: read it, read the partitions, and if
+  /// they had nothing new, ``waitForData(after:timeoutNs:)`` with it. Consumers that read many
+  /// partitions from one thread of their own (the rule service) wait this way instead of polling.
+  public var dataGeneration: UInt64 { context.dataGeneration.load(ordering: .acquiring) }
+
+  /// Blocks the calling thread until some partition's high watermark moves after `generation`
+  /// was read, or `timeoutNs` pass; returns the generation now. Never call it from Swift's
+  /// cooperative pool (async consumers use ``Partition/waitForData(after:)``).
+  public func waitForData(after generation: UInt64, timeoutNs: Int64) -> UInt64 {
+    context.waitForData(after: generation, timeoutNs: timeoutNs)
+  }
+
   /// Bytes the log uses on disk.
   public var totalBytes: Int64 { context.totalBytes.load(ordering: .relaxed) }
 

@@ -139,18 +139,4 @@ extension Partition {
       continuation?.resume()
     }
   }
-
-  /// Blocks the calling thread until the high watermark is above `offset` or `timeoutNs` pass;
-  /// returns the high watermark. For consumers that run on their own thread.
-  public func waitForData(after offset: Int64, timeoutNs: Int64) -> Int64 {
-    lock.withLock {
-      let deadline = monotonicNanoseconds() + timeoutNs
-      while durable.offset <= offset && !closed {
-        let left = deadline - monotonicNanoseconds()
-        if left <= 0 { break }
-        lock.wait(nanoseconds: left)
-      }
-      return durable.offset
-    }
-  }
 }

@@ -260,6 +260,7 @@ public final class Partition: @unchecked Sendable {
     guard point.offset > durable.offset else { return }
     durable = point
     lock.broadcast()
+    context.noteData()
     if !waiters.isEmpty {
       let woken = waiters
       waiters.removeAll(keepingCapacity: true)

@@ -194,24 +194,31 @@ import Testing
     try store.close()
   }
 
-  @Test func tailFollowsNewAppends() async throws {
+  @Test func waitersWakeWhenTheHighWatermarkMoves() async throws {
     let dir = TempDirectory()
     let store = try LogStore.open(directory: dir.path)
     let p = try store.createTopic("t", config: TopicConfig(fsync: .interval(milliseconds: 2, bytes: 1 << 20)))
       .partitions[0]
+    // An async waiter per partition, and a thread waiting on the whole store.
     let reader = Task {
       var seen: [Int64] = []
-      for try await chunk in p.follow(from: 0) {
-        chunk.forEachRecord { seen.append($0.offset) }
-        if seen.count >= 50 { break }
+      let r = PartitionReader(partition: p)
+      while seen.count < 50 {
+        await p.waitForData(after: (seen.last ?? -1))
+        try r.read(from: (seen.last ?? -1) + 1).forEachRecord { seen.append($0.offset) }
       }
       return seen
     }
+    let before = store.dataGeneration
+    let idle = store.waitForData(after: before, timeoutNs: 20_000_000)
+    #expect(idle == before)
+    let waiter = Thread.detachedWait(store, after: before)
     for i in 0..<5 {
       try await p.append(batch((i * 10..<i * 10 + 10).map { TestRecord.sample($0) }))
       try await Task.sleep(for: .milliseconds(5))
     }
     #expect(try await reader.value == (0..<50).map(Int64.init))
+    #expect(await waiter.value > before)
     try store.close()
   }
 
@@ -257,5 +264,16 @@ struct Xorshift {
     state ^= state >> 7
     state ^= state << 17
     return state
+  }
+}
+
+extension Thread {
+  /// Waits on the store from a thread of its own (never from the cooperative pool).
+  static func detachedWait(_ store: LogStore, after generation: UInt64) -> Task<UInt64, Never> {
+    Task {
+      await withCheckedContinuation { (c: CheckedContinuation<UInt64, Never>) in
+        Thread { c.resume(returning: store.waitForData(after: generation, timeoutNs: 10_000_000_000)) }.start()
+      }
+    }
   }
 }

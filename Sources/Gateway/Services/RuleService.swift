@@ -99,6 +99,9 @@ public final class RuleService: @unchecked Sendable {
     shared.withLock { $0.reload = (files, done) }
   }
 
+  /// How often an idle rule service ticks the engine (wall-clock timeouts, absence rules).
+  static let idleTickNs: Int64 = 50_000_000
+
   public func run() async throws {
     try await withTaskCancellationHandler {
       try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
@@ -183,6 +186,7 @@ public final class RuleService: @unchecked Sendable {
         continue
       }
       var progressed = false
+      let generation = store.dataGeneration
       for i in sources.indices {
         if try step(&sources[i]) { progressed = true }
         if !output.isEmpty, try !emitter.emit(&output, alreadyWritten: &alreadyWritten, count: alertCount) { break }
@@ -190,7 +194,8 @@ public final class RuleService: @unchecked Sendable {
       if !progressed {
         engine.tick(into: &output)
         _ = try emitter.emit(&output, alreadyWritten: &alreadyWritten, count: alertCount)
-        usleep(20_000)
+        // Sleeps until some partition gets records (wakes at once) or the next tick is due.
+        _ = store.waitForData(after: generation, timeoutNs: Self.idleTickNs)
       }
       // Never checkpoint past alerts not yet in the log: a restart would not make them again.
       if output.isEmpty { checkpointer.saveIfDue(self, alertPartition, sources) }
