@@ -39,6 +39,9 @@ let package = Package(
     // CRC-32C with the SSE4.2 instruction (Swift cannot enable a CPU feature per function).
     .target(name: "CWeirCRC32C", cSettings: [.unsafeFlags(["-O3"])]),
 
+    // The primitives every module shares (back-off, ...); depends on nothing.
+    .target(name: "WeirCore", swiftSettings: upcoming),
+
     .target(
       name: "PartitionedLog",
       dependencies: [
@@ -60,6 +63,7 @@ let package = Package(
     .target(
       name: "Ingest",
       dependencies: [
+        "WeirCore",
         "PartitionedLog",
         "MQTT",
         .product(name: "Logging", package: "swift-log"),
@@ -70,6 +74,7 @@ let package = Package(
     .target(
       name: "Uplink",
       dependencies: [
+        "WeirCore",
         "PartitionedLog",
         "CRdKafka",
         "MQTT",
@@ -86,6 +91,7 @@ let package = Package(
     .target(
       name: "Gateway",
       dependencies: [
+        "WeirCore",
         "PartitionedLog",
         "Ingest",
         "Uplink",
@@ -151,11 +157,11 @@ let package = Package(
       swiftSettings: upcoming),
     .testTarget(
       name: "IngestTests",
-      dependencies: ["Ingest", "PartitionedLog", "MQTT", "WeirTestSupport"],
+      dependencies: ["Ingest", "PartitionedLog", "MQTT", "WeirCore", "WeirTestSupport"],
       swiftSettings: upcoming),
     .testTarget(
       name: "UplinkTests",
-      dependencies: ["Uplink", "PartitionedLog", "MQTT", "WeirTestSupport"],
+      dependencies: ["Uplink", "PartitionedLog", "MQTT", "WeirCore", "WeirTestSupport"],
       swiftSettings: upcoming),
     .testTarget(
       name: "GatewayTests",

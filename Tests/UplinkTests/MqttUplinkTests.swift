@@ -2,6 +2,7 @@ import Foundation
 import MQTT
 import PartitionedLog
 import Testing
+import WeirCore
 import WeirTestSupport
 
 @testable import Uplink
@@ -13,9 +14,9 @@ import WeirTestSupport
         uplink: UplinkOptions(
           name: "central-mqtt", gateway: "gw-test", topics: topics, topicTemplate: MqttUplinkConfig.defaultTopicTemplate,
           window: InFlightWindow(maxRecords: 5000), commitIntervalMs: 200,
-          backoff: RetryBackoff(initialMs: 100, maxMs: 1000), snapshotIntervalMs: 50, stallTimeoutMs: 2000),
+          backoff: Backoff(initialMs: 100, maxMs: 1000), snapshotIntervalMs: 50, stallTimeoutMs: 2000),
         broker: MQTTClientConfig(host: "127.0.0.1", port: port, clientID: "weir-gw-test-central-mqtt"),
-        ackTimeoutMs: 5000, reconnectBackoff: RetryBackoff(initialMs: 100, maxMs: 500)),
+        ackTimeoutMs: 5000, reconnectBackoff: Backoff(initialMs: 100, maxMs: 500)),
       store: store)
   }
 

@@ -2,6 +2,7 @@ import Foundation
 import PartitionedLog
 import Synchronization
 import Testing
+import WeirCore
 
 @testable import Uplink
 
@@ -174,7 +175,7 @@ func kafkaOptions(
   UplinkOptions(
     name: name, gateway: "gw-test", topics: topics, topicTemplate: "edge.{topic}", window: window,
     commitIntervalMs: 200, bandwidthBytesPerSecond: bandwidth, drainOrder: drainOrder,
-    backoff: RetryBackoff(initialMs: 100, maxMs: 1000), snapshotIntervalMs: 50, stallTimeoutMs: 2000)
+    backoff: Backoff(initialMs: 100, maxMs: 1000), snapshotIntervalMs: 50, stallTimeoutMs: 2000)
 }
 
 /// Waits until `condition` holds, polling, or fails after `timeout` seconds.

@@ -1,6 +1,7 @@
 import Foundation
 import PartitionedLog
 import Testing
+import WeirCore
 
 @testable import Uplink
 
@@ -79,7 +80,7 @@ import Testing
 
   @Test func backoffGrowsWithJitterUpToTheMaximum() {
     var random = SystemRandomNumberGenerator()
-    let backoff = RetryBackoff(initialMs: 100, maxMs: 1000)
+    let backoff = Backoff(initialMs: 100, maxMs: 1000)
     #expect(backoff.delayMs(failures: 0, using: &random) == 0)
     let first = (0..<50).map { _ in backoff.delayMs(failures: 1, using: &random) }
     #expect(first.allSatisfy { (50...100).contains($0) })
@@ -180,5 +181,36 @@ import Testing
       #expect(error.message.contains("alerts"))
     }
     try store.close()
+  }
+}
+
+/// The one back-off every module uses (sources, uplinks, the supervisor).
+@Suite struct BackoffTests {
+  @Test func boundsDoubleToTheMaximumWithoutOverflow() {
+    let b = Backoff(initialMs: 100, maxMs: 1000, jitter: 0)
+    #expect((0...6).map { b.boundMs(failures: $0) } == [0, 100, 200, 400, 800, 1000, 1000])
+    #expect(b.delayMs(failures: Int.max, random: 0.5) == 1000)
+    let huge = Backoff(initialMs: Int.max / 3, maxMs: Int.max, jitter: 1)
+    #expect(huge.delayMs(failures: 64, random: 0) == Int.max)
+    #expect(huge.delayMs(failures: 64, random: 0.999_999) >= 1)
+    let inverted = Backoff(initialMs: 0, maxMs: -5)
+    #expect(inverted.boundMs(failures: 3) == 1)
+  }
+
+  @Test func jitterShortensEachDelayByUpToItsFraction() {
+    let b = Backoff(initialMs: 1000, maxMs: 1000, jitter: 0.5)
+    #expect(b.delayMs(failures: 1, random: 0) == 1000)
+    #expect(b.delayMs(failures: 1, random: 0.5) == 750)
+    #expect((500...501).contains(b.delayMs(failures: 1, random: 0.999)))
+    #expect(Backoff(initialMs: 10, maxMs: 10, jitter: 7).delayMs(failures: 1, random: 0.9) == 1)
+  }
+
+  @Test func statefulUseCountsAndResets() {
+    var b = Backoff(initialMs: 10, maxMs: 100, jitter: 0)
+    let delays = (0..<3).map { _ in b.nextDelayMs() }
+    #expect(delays == [10, 20, 40])
+    #expect(b.failures == 3)
+    b.reset()
+    #expect(b.nextDelayMs() == 10)
   }
 }

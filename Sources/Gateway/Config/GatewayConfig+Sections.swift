@@ -2,6 +2,7 @@ public import Ingest
 import MQTT
 import PartitionedLog
 public import Uplink
+import WeirCore
 import Yams
 
 /// One configured uplink.

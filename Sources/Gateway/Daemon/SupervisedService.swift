@@ -2,6 +2,7 @@ import Logging
 import Metrics
 import PartitionedLog
 import ServiceLifecycle
+import WeirCore
 
 /// Runs one component of the daemon as a lifecycle `Service` and keeps it running: when its
 /// `run` fails (or ends unasked), it is logged, counted in `weir_service_restarts_total{service}`
@@ -16,8 +17,8 @@ struct SupervisedService: Service {
   let body: @Sendable () async throws -> Void
   let onShutdown: @Sendable () -> Void
 
-  static let initialDelayMs: Int64 = 250
-  static let maxDelayMs: Int64 = 30_000
+  static let initialDelayMs = 250
+  static let maxDelayMs = 30_000
   /// A run this long counts as healthy: the next failure starts the back-off again.
   static let healthyAfterMs: Int64 = 60_000
 
@@ -35,7 +36,7 @@ struct SupervisedService: Service {
   func run() async throws {
     let restarts = Counter(label: "weir_service_restarts_total", dimensions: [("service", name)])
     try await withGracefulShutdownHandler {
-      var delayMs = Self.initialDelayMs
+      var backoff = Backoff(initialMs: Self.initialDelayMs, maxMs: Self.maxDelayMs, jitter: 0)
       while !Task.isCancelled && !Task.isShuttingDownGracefully {
         let started = ContinuousClock.now
         var failure: (any Error)?
@@ -51,17 +52,16 @@ struct SupervisedService: Service {
             metadata: ["service": "\(name)", "error": "\(broken)"])
           throw broken
         }
-        if started.duration(to: .now) > .milliseconds(Self.healthyAfterMs) { delayMs = Self.initialDelayMs }
+        if started.duration(to: .now) > .milliseconds(Self.healthyAfterMs) { backoff.reset() }
+        let wait = backoff.nextDelayMs()
         restarts.increment()
         logger.error(
           "service stopped; restarting",
           metadata: [
             "service": "\(name)", "error": "\(failure.map { "\($0)" } ?? "it returned without being asked to stop")",
-            "retry_ms": "\(delayMs)",
+            "retry_ms": "\(wait)",
           ])
-        let wait = delayMs
         _ = try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .milliseconds(wait)) }
-        delayMs = min(delayMs * 2, Self.maxDelayMs)
       }
     } onGracefulShutdown: {
       onShutdown()

@@ -1,9 +1,10 @@
 import Foundation
 public import Logging
-import Metrics
 import MQTT
+import Metrics
 public import PartitionedLog
 import Synchronization
+import WeirCore
 
 /// What the MQTT source is doing, for status pages and tests.
 public struct MQTTSourceStatus: Sendable {
@@ -99,7 +100,7 @@ public final class MQTTSource: @unchecked Sendable {
     let decoder = try MQTTMessageDecoder(config: config, router: router, source: config.name)
     var client = try makeClient()
     var connected = false
-    var delay = config.reconnectMinMs
+    var backoff = Backoff(initialMs: config.reconnectMinMs, maxMs: config.reconnectMaxMs)
     var lastMisc = monotonicMs()
     var subscribedAt: [Int32: (index: Int, at: Int64)] = [:]
 
@@ -150,16 +151,16 @@ public final class MQTTSource: @unchecked Sendable {
         do {
           try client.connect()
           connected = true
-          delay = config.reconnectMinMs
+          backoff.reset()
         } catch {
           errors.increment()
           setStatus {
             $0.connected = false
             $0.lastError = "\(error)"
           }
+          let delay = backoff.nextDelayMs()
           logger.warning("cannot connect", metadata: ["error": "\(error)", "retry_ms": "\(delay)"])
-          sleepInterruptibly(ms: jittered(delay))
-          delay = min(delay * 2, config.reconnectMaxMs)
+          sleepInterruptibly(ms: delay)
           continue
         }
       }
@@ -206,8 +207,7 @@ public final class MQTTSource: @unchecked Sendable {
         subscribedAt.removeAll()
         client = try makeClient()
         wire(client)
-        sleepInterruptibly(ms: jittered(delay))
-        delay = min(delay * 2, config.reconnectMaxMs)
+        sleepInterruptibly(ms: backoff.nextDelayMs())
       } catch let error as LogError {
         // The log failed (not full): acknowledge nothing it may not hold. The client goes with
         // this loop, its queued PUBACKs unsent, so the broker delivers the pass again to the
@@ -280,7 +280,6 @@ public final class MQTTSource: @unchecked Sendable {
     try MosquittoClient(config: config.client)
   }
 
-  private func jittered(_ ms: Int) -> Int { ms / 2 + Int.random(in: 0...max(1, ms / 2)) }
 
   private func sleepInterruptibly(ms: Int) {
     var left = ms

@@ -1,6 +1,7 @@
 import Logging
 import Metrics
 import PartitionedLog
+import WeirCore
 
 /// Keeps one serial port open for a source thread: opens it, reports every change (a log line,
 /// `weir_serial_port_up{port}` 0/1, the status), and after a failure or a disappearance reopens it
@@ -13,7 +14,7 @@ final class SerialPortConnection {
   private let updateStatus: ((inout SerialPortStatus) -> Void) -> Void
   private let upGauge: Gauge
   private let reconnectCounter: Counter
-  private var backoff: ReconnectBackoff
+  private var backoff: Backoff
   private var random = SystemRandomNumberGenerator()
   private(set) var port: SerialPort?
   /// The port was up once and went away: the next successful open is a reconnect.
@@ -31,7 +32,8 @@ final class SerialPortConnection {
     upGauge = Gauge(label: "weir_serial_port_up", dimensions: [("port", config.path)], factory: metrics)
     reconnectCounter = Counter(
       label: "weir_serial_reconnects_total", dimensions: [("port", config.path)], factory: metrics)
-    backoff = ReconnectBackoff(config)
+    backoff = Backoff(
+      initialMs: config.reopenInitialDelayMs, maxMs: config.reopenMaxDelayMs, jitter: config.reopenJitter)
     upGauge.record(0)
   }
 

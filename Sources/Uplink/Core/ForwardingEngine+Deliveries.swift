@@ -1,5 +1,6 @@
 import Logging
 import PartitionedLog
+import WeirCore
 
 extension ForwardingEngine {
   /// Serves the transport's reports.

@@ -1,3 +1,4 @@
+public import WeirCore
 /// One local log topic an uplink forwards.
 public struct UplinkTopic: Sendable, Equatable {
   /// The local topic.
@@ -51,30 +52,6 @@ public enum StartPosition: String, Sendable, Equatable {
   case latest
 }
 
-/// Exponential back-off with jitter between attempts after a failed delivery.
-public struct RetryBackoff: Sendable, Equatable {
-  /// Default: 250 ms.
-  public var initialMs: Int
-  /// Default: 30 s.
-  public var maxMs: Int
-
-  public init(initialMs: Int = 250, maxMs: Int = 30_000) {
-    self.initialMs = initialMs
-    self.maxMs = maxMs
-  }
-
-  /// The delay before attempt `failures` (1 for the first retry): the exponential bound with
-  /// "equal jitter", half fixed and half random, so gateways that lost the same cluster do not
-  /// come back in step.
-  public func delayMs(failures: Int, using random: inout some RandomNumberGenerator) -> Int {
-    guard failures > 0 else { return 0 }
-    let exponent = min(failures - 1, 20)
-    let bound = min(maxMs, initialMs << exponent)
-    let half = max(1, bound / 2)
-    return half + Int.random(in: 0...half, using: &random)
-  }
-}
-
 /// Settings every uplink has, whatever its transport.
 public struct UplinkOptions: Sendable, Equatable {
   /// Names the uplink in metrics and its cursor (`uplink:<name>`).
@@ -100,7 +77,7 @@ public struct UplinkOptions: Sendable, Equatable {
   /// Default: ``DrainOrder/fifo``.
   public var drainOrder: DrainOrder
   /// Default: 250 ms doubling to 30 s.
-  public var backoff: RetryBackoff
+  public var backoff: Backoff
   /// Default: ``StartPosition/earliest``.
   public var startAt: StartPosition
   /// How often lag, the snapshot and the gauges are refreshed. Default: 500 ms.
@@ -117,7 +94,7 @@ public struct UplinkOptions: Sendable, Equatable {
   public init(
     name: String, gateway: String, topics: [UplinkTopic], topicTemplate: String = "{topic}",
     window: InFlightWindow = InFlightWindow(), commitIntervalMs: Int = 1000, bandwidthBytesPerSecond: Int? = nil,
-    burstBytes: Int? = nil, drainOrder: DrainOrder = .fifo, backoff: RetryBackoff = RetryBackoff(),
+    burstBytes: Int? = nil, drainOrder: DrainOrder = .fifo, backoff: Backoff = Backoff(),
     startAt: StartPosition = .earliest, snapshotIntervalMs: Int = 500, stallTimeoutMs: Int = 10_000,
     shutdownGraceMs: Int = 5000, readBytes: Int = 256 << 10
   ) {

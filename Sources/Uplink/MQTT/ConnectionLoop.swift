@@ -2,12 +2,13 @@ import Foundation
 import Logging
 import MQTT
 import Synchronization
+import WeirCore
 
 /// The thread that drives one ``MosquittoClient``: connects and reconnects with back-off, writes
 /// queued publishes, reads PUBACKs (the client's callbacks run here) and sends keepalives.
 final class ConnectionLoop: @unchecked Sendable {
   private let client: MosquittoClient
-  private let backoff: RetryBackoff
+  private let backoff: Backoff
   private let link: MqttTransport.Link
   private let logger: Logger
   private let name: String
@@ -16,7 +17,7 @@ final class ConnectionLoop: @unchecked Sendable {
   private let finished = DispatchSemaphore(value: 0)
 
   init(
-    client: MosquittoClient, backoff: RetryBackoff, link: MqttTransport.Link, wakeup: Wakeup?, logger: Logger,
+    client: MosquittoClient, backoff: Backoff, link: MqttTransport.Link, wakeup: Wakeup?, logger: Logger,
     name: String
   ) {
     self.wakeup = wakeup

@@ -1,4 +1,5 @@
 public import MQTT
+public import WeirCore
 
 /// An MQTT uplink: the central broker and the settings every uplink has. Records are published
 /// at QoS 1 on a persistent session; the cursor moves on PUBACK.
@@ -11,14 +12,14 @@ public struct MqttUplinkConfig: Sendable, Equatable {
   /// partition rewinds. Default: 30 s.
   public var ackTimeoutMs: Int
   /// Between connection attempts. Default: 1 s doubling to 30 s, with jitter.
-  public var reconnectBackoff: RetryBackoff
+  public var reconnectBackoff: Backoff
 
   /// The template default for MQTT: `weir/{gateway}/{topic}`.
   public static let defaultTopicTemplate = "weir/{gateway}/{topic}"
 
   public init(
     uplink: UplinkOptions, broker: MQTTClientConfig, ackTimeoutMs: Int = 30_000,
-    reconnectBackoff: RetryBackoff = RetryBackoff(initialMs: 1000, maxMs: 30_000)
+    reconnectBackoff: Backoff = Backoff(initialMs: 1000, maxMs: 30_000)
   ) {
     self.uplink = uplink
     self.broker = broker

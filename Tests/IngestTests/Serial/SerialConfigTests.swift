@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import WeirCore
 
 @testable import Ingest
 
@@ -180,14 +181,14 @@ import Testing
   }
 
   @Test func backoffDoublesToTheMaximumWithJitter() {
-    var backoff = ReconnectBackoff(initialMs: 100, maxMs: 1000, jitter: 0.2)
+    var backoff = Backoff(initialMs: 100, maxMs: 1000, jitter: 0.2)
     #expect((0..<6).map { _ in backoff.nextDelayMs(random: 0) } == [100, 200, 400, 800, 1000, 1000])
     backoff.reset()
     #expect(backoff.nextDelayMs(random: 0.999) == 80)
     #expect(backoff.nextDelayMs(random: 0.5) == 180)
-    var none = ReconnectBackoff(initialMs: 50, maxMs: 50, jitter: 0)
+    var none = Backoff(initialMs: 50, maxMs: 50, jitter: 0)
     #expect(none.nextDelayMs(random: 0.9) == 50)
-    var huge = ReconnectBackoff(initialMs: 1, maxMs: Int.max, jitter: 0)
+    var huge = Backoff(initialMs: 1, maxMs: Int.max, jitter: 0)
     for _ in 0..<100 { #expect(huge.nextDelayMs(random: 0) > 0) }
   }
 }
