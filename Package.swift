@@ -45,6 +45,7 @@ let package = Package(
     .target(
       name: "PartitionedLog",
       dependencies: [
+        "WeirCore",
         "CWeirCRC32C",
         .product(name: "GRDB", package: "GRDB.swift"),
         .product(name: "SystemPackage", package: "swift-system"),
@@ -118,7 +119,7 @@ let package = Package(
       ],
       swiftSettings: upcoming),
 
-    // libFuzzer harnesses, one per external interface (fuzz/README.md); `weir-fuzz` runs them.
+    // libFuzzer harnesses, one per external interface (docs/durability.md); `weir-fuzz` runs them.
     .target(
       name: "FuzzTargets",
       dependencies: ["PartitionedLog", "MQTT", "Ingest", "Rules", "Gateway"],

@@ -1,7 +1,8 @@
+import Foundation
 import Logging
 import Metrics
-import Foundation
 import Synchronization
+import WeirCore
 
 /// The store's one background thread: interval fsyncs, recovery points, free-space measurement
 /// and retention. It sleeps until the next deadline or until an append wakes it.
@@ -15,9 +16,7 @@ final class BackgroundWorker: @unchecked Sendable {
   init(store: LogStore) {
     self.store = store
     self.context = store.context
-    let thread = Thread { [self] in run() }
-    thread.name = "weir-log-background"
-    thread.start()
+    OwnedThread.start(name: "weir-log-background") { [self] in run() }
   }
 
   func stop() {
@@ -29,8 +28,8 @@ final class BackgroundWorker: @unchecked Sendable {
   }
 
   private func run() {
-    var nextRecoverySave = monotonicNanoseconds()
-    var nextRetention = monotonicNanoseconds()
+    var nextRecoverySave = Monotonic.nanoseconds()
+    var nextRetention = Monotonic.nanoseconds()
     let recoveryEvery = Int64(context.options.recoveryPointSaveMs) * 1_000_000
     let retentionEvery = Int64(context.options.retentionCheckMs) * 1_000_000
     var saveFailing = false
@@ -39,10 +38,10 @@ final class BackgroundWorker: @unchecked Sendable {
     while !stopping.load(ordering: .relaxed) {
       guard let store else { break }
       let partitions = store.allPartitions
-      var now = monotonicNanoseconds()
+      var now = Monotonic.nanoseconds()
       for p in partitions { p.flushIfDue(nowNs: now) }
       let woken = context.wakeRequested.exchange(false, ordering: .relaxed)
-      now = monotonicNanoseconds()
+      now = Monotonic.nanoseconds()
       if now >= nextRetention || woken {
         store.runRetention()
         nextRetention = now + retentionEvery

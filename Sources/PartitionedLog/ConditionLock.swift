@@ -51,10 +51,3 @@ final class ConditionLock: @unchecked Sendable {
   func broadcast() { pthread_cond_broadcast(condition) }
 }
 
-/// Monotonic time in nanoseconds, for intervals (never for timestamps).
-@inline(__always)
-func monotonicNanoseconds() -> Int64 {
-  var now = timespec()
-  clock_gettime(CLOCK_MONOTONIC, &now)
-  return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
-}

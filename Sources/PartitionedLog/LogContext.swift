@@ -1,12 +1,13 @@
 import Dispatch
 import Logging
 import Synchronization
+import WeirCore
 
 /// What every partition of a store shares: settings, the clock, the epoch, the byte counts the
 /// full policies look at, and the way to wake the background thread.
 final class LogContext: Sendable {
   let options: LogOptions
-  let clock: any LogClock
+  let clock: any WallClock
   let epoch: Int32
   let logger: Logger
   /// Bytes of all segments and indexes.
@@ -27,7 +28,7 @@ final class LogContext: Sendable {
   let dataWaiters = Atomic<Int>(0)
   let arrivals = ConditionLock()
 
-  init(options: LogOptions, clock: any LogClock, epoch: Int32, logger: Logger, reserve: DiskReserve) {
+  init(options: LogOptions, clock: any WallClock, epoch: Int32, logger: Logger, reserve: DiskReserve) {
     self.options = options
     self.clock = clock
     self.epoch = epoch
@@ -87,7 +88,7 @@ final class LogContext: Sendable {
 
   /// Remembers the latest refusal for status (`/readyz`, `weir_log_full`).
   func noteRefusal(_ reason: String) {
-    lastRefusal.withLock { $0 = (monotonicNanoseconds(), reason) }
+    lastRefusal.withLock { $0 = (Monotonic.nanoseconds(), reason) }
   }
 
   /// Forgets the latest refusal (the disk has room again).
@@ -98,7 +99,7 @@ final class LogContext: Sendable {
   /// Why appends are refused now: a full disk, or a refusal within the last two seconds.
   var fullReason: String? {
     if isDiskFull { return "the disk is full (no space left on device)" }
-    guard let (at, reason) = lastRefusal.withLock({ $0 }), monotonicNanoseconds() - at < 2_000_000_000 else {
+    guard let (at, reason) = lastRefusal.withLock({ $0 }), Monotonic.nanoseconds() - at < 2_000_000_000 else {
       return nil
     }
     return reason
@@ -114,13 +115,13 @@ final class LogContext: Sendable {
 
   /// Blocks until ``dataGeneration`` passes `generation` or `timeoutNs` pass; returns it.
   func waitForData(after generation: UInt64, timeoutNs: Int64) -> UInt64 {
-    let deadline = monotonicNanoseconds() + timeoutNs
+    let deadline = Monotonic.nanoseconds() + timeoutNs
     dataWaiters.add(1, ordering: .sequentiallyConsistent)
     defer { dataWaiters.subtract(1, ordering: .sequentiallyConsistent) }
     return arrivals.withLock {
       while true {
         let now = dataGeneration.load(ordering: .sequentiallyConsistent)
-        let left = deadline - monotonicNanoseconds()
+        let left = deadline - Monotonic.nanoseconds()
         if now != generation || left <= 0 { return now }
         arrivals.wait(nanoseconds: left)
       }

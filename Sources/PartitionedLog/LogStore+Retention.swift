@@ -1,6 +1,7 @@
 import Logging
 import Metrics
 import Synchronization
+import WeirCore
 
 /// Totals of what retention deleted, for status and tests (metrics carry the same).
 public struct RetentionTotals: Sendable, Equatable {

@@ -1,6 +1,7 @@
-public import Logging
 import Foundation
+public import Logging
 import Synchronization
+public import WeirCore
 
 /// What recovery did to one partition after an unclean stop.
 public struct RecoveryEvent: Sendable, Equatable {
@@ -37,7 +38,7 @@ public final class LogStore: @unchecked Sendable {
 
   /// Opens (creating if needed) the log in `directory`, recovering from an unclean stop.
   public static func open(
-    directory: String, options: LogOptions = LogOptions(), clock: any LogClock = SystemLogClock(),
+    directory: String, options: LogOptions = LogOptions(), clock: any WallClock = SystemWallClock(),
     logger: Logger = Logger(label: "weir.log")
   ) throws(LogError) -> LogStore {
     try Posix.mkdirs(directory + "/log")

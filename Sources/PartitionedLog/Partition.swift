@@ -1,6 +1,7 @@
-import Synchronization
 import Logging
 import Metrics
+import Synchronization
+import WeirCore
 
 /// Offsets assigned to one appended batch.
 public struct AppendResult: Sendable, Equatable {
@@ -44,7 +45,7 @@ public final class Partition: @unchecked Sendable {
   var failure: LogError?
   var closed = false
   var unsyncedBytes = 0
-  var lastSyncNs: Int64 = monotonicNanoseconds()
+  var lastSyncNs: Int64 = Monotonic.nanoseconds()
   var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
   var nextWaiterID = 0
   var diskBytes: Int64 = 0
@@ -299,7 +300,7 @@ public final class Partition: @unchecked Sendable {
       throw error
     }
     unsyncedBytes = 0
-    lastSyncNs = monotonicNanoseconds()
+    lastSyncNs = Monotonic.nanoseconds()
     markSynced(target)
   }
 
@@ -326,9 +327,9 @@ public final class Partition: @unchecked Sendable {
     let target = snapshotLocked()
     let segment = active
     lock.unlock()
-    let started = monotonicNanoseconds()
+    let started = Monotonic.nanoseconds()
     let result = Result { () throws(LogError) in try segment.syncData() }
-    fsyncTimer.recordNanoseconds(monotonicNanoseconds() - started)
+    fsyncTimer.recordNanoseconds(Monotonic.nanoseconds() - started)
     lock.lock()
     switch result {
     case .success:

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import WeirCore
 
 @testable import PartitionedLog
 
@@ -21,7 +22,7 @@ import Testing
 
   @Test func byAgeDeletesOldSegmentsAndRollsAnExpiredActiveOne() throws {
     let dir = TempDirectory()
-    let clock = ManualLogClock(Self.now)
+    let clock = ManualWallClock(Self.now)
     let store = try LogStore.open(directory: dir.path, options: Self.options, clock: clock)
     let p = try store.createTopic("t", config: small { $0.maxAgeMs = 7 * Self.day }).partitions[0]
     try p.appendAll(records(0..<200, at: Self.now - 10 * Self.day))
@@ -81,7 +82,7 @@ import Testing
 
   @Test func rejectNewBackPressuresUntilSpaceReturns() throws {
     let dir = TempDirectory()
-    let clock = ManualLogClock(Self.now)
+    let clock = ManualWallClock(Self.now)
     let store = try LogStore.open(directory: dir.path, options: Self.options, clock: clock)
     let p = try store.createTopic(
       "t", config: small { $0.onFull = .rejectNew; $0.maxBytes = 12_000; $0.maxAgeMs = Self.day }

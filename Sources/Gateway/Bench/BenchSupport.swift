@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import WeirCore
 
 /// A benchmark that could not produce a trustworthy figure.
 public struct BenchmarkError: Error, CustomStringConvertible {
@@ -7,11 +8,6 @@ public struct BenchmarkError: Error, CustomStringConvertible {
   public init(_ description: String) { self.description = description }
 }
 
-func monotonicSeconds() -> Double {
-  var now = timespec()
-  clock_gettime(CLOCK_MONOTONIC, &now)
-  return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
-}
 
 final class ManagedCounter: Sendable {
   private let total = Atomic<Int>(0)
@@ -21,18 +17,7 @@ final class ManagedCounter: Sendable {
 
 /// Runs `body(i)` on `count` threads at once and rethrows the first error.
 func runThreads(_ count: Int, _ body: @escaping @Sendable (Int) throws -> Void) throws {
-  let failure = Mutex<(any Error)?>(nil)
-  let done = DispatchSemaphore(value: 0)
-  for i in 0..<count {
-    let thread = Thread {
-      do { try body(i) } catch { failure.withLock { $0 = $0 ?? error } }
-      done.signal()
-    }
-    thread.stackSize = 1 << 20
-    thread.start()
-  }
-  for _ in 0..<count { done.wait() }
-  if let error = failure.withLock({ $0 }) { throw error }
+  try OwnedThread.runAll(count, name: "weir-bench", stackSize: 1 << 20, body)
 }
 
 /// The disk's own sequential write speed, measured beside the log: the ceiling for appends.
@@ -50,7 +35,7 @@ enum DiskCeiling {
     let buffer = UnsafeMutableRawPointer.allocate(byteCount: chunk, alignment: 4096)
     defer { buffer.deallocate() }
     memset(buffer, 0x5A, chunk)
-    let start = monotonicSeconds()
+    let start = Monotonic.seconds()
     var written: Int64 = 0
     while written < bytes {
       let n = write(fd, buffer, Int(min(Int64(chunk), bytes - written)))
@@ -58,6 +43,6 @@ enum DiskCeiling {
       written += Int64(n)
     }
     guard fdatasync(fd) == 0 else { throw BenchmarkError("fsync \(path): \(String(cString: strerror(errno)))") }
-    return monotonicSeconds() - start
+    return Monotonic.seconds() - start
   }
 }

@@ -1,5 +1,6 @@
 import Foundation
 public import PartitionedLog
+import WeirCore
 
 /// The writer that crash tests and the recovery benchmark kill with SIGKILL: appends batches and
 /// reports each acknowledged offset on stdout, unbuffered, so the killer knows what was acked.
@@ -84,9 +85,9 @@ public enum RecoveryBenchmark {
     kill(child.processIdentifier, SIGKILL)
     child.waitUntilExit()
     progress("writer killed; reopening")
-    let start = monotonicSeconds()
+    let start = Monotonic.seconds()
     let store = try LogStore.open(directory: dir)
-    let seconds = monotonicSeconds() - start
+    let seconds = Monotonic.seconds() - start
     let truncated = store.recoveryEvents.reduce(Int64(0)) { $0 + $1.truncatedBytes }
     let total = store.totalBytes
     let epoch = store.epoch

@@ -3,6 +3,7 @@ import Ingest
 import MQTT
 import PartitionedLog
 import Synchronization
+import WeirCore
 
 /// `weir bench ingest`: K publishers through a real broker into a real log, beside the same
 /// publishers to a bare libmosquitto subscriber that only counts (the ceiling), in one run.
@@ -61,16 +62,16 @@ public enum IngestBenchmark {
       _ = try subscriber.readAvailable(maxMessages: 10, timeoutMs: 10) { _ in }
     }
     let counted = Atomic<Int>(0)
-    let start = monotonicSeconds()
+    let start = Monotonic.seconds()
     let publishing = try startPublishers(o, host: host, port: port, topicRoot: topicRoot)
-    var last = monotonicSeconds()
+    var last = Monotonic.seconds()
     var lastChange = last
-    while counted.load(ordering: .relaxed) < o.messages && monotonicSeconds() - lastChange < 2 {
+    while counted.load(ordering: .relaxed) < o.messages && Monotonic.seconds() - lastChange < 2 {
       let n = try subscriber.readAvailable(maxMessages: 1000, timeoutMs: 20) { _ in }
       try subscriber.writePending()
       if n > 0 {
         counted.add(n, ordering: .relaxed)
-        last = monotonicSeconds()
+        last = Monotonic.seconds()
         lastChange = last
       }
     }
@@ -99,17 +100,17 @@ public enum IngestBenchmark {
       try await Task.sleep(nanoseconds: 5_000_000)
     }
     func inLog() -> Int { Int(topic.partitions.reduce(0) { $0 + $1.state.logEndOffset }) }
-    let start = monotonicSeconds()
+    let start = Monotonic.seconds()
     let publishing = try startPublishers(o, host: host, port: port, topicRoot: topicRoot)
-    var last = monotonicSeconds()
+    var last = Monotonic.seconds()
     var seen = 0
     var lastChange = last
-    while seen < o.messages && monotonicSeconds() - lastChange < 2 {
+    while seen < o.messages && Monotonic.seconds() - lastChange < 2 {
       try await Task.sleep(nanoseconds: 1_000_000)
       let n = inLog()
       if n > seen {
         seen = n
-        last = monotonicSeconds()
+        last = Monotonic.seconds()
         lastChange = last
       }
     }
@@ -135,7 +136,7 @@ public enum IngestBenchmark {
       client.onPublish = { _, _ in acked.add(1, ordering: .relaxed) }
       try client.connect()
       group.enter()
-      let thread = Thread {
+      OwnedThread.start(name: "weir-bench-publisher-\(p)") {
         defer { group.leave() }
         do {
           while !connected.load(ordering: .relaxed) {
@@ -159,7 +160,6 @@ public enum IngestBenchmark {
           FileHandle.standardError.write(Data("publisher \(p): \(error)\n".utf8))
         }
       }
-      thread.start()
     }
     return group
   }

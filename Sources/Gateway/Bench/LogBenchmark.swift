@@ -1,5 +1,6 @@
 import Foundation
 public import PartitionedLog
+import WeirCore
 
 /// `weir bench log`: appends realistic records to a fresh log, reads them all back, and writes the
 /// same number of bytes to a plain file in the same directory as the ceiling to compare with.
@@ -46,7 +47,7 @@ public enum LogBenchmark {
     // Start each timed phase with no other dirty pages being written back.
     sync()
     progress("appending \(options.records) records of \(options.recordBytes) bytes to \(options.partitions) partition(s)")
-    let appendStart = monotonicSeconds()
+    let appendStart = Monotonic.seconds()
     try runThreads(options.partitions) { p in
       let partition = topic.partitions[p]
       let builder = RecordBatchBuilder(capacity: options.batchRecords * (options.recordBytes + 64))
@@ -69,12 +70,12 @@ public enum LogBenchmark {
       }
     }
     try store.flush()
-    let appendSeconds = monotonicSeconds() - appendStart
+    let appendSeconds = Monotonic.seconds() - appendStart
     let logBytes = topic.partitions.reduce(Int64(0)) { $0 + $1.state.sizeBytes }
 
     // Read everything back through readers, touching every record.
     progress("reading back")
-    let readStart = monotonicSeconds()
+    let readStart = Monotonic.seconds()
     let counted = ManagedCounter()
     try runThreads(options.partitions) { p in
       let reader = PartitionReader(partition: topic.partitions[p], bufferCapacity: 2 << 20)
@@ -92,7 +93,7 @@ public enum LogBenchmark {
       }
       counted.add(records)
     }
-    let readSeconds = monotonicSeconds() - readStart
+    let readSeconds = Monotonic.seconds() - readStart
     guard counted.value == options.records else {
       throw BenchmarkError("read back \(counted.value) records, expected \(options.records)")
     }

@@ -3,6 +3,7 @@ import Ingest
 import Logging
 import PartitionedLog
 public import Uplink
+import WeirCore
 
 /// `weir bench uplink`: fills a log, forwards it through a ``KafkaUplink`` to librdkafka's mock
 /// cluster started in this process, then sends the same records with a bare ``RdKafkaProducer``
@@ -61,7 +62,7 @@ public enum UplinkBenchmark {
     }
 
     progress("filling the log with \(options.records) records of \(options.recordBytes) bytes")
-    try await onThread { try fill(store, topic: "bench", records: options.records, partitions: options.partitions, pool: pool) }
+    try await OwnedThread.run(name: "weir-bench", stackSize: 4 << 20) { try fill(store, topic: "bench", records: options.records, partitions: options.partitions, pool: pool) }
 
     var uplinkRuns: [Double] = []
     var bareRuns: [Double] = []
@@ -72,7 +73,7 @@ public enum UplinkBenchmark {
       progress("round \(round): sending the same records with a bare librdkafka producer")
       let epoch = store.epoch
       bareRuns.append(
-        try await onThread { try bareProducer(options: options, cluster: cluster, pool: pool, epoch: epoch, logger: logger) })
+        try await OwnedThread.run(name: "weir-bench", stackSize: 4 << 20) { try bareProducer(options: options, cluster: cluster, pool: pool, epoch: epoch, logger: logger) })
     }
     let uplinkSeconds = median(uplinkRuns)
     let bareSeconds = median(bareRuns)
@@ -81,7 +82,7 @@ public enum UplinkBenchmark {
     if let bytes = options.backlogBytes {
       let count = Int(bytes / Int64(max(1, options.recordBytes)))
       progress("filling a backlog of \(bytes) bytes (\(count) records)")
-      try await onThread { try fill(store, topic: "backlog", records: count, partitions: options.partitions, pool: pool) }
+      try await OwnedThread.run(name: "weir-bench", stackSize: 4 << 20) { try fill(store, topic: "backlog", records: count, partitions: options.partitions, pool: pool) }
       let logBytes = store.topic("backlog")!.partitions.reduce(Int64(0)) { $0 + $1.state.sizeBytes }
       progress("timing the catch-up")
       let seconds = try await forward(store, topic: "backlog", name: "backlog", options: options, cluster: cluster, logger: logger)
@@ -154,13 +155,13 @@ public enum UplinkBenchmark {
         name: name, gateway: "bench", topics: [UplinkTopic(topic)], window: options.window, snapshotIntervalMs: 20),
       bootstrapServers: cluster.bootstrapServers, compression: options.compression, lingerMs: options.lingerMs)
     let uplink = try KafkaUplink(config: config, store: store, logger: logger)
-    let start = monotonicSeconds()
+    let start = Monotonic.seconds()
     let task = Task { try await uplink.run() }
     while uplink.snapshot().ackedRecords < total {
       try await Task.sleep(nanoseconds: 2_000_000)
-      if monotonicSeconds() - start > 3600 { throw BenchmarkError("the uplink did not finish within an hour") }
+      if Monotonic.seconds() - start > 3600 { throw BenchmarkError("the uplink did not finish within an hour") }
     }
-    let seconds = monotonicSeconds() - start
+    let seconds = Monotonic.seconds() - start
     uplink.stop()
     try await task.value
     if uplink.snapshot().errors > 0 { throw BenchmarkError("the uplink reported \(uplink.snapshot().errors) errors") }
@@ -185,7 +186,7 @@ public enum UplinkBenchmark {
     let trueBytes = Array("true".utf8)
     var delivered = 0
     var failed = 0
-    let start = monotonicSeconds()
+    let start = Monotonic.seconds()
     let headers = UnsafeMutableBufferPointer<HeaderRef>.allocate(capacity: 6)
     defer { headers.deallocate() }
     try withPinned(names + fixed + partitionNames + [trueBytes]) { pinned in
@@ -226,20 +227,9 @@ public enum UplinkBenchmark {
     while delivered + failed < options.records {
       producer.poll(timeoutMs: 10, onReport: { if $0.error.isError { failed += 1 } else { delivered += 1 } }, onError: { _, _ in })
     }
-    let seconds = monotonicSeconds() - start
+    let seconds = Monotonic.seconds() - start
     if failed > 0 { throw BenchmarkError("the bare producer had \(failed) failed deliveries") }
     return seconds
-  }
-
-  /// Runs blocking work (log appends, librdkafka polls) on a thread of its own, off the pool.
-  static func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-      let thread = Thread {
-        do { continuation.resume(returning: try body()) } catch { continuation.resume(throwing: error) }
-      }
-      thread.stackSize = 4 << 20
-      thread.start()
-    }
   }
 
   static func median(_ values: [Double]) -> Double {

@@ -1,8 +1,9 @@
 import Foundation
 import Logging
-import Metrics
 import MQTT
+import Metrics
 import Synchronization
+import WeirCore
 
 /// Publishes alerts to the local broker at QoS 1 (`weir/alerts/<rule>/<key>`), on its own thread,
 /// reconnecting with back-off. Alerts are durable in the `alerts` topic whatever happens here; this
@@ -43,12 +44,10 @@ final class AlertPublisher: @unchecked Sendable {
   }
 
   func start() {
-    let thread = Thread { [self] in
+    OwnedThread.start(name: "weir-alerts-mqtt") { [self] in
       loop()
       finished.signal()
     }
-    thread.name = "weir-alerts-mqtt"
-    thread.start()
   }
 
   /// Sends what is queued (for up to a second), disconnects and waits for the thread.

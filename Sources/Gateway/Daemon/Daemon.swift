@@ -9,6 +9,7 @@ import ServiceLifecycle
 import Synchronization
 import UnixSignals
 import Uplink
+import WeirCore
 
 /// The gateway process: the log, the sources, the uplinks, the rule service and the HTTP server,
 /// run by a swift-service-lifecycle `ServiceGroup`.
@@ -185,12 +186,11 @@ public final class Daemon: @unchecked Sendable {
         try? await gracefulShutdown()
         SystemdNotify.send("STOPPING=1")
         logger.info("draining: stopping sources, then rules, uplinks and the log", metadata: ["deadline_ms": "\(deadline)"])
-        let thread = Thread {
+        OwnedThread.start(name: "weir-watchdog") {
           usleep(useconds_t(min(deadline + 5000, 3_600_000) * 1000))
           logger.critical("the drain did not finish within the shutdown timeout; exiting")
           exit(1)
         }
-        thread.start()
       } onShutdown: {
       })
 

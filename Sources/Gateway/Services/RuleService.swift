@@ -3,6 +3,7 @@ public import Logging
 public import PartitionedLog
 public import Rules
 import Synchronization
+import WeirCore
 
 /// Runs the rule engine as a log consumer: reads its topics in offset order per partition,
 /// appends alerts to the `alerts` topic (and hands them to `publish`, for local MQTT), routes
@@ -103,22 +104,7 @@ public final class RuleService: @unchecked Sendable {
   static let idleTickNs: Int64 = 50_000_000
 
   public func run() async throws {
-    try await withTaskCancellationHandler {
-      try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
-        let thread = Thread { [self] in
-          do {
-            try loop()
-            c.resume()
-          } catch {
-            c.resume(throwing: error)
-          }
-        }
-        thread.name = "weir-rules"
-        thread.start()
-      }
-    } onCancel: {
-      stop()
-    }
+    try await OwnedThread.run(name: "weir-rules", stop: { [self] in stop() }) { [self] in try loop() }
   }
 
   /// One partition the rules read, and where.

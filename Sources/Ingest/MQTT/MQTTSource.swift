@@ -66,23 +66,13 @@ public final class MQTTSource: @unchecked Sendable {
   /// Runs until cancelled or ``stop()``; then drains what was read into the log, fsyncs,
   /// acknowledges and disconnects.
   public func run() async throws {
-    try await withTaskCancellationHandler {
-      try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-        start { continuation.resume(with: $0) }
-      }
-    } onCancel: {
-      stop()
-    }
+    try await OwnedThread.run(name: "weir-mqtt-\(config.name)", stop: { [self] in stop() }) { [self] in try loop() }
   }
 
   /// Starts the loop on a thread of its own, needing nothing from Swift's cooperative pool;
-  /// `onExit` runs on that thread when the loop ends.
+  /// `onExit` runs on that thread when the loop ends (callers that are not async).
   public func start(onExit: @escaping @Sendable (Result<Void, any Error>) -> Void) {
-    let thread = Thread { [self] in
-      onExit(Result { try loop() })
-    }
-    thread.name = "weir-mqtt-\(config.name)"
-    thread.start()
+    OwnedThread.start(name: "weir-mqtt-\(config.name)") { [self] in onExit(Result { try loop() }) }
   }
 
   public func stop() { stopping.store(true, ordering: .relaxed) }
@@ -101,7 +91,7 @@ public final class MQTTSource: @unchecked Sendable {
     var client = try makeClient()
     var connected = false
     var backoff = Backoff(initialMs: config.reconnectMinMs, maxMs: config.reconnectMaxMs)
-    var lastMisc = monotonicMs()
+    var lastMisc = Monotonic.milliseconds()
     var subscribedAt: [Int32: (index: Int, at: Int64)] = [:]
 
     func wire(_ c: MosquittoClient) {
@@ -124,7 +114,7 @@ public final class MQTTSource: @unchecked Sendable {
           for (i, s) in config.subscriptions.enumerated() {
             do {
               let mid = try c.subscribe(s.filter, qos: Int32(s.qos))
-              subscribedAt[mid] = (i, monotonicMs())
+              subscribedAt[mid] = (i, Monotonic.milliseconds())
             } catch {
               setStatus { $0.lastError = "\(error)" }
             }
@@ -174,7 +164,7 @@ public final class MQTTSource: @unchecked Sendable {
           }
           continue
         }
-        decoder.now = wallClockMs()
+        decoder.now = SystemWallClock.milliseconds()
         let read = try client.readAvailable(
           maxMessages: config.batchMaxMessages, maxBytes: config.batchMaxBytes, timeoutMs: 20
         ) { decoder.handle($0) }
@@ -184,7 +174,7 @@ public final class MQTTSource: @unchecked Sendable {
           if pauseBeforeAckMs > 0 { usleep(UInt32(pauseBeforeAckMs) * 1000) }
         }
         try client.writePending()
-        let now = monotonicMs()
+        let now = Monotonic.milliseconds()
         if now - lastMisc >= 1000 {
           try client.misc()
           try client.writePending()
@@ -290,14 +280,4 @@ public final class MQTTSource: @unchecked Sendable {
   }
 }
 
-func monotonicMs() -> Int64 {
-  var now = timespec()
-  clock_gettime(CLOCK_MONOTONIC, &now)
-  return Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
-}
 
-func wallClockMs() -> Int64 {
-  var now = timespec()
-  clock_gettime(CLOCK_REALTIME, &now)
-  return Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
-}

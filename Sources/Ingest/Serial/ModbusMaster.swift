@@ -1,3 +1,4 @@
+import WeirCore
 /// The RTU master side of one serial line: sends a request, keeps the bus silent for 3.5
 /// character times between frames, collects the response until it is complete or the response
 /// timeout passes, checks it, and retries what is worth retrying. Not thread-safe: the Modbus
@@ -63,7 +64,7 @@ final class ModbusMaster {
       try send(UnsafeRawBufferPointer(rebasing: tx[0..<frame.count]), port: port, wake: wake)
     }
     // The request is on the wire only once the UART has shifted it out; the timeout starts then.
-    let sentNs = SerialPosix.monotonicNanoseconds() + Int64(frame.count) * characterTimeNs
+    let sentNs = Monotonic.nanoseconds() + Int64(frame.count) * characterTimeNs
     lastActivityNs = sentNs
     let deadline = sentNs + responseTimeoutNs
     var received = 0
@@ -72,7 +73,7 @@ final class ModbusMaster {
       if case .data(let data, _) = parsed {
         return UnsafeRawBufferPointer(rebasing: rx[data])
       }
-      let now = SerialPosix.monotonicNanoseconds()
+      let now = Monotonic.nanoseconds()
       if now >= deadline {
         throw ModbusError(
           .timeout,
@@ -93,7 +94,7 @@ final class ModbusMaster {
           .io, "\(port.path): the device hung up", port: SerialError(.deviceGone, "\(port.path): the device hung up"))
       }
       received += n
-      lastActivityNs = SerialPosix.monotonicNanoseconds()
+      lastActivityNs = Monotonic.nanoseconds()
     }
   }
 
@@ -110,24 +111,24 @@ final class ModbusMaster {
   /// the last exchange (a response that came after its timeout must not be taken for the next one).
   private func keepSilence(_ port: SerialPort) throws(SerialError) {
     while true {
-      let quietFor = SerialPosix.monotonicNanoseconds() - lastActivityNs
+      let quietFor = Monotonic.nanoseconds() - lastActivityNs
       if quietFor < silenceNs {
         SerialPosix.sleep(microseconds: Int((silenceNs - quietFor + 999) / 1000))
       }
       let n = try port.read(into: rx)
       if n == 0 { return }
       strayBytes += n
-      lastActivityNs = SerialPosix.monotonicNanoseconds()
+      lastActivityNs = Monotonic.nanoseconds()
     }
   }
 
   private func send(_ frame: UnsafeRawBufferPointer, port: SerialPort, wake: SerialWakeSignal) throws(SerialError) {
     var sent = 0
-    let deadline = SerialPosix.monotonicNanoseconds() + responseTimeoutNs
+    let deadline = Monotonic.nanoseconds() + responseTimeoutNs
     while sent < frame.count {
       sent += try port.write(UnsafeRawBufferPointer(rebasing: frame[sent...]))
       if sent < frame.count {
-        if SerialPosix.monotonicNanoseconds() > deadline {
+        if Monotonic.nanoseconds() > deadline {
           throw SerialError(.io, "write \(port.path): the port accepted no data (flow control?)")
         }
         _ = try port.wait(writable: true, wake: wake, timeoutMs: 10)

@@ -1,6 +1,7 @@
 import Logging
 import Metrics
 import PartitionedLog
+import WeirCore
 
 /// One slave as its source polls it: the read plan, the schedule, whether it answers, and the
 /// metrics and status that say so. Owned by the source thread.
@@ -78,7 +79,7 @@ final class ModbusSlavePoller {
   /// a single attempt per request, so a dead slave costs the bus one timeout per poll.
   func poll(
     master: ModbusMaster, port: SerialPort, wake: SerialWakeSignal, attempts: Int,
-    values: UnsafeMutableBufferPointer<UInt16>, writer: SerialJSONWriter, router: LogRouter, clock: any LogClock,
+    values: UnsafeMutableBufferPointer<UInt16>, writer: SerialJSONWriter, router: LogRouter, clock: any WallClock,
     logger: Logger, shouldStop: () -> Bool
   ) -> Result {
     let pollTime = clock.nowMilliseconds()

@@ -2,6 +2,7 @@ public import Logging
 public import Metrics
 public import PartitionedLog
 import Synchronization
+public import WeirCore
 
 /// A Modbus RTU master polling the slaves of one serial line into the log.
 ///
@@ -14,7 +15,7 @@ import Synchronization
 public final class ModbusSource: Sendable {
   public let config: ModbusConfig
   private let store: LogStore
-  private let clock: any LogClock
+  private let clock: any WallClock
   private let logger: Logger
   private let metrics: any MetricsFactory
   private let wake: SerialWakeSignal
@@ -25,7 +26,7 @@ public final class ModbusSource: Sendable {
   /// Checks the configuration and throws ``SerialError/Code/invalidConfiguration`` listing every
   /// problem; opens nothing until ``run()``.
   public init(
-    config: ModbusConfig, store: LogStore, clock: any LogClock = SystemLogClock(),
+    config: ModbusConfig, store: LogStore, clock: any WallClock = SystemWallClock(),
     logger: Logger = Logger(label: "weir.modbus"), metrics: any MetricsFactory = MetricsSystem.factory
   ) throws(SerialError) {
     let problems = config.validate()
@@ -52,7 +53,7 @@ public final class ModbusSource: Sendable {
     guard !started.exchange(true, ordering: .relaxed) else {
       throw SerialError(.alreadyStarted, "modbus source \(config.port.path) is already running")
     }
-    try await SerialThread.run(name: "weir-modbus", stop: { [self] in stop() }) { [self] in try pollLoop() }
+    try await OwnedThread.run(name: "weir-modbus", stop: { [self] in stop() }) { [self] in try pollLoop() }
   }
 
   /// Asks the source to stop (a request in flight is abandoned). Safe from any thread.
@@ -91,7 +92,7 @@ public final class ModbusSource: Sendable {
 
     // Records of polls not committed yet: counted in the status once the log has them.
     var uncommitted = 0
-    var start = SerialPosix.monotonicNanoseconds()
+    var start = Monotonic.nanoseconds()
     for slave in slaves { slave.nextDueNs = start }
     while !isStopping {
       if router.pendingRecords > 0 {
@@ -101,14 +102,14 @@ public final class ModbusSource: Sendable {
         }
       }
       guard let serial = connection.open(shouldStop: { isStopping }) else { break }
-      let now = SerialPosix.monotonicNanoseconds()
+      let now = Monotonic.nanoseconds()
       let slave = slaves.min { ($0.nextDueNs, $0.index) < ($1.nextDueNs, $1.index) }!
       if slave.nextDueNs > now {
         do {
           try idle(serial, until: slave.nextDueNs, master: master)
         } catch {
           lose(error, connection: connection, slaves: slaves)
-          start = SerialPosix.monotonicNanoseconds()
+          start = Monotonic.nanoseconds()
           for slave in slaves { slave.nextDueNs = start }
         }
         continue
@@ -119,12 +120,12 @@ public final class ModbusSource: Sendable {
       statusBox.update { slave.publish(into: &$0.slaves[slave.index]) }
       if case .portFailed(let error) = result {
         lose(error, connection: connection, slaves: slaves)
-        start = SerialPosix.monotonicNanoseconds()
+        start = Monotonic.nanoseconds()
         for slave in slaves { slave.nextDueNs = start }
         continue
       }
       if case .recorded = result { uncommitted += 1 }
-      slave.scheduleNext(after: SerialPosix.monotonicNanoseconds())
+      slave.scheduleNext(after: Monotonic.nanoseconds())
       _ = try commit(&committer, &uncommitted, portStatus)
     }
     try committer.commitAtShutdown(status: portStatus)
@@ -155,7 +156,7 @@ public final class ModbusSource: Sendable {
 
   /// Between polls: waits for the next one, dropping anything the line carries meanwhile.
   private func idle(_ serial: SerialPort, until dueNs: Int64, master: ModbusMaster) throws(SerialError) {
-    let waitMs = Int((dueNs - SerialPosix.monotonicNanoseconds() + 999_999) / 1_000_000)
+    let waitMs = Int((dueNs - Monotonic.nanoseconds() + 999_999) / 1_000_000)
     let readiness = try serial.wait(wake: wake, timeoutMs: max(0, waitMs))
     if readiness.readable || readiness.hangUp {
       var scratch: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)

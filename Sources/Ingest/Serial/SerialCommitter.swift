@@ -1,5 +1,6 @@
 import Logging
 import PartitionedLog
+import WeirCore
 
 /// Commits a source's router and turns the log's answer into the source's behaviour: `full` is
 /// back-pressure (reading pauses, the records stay pending, retried with a growing delay); any other
@@ -53,9 +54,9 @@ struct SerialCommitter {
   mutating func commitAtShutdown(
     status update: ((inout SerialPortStatus) -> Void) -> Void, patienceMs: Int = 5000
   ) throws(LogError) {
-    let deadline = SerialPosix.monotonicNanoseconds() + Int64(patienceMs) * 1_000_000
+    let deadline = Monotonic.nanoseconds() + Int64(patienceMs) * 1_000_000
     while try !commit(status: update) {
-      if SerialPosix.monotonicNanoseconds() > deadline {
+      if Monotonic.nanoseconds() > deadline {
         throw LogError(
           .full, "\(what): \(router.pendingRecords) records could not be written at shutdown: the log is full")
       }

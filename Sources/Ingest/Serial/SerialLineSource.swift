@@ -2,6 +2,7 @@ public import Logging
 public import Metrics
 public import PartitionedLog
 import Synchronization
+public import WeirCore
 
 /// Ingests a line protocol (NMEA 0183, CSV or JSON lines) from one serial port into the log.
 ///
@@ -14,7 +15,7 @@ public final class SerialLineSource: Sendable {
   public let port: SerialPortConfig
   public let lineProtocol: LineProtocolConfig
   private let store: LogStore
-  private let clock: any LogClock
+  private let clock: any WallClock
   private let logger: Logger
   private let metrics: any MetricsFactory
   private let wake: SerialWakeSignal
@@ -33,7 +34,7 @@ public final class SerialLineSource: Sendable {
   /// problem; opens nothing until ``run()``.
   public init(
     port: SerialPortConfig, lineProtocol: LineProtocolConfig, store: LogStore,
-    clock: any LogClock = SystemLogClock(), logger: Logger = Logger(label: "weir.serial"),
+    clock: any WallClock = SystemWallClock(), logger: Logger = Logger(label: "weir.serial"),
     metrics: any MetricsFactory = MetricsSystem.factory
   ) throws(SerialError) {
     let problems = port.validate() + lineProtocol.validate()
@@ -59,7 +60,7 @@ public final class SerialLineSource: Sendable {
     guard !started.exchange(true, ordering: .relaxed) else {
       throw SerialError(.alreadyStarted, "serial source \(port.path) is already running")
     }
-    try await SerialThread.run(name: "weir-serial", stop: { [self] in stop() }) { [self] in try readLoop() }
+    try await OwnedThread.run(name: "weir-serial", stop: { [self] in stop() }) { [self] in try readLoop() }
   }
 
   /// Asks the source to stop; ``run()`` returns once it has drained and committed. Safe from any

@@ -10,7 +10,7 @@ final class SerialPortConnection {
   let config: SerialPortConfig
   private let wake: SerialWakeSignal
   private let logger: Logger
-  private let clock: any LogClock
+  private let clock: any WallClock
   private let updateStatus: ((inout SerialPortStatus) -> Void) -> Void
   private let upGauge: Gauge
   private let reconnectCounter: Counter
@@ -21,7 +21,7 @@ final class SerialPortConnection {
   private var wasLost = false
 
   init(
-    config: SerialPortConfig, wake: SerialWakeSignal, logger: Logger, clock: any LogClock,
+    config: SerialPortConfig, wake: SerialWakeSignal, logger: Logger, clock: any WallClock,
     metrics: any MetricsFactory, updateStatus: @escaping ((inout SerialPortStatus) -> Void) -> Void
   ) {
     self.config = config

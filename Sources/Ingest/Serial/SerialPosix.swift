@@ -117,13 +117,6 @@ enum SerialPosix {
     while nanosleep(&request, &remaining) == -1 && errno == EINTR { request = remaining }
   }
 
-  /// Nanoseconds on the monotonic clock: for intervals, timeouts and back-off, never for event time.
-  @inline(__always)
-  static func monotonicNanoseconds() -> Int64 {
-    var now = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &now)
-    return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
-  }
 }
 
 extension SerialPosix {

@@ -9,7 +9,7 @@ extension ForwardingEngine {
     transport.poll(timeoutMs: timeoutMs) { token, outcome in
       self.report(token, outcome)
     }
-    if confirmedReports != confirmedBefore { lastReportNs = monotonicNanos() }
+    if confirmedReports != confirmedBefore { lastReportNs = Monotonic.nanoseconds() }
   }
 
   /// One delivery report: confirms, or fails the lane. Reports of an older generation (sent
@@ -44,12 +44,12 @@ extension ForwardingEngine {
         noteError(reason, lane: lane)
         if reachable { markUnreachable(reason) }
       }
-      failLane(lane, now: monotonicNanos(), purge: true)
+      failLane(lane, now: Monotonic.nanoseconds(), purge: true)
     case .rejected(let reason):
       lane.errors += 1
       noteError(reason, lane: lane)
       if entry.next == entry.offset + 1 { lane.rejected.insert(entry.offset) }
-      failLane(lane, now: monotonicNanos(), purge: false)
+      failLane(lane, now: Monotonic.nanoseconds(), purge: false)
     }
     lane.ring.popDone()
   }

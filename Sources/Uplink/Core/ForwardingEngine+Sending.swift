@@ -1,5 +1,6 @@
 import Logging
 import PartitionedLog
+import WeirCore
 
 extension ForwardingEngine {
   /// Sends until the window, the bandwidth cap or the transport says stop, or nothing is left;

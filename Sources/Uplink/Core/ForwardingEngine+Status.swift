@@ -1,6 +1,7 @@
 import Metrics
 import PartitionedLog
 import Synchronization
+import WeirCore
 
 extension ForwardingEngine {
   /// Refreshes lag, the gauges and the counters, and publishes a snapshot for ``snapshot()``.

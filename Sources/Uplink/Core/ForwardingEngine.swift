@@ -3,6 +3,7 @@ import Logging
 import Metrics
 import PartitionedLog
 import Synchronization
+import WeirCore
 
 /// The store-and-forward loop every uplink runs, whatever its transport: reads each partition
 /// through the uplink's cursor in offset order, hands records to the transport within a bounded
@@ -16,7 +17,7 @@ final class ForwardingEngine<Transport: UplinkTransport>: @unchecked Sendable {
   let options: UplinkOptions
   let store: LogStore
   let transport: Transport
-  let clock: any LogClock
+  let clock: any WallClock
   let logger: Logger
   let lanes: [Lane]
   /// Lanes by priority, highest first, for strict priority between topics.
@@ -62,7 +63,7 @@ final class ForwardingEngine<Transport: UplinkTransport>: @unchecked Sendable {
   var deliveryObserver: (@Sendable (_ topic: String, _ partition: Int32, _ offset: Int64) -> Void)?
 
   init(
-    options: UplinkOptions, store: LogStore, transport: Transport, clock: any LogClock, logger: Logger,
+    options: UplinkOptions, store: LogStore, transport: Transport, clock: any WallClock, logger: Logger,
     metrics: any MetricsFactory
   ) throws(UplinkError) {
     if let problem = options.problem() { throw UplinkError(.configuration, problem) }
@@ -114,7 +115,7 @@ final class ForwardingEngine<Transport: UplinkTransport>: @unchecked Sendable {
     roundRobin = Array(repeating: 0, count: priorityGroups.count)
     published = Mutex(.initial(name: options.name, kind: transport.kind, window: options.window))
     if let rate = options.bandwidthBytesPerSecond {
-      bucket = TokenBucket(bytesPerSecond: rate, burst: options.burstBytes, nowNs: monotonicNanos())
+      bucket = TokenBucket(bytesPerSecond: rate, burst: options.burstBytes, nowNs: Monotonic.nanoseconds())
     }
   }
 
@@ -132,15 +133,7 @@ final class ForwardingEngine<Transport: UplinkTransport>: @unchecked Sendable {
           let wakeup = self.wakeup
           group.addTask { await LogWatcher.watch(partition, wakeup) }
         }
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-          let thread = Thread {
-            self.threadMain()
-            continuation.resume()
-          }
-          thread.name = "weir-uplink-\(options.name)"
-          thread.stackSize = 1 << 20
-          thread.start()
-        }
+        try await OwnedThread.run(name: "weir-uplink-\(options.name)", stackSize: 1 << 20) { self.threadMain() }
         group.cancelAll()
         try await group.waitForAll()
       }
@@ -162,7 +155,7 @@ final class ForwardingEngine<Transport: UplinkTransport>: @unchecked Sendable {
 
   private func threadMain() {
     transport.attach(wakeup)
-    let start = monotonicNanos()
+    let start = Monotonic.nanoseconds()
     lastReportNs = start
     nextCommitNs = start + Int64(options.commitIntervalMs) * 1_000_000
     nextSnapshotNs = start
@@ -172,29 +165,29 @@ final class ForwardingEngine<Transport: UplinkTransport>: @unchecked Sendable {
     while !stopRequested.load(ordering: .acquiring) {
       wakeup.clear()
       serveReports(timeoutMs: 0)
-      let now = monotonicNanos()
+      let now = Monotonic.nanoseconds()
       if let reason = transport.brokenReason, now >= nextRestartNs {
         restartTransport(reason, now: now)
       }
       housekeeping(now: now)
       var sent = 0
       if transport.brokenReason == nil { sent = sendRound(now: now) }
-      if sent == 0 { wakeup.wait(timeoutMs: idleTimeoutMs(now: monotonicNanos())) }
+      if sent == 0 { wakeup.wait(timeoutMs: idleTimeoutMs(now: Monotonic.nanoseconds())) }
     }
     shutdown()
   }
 
   private func shutdown() {
     stopping = true
-    let deadline = monotonicNanos() + Int64(options.shutdownGraceMs) * 1_000_000
-    while inFlightRecords > 0 && monotonicNanos() < deadline && transport.brokenReason == nil {
+    let deadline = Monotonic.nanoseconds() + Int64(options.shutdownGraceMs) * 1_000_000
+    while inFlightRecords > 0 && Monotonic.nanoseconds() < deadline && transport.brokenReason == nil {
       wakeup.clear()
       serveReports(timeoutMs: 0)
       if inFlightRecords > 0 { wakeup.wait(timeoutMs: 20) }
     }
     commit()
     transport.close()
-    publishSnapshot(now: monotonicNanos(), final: true)
+    publishSnapshot(now: Monotonic.nanoseconds(), final: true)
     logger.info(
       "uplink stopped",
       metadata: ["uplink": "\(options.name)", "unconfirmed_in_flight": "\(inFlightRecords)"])

@@ -51,10 +51,3 @@ final class Wakeup: Sendable {
   }
 }
 
-/// Monotonic nanoseconds.
-@inline(__always)
-func monotonicNanos() -> Int64 {
-  var now = timespec()
-  clock_gettime(CLOCK_MONOTONIC, &now)
-  return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
-}

@@ -1,6 +1,7 @@
 public import Logging
 public import Metrics
 public import PartitionedLog
+public import WeirCore
 
 /// Store-and-forward from the local log to a Kafka cluster through librdkafka: an idempotent
 /// producer (`acks=all`), the record key choosing the partition as Kafka's default partitioner
@@ -13,7 +14,7 @@ public final class KafkaUplink: Sendable {
 
   /// Checks the configuration, creates the producer and the cursor. Nothing is sent before ``run()``.
   public init(
-    config: KafkaUplinkConfig, store: LogStore, clock: any LogClock = SystemLogClock(),
+    config: KafkaUplinkConfig, store: LogStore, clock: any WallClock = SystemWallClock(),
     logger: Logger = Logger(label: "weir.uplink"), metrics: any MetricsFactory = MetricsSystem.factory
   ) throws(UplinkError) {
     try config.validate()

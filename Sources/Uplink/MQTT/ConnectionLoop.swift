@@ -29,13 +29,10 @@ final class ConnectionLoop: @unchecked Sendable {
   }
 
   func start() {
-    let thread = Thread { [self] in
+    OwnedThread.start(name: "weir-uplink-\(name)-mqtt", stackSize: 1 << 20) { [self] in
       run()
       finished.signal()
     }
-    thread.name = "weir-uplink-\(name)-mqtt"
-    thread.stackSize = 1 << 20
-    thread.start()
   }
 
   /// Stops the thread and waits for it.
@@ -53,7 +50,7 @@ final class ConnectionLoop: @unchecked Sendable {
     var lastMiscNs: Int64 = 0
     var lastComplaint = ""
     while running.load(ordering: .acquiring) {
-      let now = monotonicNanos()
+      let now = Monotonic.nanoseconds()
       if !socketOpen {
         if now < nextAttemptNs {
           usleep(UInt32(min(50_000, (nextAttemptNs - now) / 1000)))
@@ -105,7 +102,7 @@ final class ConnectionLoop: @unchecked Sendable {
     let opened = link.shared.withLock { state -> Bool in
       guard state.accepted && !state.connected else { return false }
       state.connected = true
-      state.connectedSinceNs = monotonicNanos()
+      state.connectedSinceNs = Monotonic.nanoseconds()
       return true
     }
     if opened { wakeup?.signal() }

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import MQTT
 import Synchronization
+import WeirCore
 
 /// The uplink's way to a central MQTT broker through the gateway's one libmosquitto wrapper:
 /// QoS 1 publishes on a persistent session, PUBACKs as delivery reports. A thread of its own
@@ -120,7 +121,7 @@ final class MqttTransport: UplinkTransport, @unchecked Sendable {
     switch result {
     case .success(let mid):
       pending[mid] = token
-      order.append((mid, token, monotonicNanos()))
+      order.append((mid, token, Monotonic.nanoseconds()))
       link.outstanding.store(pending.count, ordering: .relaxed)
       return .accepted
     case .failure(let error):
@@ -152,7 +153,7 @@ final class MqttTransport: UplinkTransport, @unchecked Sendable {
     }
     // A PUBACK that never comes (the broker lost the message or the session) fails every
     // record in flight: they are read from the log and published again.
-    let now = monotonicNanos()
+    let now = Monotonic.nanoseconds()
     if connected, orderHead < order.count,
       now - max(order[orderHead].sentAtNs, since) > Int64(config.ackTimeoutMs) * 1_000_000
     {

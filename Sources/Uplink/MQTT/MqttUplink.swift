@@ -1,6 +1,7 @@
 public import Logging
 public import Metrics
 public import PartitionedLog
+public import WeirCore
 
 /// Store-and-forward from the local log to a central MQTT broker: QoS 1 publishes on a persistent
 /// session, each record as a JSON envelope carrying its key, value, timestamp and headers (the
@@ -13,7 +14,7 @@ public final class MqttUplink: Sendable {
 
   /// Checks the configuration, creates the client and the cursor. Nothing connects before ``run()``.
   public init(
-    config: MqttUplinkConfig, store: LogStore, clock: any LogClock = SystemLogClock(),
+    config: MqttUplinkConfig, store: LogStore, clock: any WallClock = SystemWallClock(),
     logger: Logger = Logger(label: "weir.uplink"), metrics: any MetricsFactory = MetricsSystem.factory
   ) throws(UplinkError) {
     try config.validate()

@@ -1,0 +1,49 @@
+import Foundation
+import Synchronization
+
+/// Threads the package owns, outside Swift's cooperative pool: every blocking loop (a source
+/// reading a socket or a port, the rule service, an uplink's send loop, the log's background
+/// work) runs on one of these, never on the pool's few threads. The one place that starts a
+/// `Thread`.
+public enum OwnedThread {
+  /// Starts `body` on a new thread named `name`; the caller learns of its end some other way.
+  /// `stackSize` in bytes, nil for the system's default.
+  public static func start(name: String, stackSize: Int? = nil, _ body: @escaping @Sendable () -> Void) {
+    let thread = Thread(block: body)
+    thread.name = name
+    if let stackSize { thread.stackSize = stackSize }
+    thread.start()
+  }
+
+  /// Runs the blocking `body` on a thread of its own and awaits its result. Cancelling the
+  /// awaiting task calls `stop`, which must make `body` return soon.
+  public static func run<T: Sendable>(
+    name: String, stackSize: Int? = nil, stop: @escaping @Sendable () -> Void = {},
+    _ body: @escaping @Sendable () throws -> T
+  ) async throws -> T {
+    try await withTaskCancellationHandler {
+      try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+        start(name: name, stackSize: stackSize) { continuation.resume(with: Result { try body() }) }
+      }
+    } onCancel: {
+      stop()
+    }
+  }
+
+  /// Runs `body(i)` for `i` in `0..<count`, each on a thread of its own, waits for all and
+  /// rethrows the first error (benchmarks' appenders and publishers).
+  public static func runAll(
+    _ count: Int, name: String, stackSize: Int? = nil, _ body: @escaping @Sendable (Int) throws -> Void
+  ) throws {
+    let failure = Mutex<(any Error)?>(nil)
+    let done = DispatchSemaphore(value: 0)
+    for i in 0..<count {
+      start(name: "\(name)-\(i)", stackSize: stackSize) {
+        do { try body(i) } catch { failure.withLock { $0 = $0 ?? error } }
+        done.signal()
+      }
+    }
+    for _ in 0..<count { done.wait() }
+    if let first = failure.withLock({ $0 }) { throw first }
+  }
+}
