@@ -107,10 +107,26 @@ let package = Package(
         .product(name: "UnixSignals", package: "swift-service-lifecycle"),
       ],
       swiftSettings: upcoming),
+    // Benchmarks and debug tools (`weir bench ...`, `weir debug ...`): not part of the daemon.
+    .target(
+      name: "WeirTools",
+      dependencies: [
+        "WeirCore",
+        "Gateway",
+        "PartitionedLog",
+        "Ingest",
+        "Uplink",
+        "Rules",
+        "MQTT",
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "Metrics", package: "swift-metrics"),
+      ],
+      swiftSettings: upcoming),
     .executableTarget(
       name: "weir",
       dependencies: [
         "Gateway",
+        "WeirTools",
         "PartitionedLog",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),

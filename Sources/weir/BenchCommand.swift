@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Gateway
 import PartitionedLog
+import WeirTools
 
 struct BenchCommand: ParsableCommand {
   static let configuration = CommandConfiguration(

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Gateway
 import PartitionedLog
+import WeirTools
 
 /// Tools for tests and benchmarks that need a log writer in a separate process to kill.
 struct DebugCommand: ParsableCommand {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Gateway
+import WeirTools
 
 extension DebugCommand {
   struct MQTTIngest: AsyncParsableCommand {

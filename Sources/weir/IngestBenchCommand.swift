@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Gateway
+import WeirTools
 
 struct IngestBench: AsyncParsableCommand {
   static let configuration = CommandConfiguration(

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Gateway
 import Uplink
+import WeirTools
 
 /// `weir bench uplink`: the Kafka uplink against a bare librdkafka producer, same run, same data.
 struct UplinkBench: AsyncParsableCommand {

@@ -127,7 +127,7 @@ public final class RuleService: @unchecked Sendable {
     var sources: [Source] = []
     func addSources(_ names: [String]) throws {
       for name in names where !sources.contains(where: { $0.topic == name }) {
-        guard let topic = store.topic(name) else { throw BenchmarkError("rules read topic '\(name)', which does not exist") }
+        guard let topic = store.topic(name) else { throw RuleServiceError("rules read topic '\(name)', which does not exist") }
         let id = engine.topic(name)
         for p in topic.partitions {
           sources.append(
@@ -339,4 +339,10 @@ public final class RuleService: @unchecked Sendable {
       }
     }
   }
+}
+
+/// The rule service cannot run as configured (a topic its rules read is missing).
+public struct RuleServiceError: Error, CustomStringConvertible {
+  public var description: String
+  public init(_ description: String) { self.description = description }
 }

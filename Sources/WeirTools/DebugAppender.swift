@@ -1,4 +1,5 @@
 import Foundation
+import Gateway
 public import PartitionedLog
 import WeirCore
 
