@@ -86,6 +86,7 @@ let package = Package(
     .target(
       name: "Rules",
       dependencies: [
+        "WeirCore",
         .product(name: "Collections", package: "swift-collections")
       ],
       swiftSettings: upcoming),
