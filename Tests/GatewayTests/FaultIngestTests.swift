@@ -142,13 +142,15 @@ import WeirTestSupport
     try await publisher.finish()
     #expect(await h.stop() == 0, "\(h.output)")
     #expect(h.output.contains("not acknowledged"), "the drain left a pass unacknowledged")
+    // What the first run committed stays acknowledged; the broker delivers the rest.
+    let committed = Set(try h.sequences())
 
     try h.configure(topics: topics, log: "min_free: 0\n  disk_budget: 1GiB")
     try await h.start()
     let all = await eventually(timeout: 60) {
-      await h.metric("weir_ingest_records_total", ["topic=\"telemetry\""]) >= 600 - 1
+      await h.metric("weir_ingest_records_total", ["topic=\"telemetry\""]) >= Double(600 - committed.count)
     }
-    #expect(all)
+    #expect(all, "first run committed \(committed.count): \(h.output)")
     #expect(await h.stop() == 0)
     #expect(Set(try h.sequences()) == Set(0..<600), "every acknowledged reading is in the log")
   }
