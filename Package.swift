@@ -90,9 +90,22 @@ let package = Package(
         .product(name: "Collections", package: "swift-collections")
       ],
       swiftSettings: upcoming),
+    // The rule engine as a log consumer: reads its topics through the `rules` cursor, writes
+    // alerts to the log, checkpoints; `Rules` itself stays free of I/O.
+    .target(
+      name: "RulesService",
+      dependencies: [
+        "WeirCore",
+        "PartitionedLog",
+        "Rules",
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "Metrics", package: "swift-metrics"),
+      ],
+      swiftSettings: upcoming),
     .target(
       name: "Gateway",
       dependencies: [
+        "RulesService",
         "WeirCore",
         "PartitionedLog",
         "Ingest",
@@ -183,7 +196,7 @@ let package = Package(
       swiftSettings: upcoming),
     .testTarget(
       name: "GatewayTests",
-      dependencies: ["Gateway", "PartitionedLog", "Rules", "Ingest", "MQTT", "Uplink", "WeirTestSupport"],
+      dependencies: ["Gateway", "PartitionedLog", "Rules", "RulesService", "Ingest", "MQTT", "Uplink", "WeirTestSupport"],
       swiftSettings: upcoming),
     .testTarget(
       name: "RulesTests",

@@ -2,6 +2,7 @@ import Foundation
 import Gateway
 import PartitionedLog
 import Rules
+import RulesService
 import Testing
 
 final class TempDir {

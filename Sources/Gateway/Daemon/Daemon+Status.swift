@@ -3,6 +3,7 @@ import Ingest
 import Metrics
 import PartitionedLog
 import Rules
+import RulesService
 import Synchronization
 import Uplink
 

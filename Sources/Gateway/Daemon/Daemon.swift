@@ -5,6 +5,7 @@ import MQTT
 import PartitionedLog
 public import Prometheus
 import Rules
+import RulesService
 import ServiceLifecycle
 import Synchronization
 import UnixSignals
