@@ -59,8 +59,7 @@ final class RunningSource: @unchecked Sendable {
   private var result: Result<Void, any Error>?
 
   init(_ config: MQTTSourceConfig, store: LogStore, pauseBeforeAckMs: Int = 0) {
-    let s = MQTTSource(config: config, store: store)
-    s.pauseBeforeAckMs = pauseBeforeAckMs
+    let s = MQTTSource(config: config, store: store, hooks: .pauseBeforeAck(milliseconds: pauseBeforeAckMs))
     source = s
     s.start { [self] in
       result = $0

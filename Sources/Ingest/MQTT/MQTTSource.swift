@@ -42,12 +42,14 @@ public final class MQTTSource: @unchecked Sendable {
   private let errors: Counter
   private let stalledGauge: Gauge
   private let backPressureGauge: Gauge
-  /// For the crash test only: milliseconds to sleep after the log commit and before the PUBACKs
-  /// are written, so a test can kill the process in between.
-  public var pauseBeforeAckMs = 0
+  private let hooks: MQTTSourceHooks
 
-  public init(config: MQTTSourceConfig, store: LogStore, logger: Logger = Logger(label: "weir.ingest.mqtt")) {
+  public init(
+    config: MQTTSourceConfig, store: LogStore, logger: Logger = Logger(label: "weir.ingest.mqtt"),
+    hooks: MQTTSourceHooks = MQTTSourceHooks()
+  ) {
     self.config = config
+    self.hooks = hooks
     self.store = store
     self.logger = logger
     let d = [("source", config.name)]
@@ -171,7 +173,7 @@ public final class MQTTSource: @unchecked Sendable {
         if read > 0 { setStatus { $0.messages += Int64(read) } }
         if router.pendingRecords > 0 {
           guard try commit(router) else { continue }
-          if pauseBeforeAckMs > 0 { usleep(UInt32(pauseBeforeAckMs) * 1000) }
+          hooks.afterCommitBeforeAck?()
         }
         try client.writePending()
         let now = Monotonic.milliseconds()
@@ -281,3 +283,22 @@ public final class MQTTSource: @unchecked Sendable {
 }
 
 
+
+/// The testing seam of ``MQTTSource``: points where crash tests and `weir debug mqtt-ingest` step
+/// in. The daemon never sets any.
+public struct MQTTSourceHooks: Sendable {
+  /// Runs on the source's thread after a pass is committed to the log and before its PUBACKs
+  /// are written, so a test can kill the process in between.
+  public var afterCommitBeforeAck: (@Sendable () -> Void)?
+
+  public init(afterCommitBeforeAck: (@Sendable () -> Void)? = nil) {
+    self.afterCommitBeforeAck = afterCommitBeforeAck
+  }
+
+  /// Sleeps `milliseconds` between the commit and the PUBACKs (0: no hook).
+  public static func pauseBeforeAck(milliseconds: Int) -> MQTTSourceHooks {
+    guard milliseconds > 0 else { return MQTTSourceHooks() }
+    let microseconds = UInt32(clamping: min(milliseconds, 3_600_000) * 1000)
+    return MQTTSourceHooks { usleep(microseconds) }
+  }
+}
