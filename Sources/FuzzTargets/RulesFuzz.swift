@@ -1,4 +1,5 @@
 import Foundation
+
 @testable import Rules
 
 extension FuzzTargets {
@@ -47,7 +48,8 @@ enum RulesFuzz {
     let clock = Clock()
     let engine = RuleEngine { clock.now }
     let report = engine.reload(files: [(text, fileName)])
-    precondition(report.started == rules.map(\.name), "reload loaded \(report.started), parse gave \(rules.map(\.name))")
+    precondition(
+      report.started == rules.map(\.name), "reload loaded \(report.started), parse gave \(rules.map(\.name))")
     precondition(report.refused.map(\.description) == errors.map(\.description), "reload and parse disagree")
     let topics = Array(Set(rules.map(\.topic))).sorted().prefix(3)
     let names = Set(rules.map(\.name))
@@ -133,7 +135,8 @@ enum RulesFuzz {
         payloadBytes[record.payload].withUnsafeBytes { value in
           func process(_ key: UnsafeRawBufferPointer?) {
             engine.process(
-              RuleInputRecord(partition: Int32(i % 2), offset: Int64(i + t), timestamp: timestamp, key: key, value: value),
+              RuleInputRecord(
+                partition: Int32(i % 2), offset: Int64(i + t), timestamp: timestamp, key: key, value: value),
               topic: topic, into: &output)
           }
           if let key = record.key { key.withUnsafeBytes { process($0) } } else { process(nil) }

@@ -50,4 +50,3 @@ final class ConditionLock: @unchecked Sendable {
 
   func broadcast() { pthread_cond_broadcast(condition) }
 }
-

@@ -22,7 +22,9 @@ final class RetentionCounters: Sendable {
 
 /// Why a segment was deleted.
 enum RetentionReason: String {
-  case age, size, diskBudget = "disk_budget", freeSpace = "free_space"
+  case age, size
+  case diskBudget = "disk_budget"
+  case freeSpace = "free_space"
 }
 
 extension Partition {
@@ -34,7 +36,8 @@ extension Partition {
       do {
         try segment.deleteFiles()
       } catch {
-        context.logger.error("could not delete a segment", metadata: ["segment": "\(name)/\(segment.name)", "error": "\(error)"])
+        context.logger.error(
+          "could not delete a segment", metadata: ["segment": "\(name)/\(segment.name)", "error": "\(error)"])
       }
       diskBytes -= segment.diskBytes
       context.totalBytes.subtract(segment.diskBytes, ordering: .relaxed)
@@ -49,7 +52,8 @@ extension Partition {
       let segment = active
       guard failure == nil, !closed, segment.size > 0, segment.maxTimestamp < cutoff, !leaderActive else { return }
       do { try rollLocked(now: context.clock.nowMilliseconds()) } catch {
-        context.logger.error("could not roll an expired segment", metadata: ["partition": "\(name)", "error": "\(error)"])
+        context.logger.error(
+          "could not roll an expired segment", metadata: ["partition": "\(name)", "error": "\(error)"])
       }
     }
   }
@@ -97,7 +101,8 @@ extension LogStore {
     let reserve = context.reserve
     // On a full disk, make room for the reserve and some headroom before taking records again.
     let full = context.isDiskFull
-    let floor = full ? context.recoveredFreeBytes + (reserve.isPresent ? 0 : reserve.bytes) : context.options.minFreeBytes
+    let floor =
+      full ? context.recoveredFreeBytes + (reserve.isPresent ? 0 : reserve.bytes) : context.options.minFreeBytes
     var freed: Int64 = 0
     while true {
       let reason: RetentionReason

@@ -115,7 +115,9 @@ public final class LogStore: @unchecked Sendable {
     if bases.isEmpty {
       let segment = try Segment.create(
         directory: dir, baseOffset: point?.offset ?? 0, indexIntervalBytes: config.indexIntervalBytes, nowMs: now)
-      return (Partition(topic: topic, id: id, directory: dir, config: config, segments: [segment], context: context), nil)
+      return (
+        Partition(topic: topic, id: id, directory: dir, config: config, segments: [segment], context: context), nil
+      )
     }
     var segments: [Segment] = []
     for (i, base) in bases.dropLast().enumerated() {
@@ -146,7 +148,9 @@ public final class LogStore: @unchecked Sendable {
           "reason": "\(problem ?? "")",
         ])
     }
-    return (Partition(topic: topic, id: id, directory: dir, config: config, segments: segments, context: context), event)
+    return (
+      Partition(topic: topic, id: id, directory: dir, config: config, segments: segments, context: context), event
+    )
   }
 
   // MARK: Topics
@@ -241,7 +245,9 @@ public final class LogStore: @unchecked Sendable {
       if cursor.offset > end {
         logger.warning(
           "cursor was ahead of the recovered log end; moved back",
-          metadata: ["cursor": "\(cursor.name)", "topic": "\(cursor.topic)", "from": "\(cursor.offset)", "to": "\(end)"])
+          metadata: [
+            "cursor": "\(cursor.name)", "topic": "\(cursor.topic)", "from": "\(cursor.offset)", "to": "\(end)",
+          ])
         try metadata.commit(
           cursor: cursor.name, [(cursor.topic, cursor.partition, end)], now: context.clock.nowMilliseconds())
       }

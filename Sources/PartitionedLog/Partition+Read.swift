@@ -43,7 +43,8 @@ extension Partition {
     try lock.withLock { () throws(LogError) -> ReadPlan? in
       let logStart = segments[0].baseOffset
       if offset < logStart {
-        throw LogError(.offsetOutOfRange, "offset \(offset) of \(name) was deleted by retention (log starts at \(logStart))")
+        throw LogError(
+          .offsetOutOfRange, "offset \(offset) of \(name) was deleted by retention (log starts at \(logStart))")
       }
       if offset > nextOffset {
         throw LogError(.offsetOutOfRange, "offset \(offset) of \(name) is past the log end \(nextOffset)")

@@ -273,7 +273,8 @@ public final class Partition: @unchecked Sendable {
   /// success for data that is gone. Stop appending; reopening recovers from what is on disk.
   func fence(_ error: LogError) {
     if failure == nil {
-      failure = LogError(.fenced, "\(name) stopped accepting appends after a failed fsync: \(error)", errno: error.errno)
+      failure = LogError(
+        .fenced, "\(name) stopped accepting appends after a failed fsync: \(error)", errno: error.errno)
       context.logger.critical(
         "fsync failed; partition fenced", metadata: ["topic": "\(topic)", "partition": "\(id)", "error": "\(error)"])
     }

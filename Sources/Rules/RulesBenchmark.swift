@@ -79,7 +79,8 @@ public enum RulesBenchmark {
       for v in 0..<variants {
         let vibration = (vibrationBase + random.nextUnit() * 0.8).rounded(toPlaces: 2)
         let temperature = (temperatureBase + random.nextUnit() * 2).rounded(toPlaces: 1)
-        let payload = "{\"device\":\"\(device)\",\"kind\":\"\(kind)\",\"ts\":\(t0 + Int64(v) * 1000),"
+        let payload =
+          "{\"device\":\"\(device)\",\"kind\":\"\(kind)\",\"ts\":\(t0 + Int64(v) * 1000),"
           + "\"vibration\":\(vibration),\"temperature\":\(temperature)}"
         let keyStart = arena.count
         arena.append(contentsOf: device.utf8)
@@ -135,7 +136,6 @@ public enum RulesBenchmark {
     return 0
   }
 }
-
 
 extension Double {
   func rounded(toPlaces places: Int) -> Double {

@@ -25,7 +25,9 @@ final class AlertEmitter {
   /// Appends every alert and late record in `output`, emptying it; false when the log refused
   /// one (it and those after it stay). `alreadyWritten` holds alerts a replay must not write
   /// again. Failures other than a full log are thrown.
-  func emit(_ output: inout RuleOutput, alreadyWritten: inout [[UInt8]: Int], count: borrowing Atomic<Int>) throws -> Bool {
+  func emit(_ output: inout RuleOutput, alreadyWritten: inout [[UInt8]: Int], count: borrowing Atomic<Int>) throws
+    -> Bool
+  {
     var done = 0
     defer { if done > 0 { output.alerts.removeFirst(done) } }
     for alert in output.alerts {
@@ -64,7 +66,8 @@ final class AlertEmitter {
     } catch {
       guard error.code == .full else { throw error }
       if !refused {
-        logger.warning("the log refuses alerts (full); holding them and reading nothing more", metadata: ["reason": "\(error)"])
+        logger.warning(
+          "the log refuses alerts (full); holding them and reading nothing more", metadata: ["reason": "\(error)"])
       }
       refused = true
       return false

@@ -96,7 +96,8 @@ public final class RuleService: @unchecked Sendable {
 
   /// Swaps in new rule files on the loop's thread at its next pass (rules whose text did not
   /// change keep their state); `done` gets the report.
-  public func reload(files: [(source: String, fileName: String)], done: @escaping @Sendable (RuleReloadReport) -> Void) {
+  public func reload(files: [(source: String, fileName: String)], done: @escaping @Sendable (RuleReloadReport) -> Void)
+  {
     shared.withLock { $0.reload = (files, done) }
   }
 
@@ -127,11 +128,15 @@ public final class RuleService: @unchecked Sendable {
     var sources: [Source] = []
     func addSources(_ names: [String]) throws {
       for name in names where !sources.contains(where: { $0.topic == name }) {
-        guard let topic = store.topic(name) else { throw RuleServiceError("rules read topic '\(name)', which does not exist") }
+        guard let topic = store.topic(name) else {
+          throw RuleServiceError("rules read topic '\(name)', which does not exist")
+        }
         let id = engine.topic(name)
         for p in topic.partitions {
           sources.append(
-            Source(id: id, topic: name, partition: p, reader: PartitionReader(partition: p), position: startPosition(name, p)))
+            Source(
+              id: id, topic: name, partition: p, reader: PartitionReader(partition: p), position: startPosition(name, p)
+            ))
         }
       }
     }
@@ -334,7 +339,9 @@ public final class RuleService: @unchecked Sendable {
         if failing { service.logger.notice("rules checkpoint saved again") }
         failing = false
       } catch {
-        if !failing { service.logger.error("could not save the rules checkpoint; retrying", metadata: ["error": "\(error)"]) }
+        if !failing {
+          service.logger.error("could not save the rules checkpoint; retrying", metadata: ["error": "\(error)"])
+        }
         failing = true
       }
     }

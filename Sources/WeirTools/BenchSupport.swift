@@ -8,7 +8,6 @@ public struct BenchmarkError: Error, CustomStringConvertible {
   public init(_ description: String) { self.description = description }
 }
 
-
 final class ManagedCounter: Sendable {
   private let total = Atomic<Int>(0)
   func add(_ n: Int) { total.add(n, ordering: .relaxed) }

@@ -57,7 +57,9 @@ public enum DebugAppender {
 /// `weir bench recovery`: a child fills a log and keeps appending; it is killed with SIGKILL in
 /// the middle of a write; the reopen (recovery of the tail) is timed.
 public enum RecoveryBenchmark {
-  public static func run(directory: String, bytes: Int64, recordBytes: Int, progress: @escaping @Sendable (String) -> Void)
+  public static func run(
+    directory: String, bytes: Int64, recordBytes: Int, progress: @escaping @Sendable (String) -> Void
+  )
     throws -> String
   {
     let dir = directory + "/weir-bench-recovery-\(getpid())"

@@ -46,12 +46,15 @@ public enum IngestBenchmark {
     json.add("broker_only_msgs_per_s", Double(bare.received) / bare.seconds)
     json.add("ingest_received", ingest.received)
     json.add("ingest_msgs_per_s", Double(ingest.received) / ingest.seconds)
-    json.add("ingest_vs_broker_only", (Double(ingest.received) / ingest.seconds) / (Double(bare.received) / bare.seconds))
+    json.add(
+      "ingest_vs_broker_only", (Double(ingest.received) / ingest.seconds) / (Double(bare.received) / bare.seconds))
     return json.result
   }
 
   /// The ceiling: a libmosquitto subscriber that counts and acknowledges at once.
-  static func bareSubscriberRun(_ o: Options, host: String, port: Int, topicRoot: String) throws -> (received: Int, seconds: Double) {
+  static func bareSubscriberRun(_ o: Options, host: String, port: Int, topicRoot: String) throws -> (
+    received: Int, seconds: Double
+  ) {
     let subscriber = try MosquittoClient(
       config: MQTTClientConfig(host: host, port: port, clientID: "\(topicRoot)-sub", cleanSession: true))
     let subscribed = Atomic<Bool>(false)
@@ -83,7 +86,9 @@ public enum IngestBenchmark {
   }
 
   /// Weir: the MQTT source writing into a fresh log.
-  static func ingestRun(_ o: Options, host: String, port: Int, topicRoot: String) async throws -> (received: Int, seconds: Double) {
+  static func ingestRun(_ o: Options, host: String, port: Int, topicRoot: String) async throws -> (
+    received: Int, seconds: Double
+  ) {
     let dir = o.directory + "/weir-bench-ingest-\(getpid())"
     try? FileManager.default.removeItem(atPath: dir)
     defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -93,7 +98,8 @@ public enum IngestBenchmark {
       config: MQTTSourceConfig(
         client: MQTTClientConfig(host: host, port: port, clientID: "\(topicRoot)-weir", cleanSession: true),
         subscriptions: [
-          MQTTSubscription(filter: topicRoot + "/#", qos: Int(o.qos), topic: "telemetry", key: .topicLevel(1), format: .raw)
+          MQTTSubscription(
+            filter: topicRoot + "/#", qos: Int(o.qos), topic: "telemetry", key: .topicLevel(1), format: .raw)
         ]),
       store: store)
     let running = Task { try await source.run() }

@@ -47,7 +47,8 @@ public enum LogBenchmark {
     }
     // Start each timed phase with no other dirty pages being written back.
     sync()
-    progress("appending \(options.records) records of \(options.recordBytes) bytes to \(options.partitions) partition(s)")
+    progress(
+      "appending \(options.records) records of \(options.recordBytes) bytes to \(options.partitions) partition(s)")
     let appendStart = Monotonic.seconds()
     try runThreads(options.partitions) { p in
       let partition = topic.partitions[p]
@@ -154,7 +155,6 @@ final class ValuePool: Sendable {
     keys[i % keys.count].withUnsafeBytes { k in values[i % values.count].withUnsafeBytes { v in body(k, v) } }
   }
 }
-
 
 extension FsyncPolicy {
   var name: String {

@@ -28,7 +28,8 @@ public enum UplinkBenchmark {
 
     public init(
       directory: String, records: Int, recordBytes: Int, partitions: Int = 6, brokers: Int = 3,
-      compression: KafkaCompression = .lz4, lingerMs: Int = 5, window: InFlightWindow = InFlightWindow(maxRecords: 200_000, maxBytes: 64 << 20),
+      compression: KafkaCompression = .lz4, lingerMs: Int = 5,
+      window: InFlightWindow = InFlightWindow(maxRecords: 200_000, maxBytes: 64 << 20),
       backlogBytes: Int64? = nil, rounds: Int = 3, keepData: Bool = false
     ) {
       self.rounds = rounds
@@ -63,18 +64,23 @@ public enum UplinkBenchmark {
     }
 
     progress("filling the log with \(options.records) records of \(options.recordBytes) bytes")
-    try await OwnedThread.run(name: "weir-bench", stackSize: 4 << 20) { try fill(store, topic: "bench", records: options.records, partitions: options.partitions, pool: pool) }
+    try await OwnedThread.run(name: "weir-bench", stackSize: 4 << 20) {
+      try fill(store, topic: "bench", records: options.records, partitions: options.partitions, pool: pool)
+    }
 
     var uplinkRuns: [Double] = []
     var bareRuns: [Double] = []
     for round in 1...max(1, options.rounds) {
       progress("round \(round): forwarding through the uplink to a \(options.brokers)-broker mock cluster")
       uplinkRuns.append(
-        try await forward(store, topic: "bench", name: "bench-\(round)", options: options, cluster: cluster, logger: logger))
+        try await forward(
+          store, topic: "bench", name: "bench-\(round)", options: options, cluster: cluster, logger: logger))
       progress("round \(round): sending the same records with a bare librdkafka producer")
       let epoch = store.epoch
       bareRuns.append(
-        try await OwnedThread.run(name: "weir-bench", stackSize: 4 << 20) { try bareProducer(options: options, cluster: cluster, pool: pool, epoch: epoch, logger: logger) })
+        try await OwnedThread.run(name: "weir-bench", stackSize: 4 << 20) {
+          try bareProducer(options: options, cluster: cluster, pool: pool, epoch: epoch, logger: logger)
+        })
     }
     let uplinkSeconds = median(uplinkRuns)
     let bareSeconds = median(bareRuns)
@@ -83,10 +89,13 @@ public enum UplinkBenchmark {
     if let bytes = options.backlogBytes {
       let count = Int(bytes / Int64(max(1, options.recordBytes)))
       progress("filling a backlog of \(bytes) bytes (\(count) records)")
-      try await OwnedThread.run(name: "weir-bench", stackSize: 4 << 20) { try fill(store, topic: "backlog", records: count, partitions: options.partitions, pool: pool) }
+      try await OwnedThread.run(name: "weir-bench", stackSize: 4 << 20) {
+        try fill(store, topic: "backlog", records: count, partitions: options.partitions, pool: pool)
+      }
       let logBytes = store.topic("backlog")!.partitions.reduce(Int64(0)) { $0 + $1.state.sizeBytes }
       progress("timing the catch-up")
-      let seconds = try await forward(store, topic: "backlog", name: "backlog", options: options, cluster: cluster, logger: logger)
+      let seconds = try await forward(
+        store, topic: "backlog", name: "backlog", options: options, cluster: cluster, logger: logger)
       backlog = (count, logBytes, seconds)
     }
     try store.close()
@@ -106,8 +115,12 @@ public enum UplinkBenchmark {
     json.add("rounds", uplinkRuns.count)
     json.add("uplink_seconds", uplinkSeconds)
     json.add("producer_only_seconds", bareSeconds)
-    json.add("uplink_rounds_records_per_s", raw: "[" + uplinkRuns.map { String(Int(Double(options.records) / $0)) }.joined(separator: ",") + "]")
-    json.add("producer_only_rounds_records_per_s", raw: "[" + bareRuns.map { String(Int(Double(options.records) / $0)) }.joined(separator: ",") + "]")
+    json.add(
+      "uplink_rounds_records_per_s",
+      raw: "[" + uplinkRuns.map { String(Int(Double(options.records) / $0)) }.joined(separator: ",") + "]")
+    json.add(
+      "producer_only_rounds_records_per_s",
+      raw: "[" + bareRuns.map { String(Int(Double(options.records) / $0)) }.joined(separator: ",") + "]")
     if let backlog {
       json.add("backlog_records", backlog.records)
       json.add("backlog_log_bytes", backlog.bytes)
@@ -215,18 +228,23 @@ public enum UplinkBenchmark {
                 failure = BenchmarkError("produce: \(RdKafkaProducer.describe(code))")
                 break
               }
-              producer.poll(timeoutMs: 1, onReport: { if $0.error.isError { failed += 1 } else { delivered += 1 } }, onError: { _, _ in })
+              producer.poll(
+                timeoutMs: 1, onReport: { if $0.error.isError { failed += 1 } else { delivered += 1 } },
+                onError: { _, _ in })
             }
           }
         }
         if let failure { throw failure }
         if i % 1000 == 999 {
-          producer.poll(timeoutMs: 0, onReport: { if $0.error.isError { failed += 1 } else { delivered += 1 } }, onError: { _, _ in })
+          producer.poll(
+            timeoutMs: 0, onReport: { if $0.error.isError { failed += 1 } else { delivered += 1 } },
+            onError: { _, _ in })
         }
       }
     }
     while delivered + failed < options.records {
-      producer.poll(timeoutMs: 10, onReport: { if $0.error.isError { failed += 1 } else { delivered += 1 } }, onError: { _, _ in })
+      producer.poll(
+        timeoutMs: 10, onReport: { if $0.error.isError { failed += 1 } else { delivered += 1 } }, onError: { _, _ in })
     }
     let seconds = Monotonic.seconds() - start
     if failed > 0 { throw BenchmarkError("the bare producer had \(failed) failed deliveries") }
@@ -235,7 +253,8 @@ public enum UplinkBenchmark {
 
   static func median(_ values: [Double]) -> Double {
     let sorted = values.sorted()
-    return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+    return sorted.count % 2 == 1
+      ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
   }
 
   /// Decimal digits of `value` at the start of `buffer`; returns their count.

@@ -20,7 +20,9 @@ struct IngestBench: AsyncParsableCommand {
 
   func run() async throws {
     let line = try await IngestBenchmark.run(
-      .init(broker: broker, directory: dir, messages: messages, payloadBytes: payloadBytes, qos: qos, publishers: publishers)
+      .init(
+        broker: broker, directory: dir, messages: messages, payloadBytes: payloadBytes, qos: qos, publishers: publishers
+      )
     ) { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
     print(line)
   }

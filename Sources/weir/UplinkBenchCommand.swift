@@ -35,11 +35,14 @@ struct UplinkBench: AsyncParsableCommand {
 
   func run() async throws {
     guard let codec = KafkaCompression(rawValue: compression) else {
-      throw ValidationError("compression must be one of \(KafkaCompression.allCases.map(\.rawValue).joined(separator: ", "))")
+      throw ValidationError(
+        "compression must be one of \(KafkaCompression.allCases.map(\.rawValue).joined(separator: ", "))")
     }
     var backlog: Int64?
     if let backlogBytes {
-      guard let bytes = parseByteSize(backlogBytes) else { throw ValidationError("cannot read the size '\(backlogBytes)'") }
+      guard let bytes = parseByteSize(backlogBytes) else {
+        throw ValidationError("cannot read the size '\(backlogBytes)'")
+      }
       backlog = bytes
     }
     let line = try await UplinkBenchmark.run(

@@ -2,6 +2,7 @@ import Foundation
 import Synchronization
 import Testing
 import WeirTestSupport
+
 @testable import FirmwareSim
 
 /// Against a real mosquitto broker started for each test (and killed by PID afterwards).
@@ -14,7 +15,8 @@ struct MQTTFleetTests {
   }
 
   static func subscribe(_ broker: MosquittoBroker, _ filter: String, recorder: Recorder) throws -> MosquittoClient {
-    let client = try MosquittoClient(MosquittoClient.Configuration(clientID: "firmware-sim-test-subscriber")) { topic, payload in
+    let client = try MosquittoClient(MosquittoClient.Configuration(clientID: "firmware-sim-test-subscriber")) {
+      topic, payload in
       recorder.messages.withLock { $0.append((topic, payload)) }
     }
     try client.connectAsync(host: "127.0.0.1", port: Int32(broker.port))
@@ -26,7 +28,8 @@ struct MQTTFleetTests {
   }
 
   static func fleet(speed: Double, seconds: Int64, qos: Int32) -> FleetSimulator {
-    let devices = TestSupport.devices(.motor, count: 4, qos: qos) + TestSupport.devices(.pump, count: 1, qos: qos)
+    let devices =
+      TestSupport.devices(.motor, count: 4, qos: qos) + TestSupport.devices(.pump, count: 1, qos: qos)
       + TestSupport.devices(.env, count: 1, intervalSeconds: 5, qos: qos)
     return FleetSimulator(
       devices: devices, seed: 77, clock: SimClock(startEpochMillis: testStart, speed: speed),
@@ -100,7 +103,8 @@ struct MQTTFleetTests {
     #expect(summary.dropped == 0, "libmosquitto keeps QoS 1 messages published while disconnected")
     #expect(summary.published == expected.count)
     #expect(summary.delivered == expected.count)
-    #expect(TestSupport.wait(timeout: 10) { Set(recorder.messages.withLock { $0.map(\.payload) }).count >= expected.count })
+    #expect(
+      TestSupport.wait(timeout: 10) { Set(recorder.messages.withLock { $0.map(\.payload) }).count >= expected.count })
     // At least once: every message arrives, a resend after a cut connection may arrive twice.
     let received = recorder.messages.withLock { $0.map(\.payload) }
     #expect(Set(received) == expected)
@@ -204,7 +208,8 @@ struct MQTTFleetTests {
       process.waitUntilExit()
     }
     DispatchQueue.global().asyncAfter(deadline: .now() + 1.5) { try? process.run() }
-    var runner = FleetRunner(simulator: Self.fleet(speed: 600, seconds: 30, qos: 1), options: options, stop: StopFlag(), progress: nil)
+    var runner = FleetRunner(
+      simulator: Self.fleet(speed: 600, seconds: 30, qos: 1), options: options, stop: StopFlag(), progress: nil)
     let summary = try runner.run()
     #expect(summary.published > 0)
     #expect(summary.dropped == 0)
@@ -255,7 +260,8 @@ struct MQTTFleetTests {
     let port = try TestSupport.freePort()
     var options = FleetRunOptions(broker: BrokerURL(host: "127.0.0.1", port: port))
     options.connectTimeoutSeconds = 1
-    var runner = FleetRunner(simulator: Self.fleet(speed: 600, seconds: 10, qos: 0), options: options, stop: StopFlag(), progress: nil)
+    var runner = FleetRunner(
+      simulator: Self.fleet(speed: 600, seconds: 10, qos: 0), options: options, stop: StopFlag(), progress: nil)
     #expect(throws: FleetRunError.self) { try runner.run() }
   }
 }

@@ -65,7 +65,8 @@ import WeirTestSupport
     let dead = try h.records("deadletter")
     #expect(dead.count == poison.count * 3)
     for p in poison {
-      #expect(dead.filter { $0.value == p.payload }.count == 3, "\(String(decoding: p.payload.prefix(40), as: UTF8.self))")
+      #expect(
+        dead.filter { $0.value == p.payload }.count == 3, "\(String(decoding: p.payload.prefix(40), as: UTF8.self))")
     }
     for d in dead {
       let reason = d.headers["weir.error"] ?? ""
@@ -132,7 +133,8 @@ import WeirTestSupport
   /// and arrives after a restart with room.
   @Test func sigtermWhileBackPressuredAcknowledgesOnlyWhatIsInTheLog() async throws {
     let h = try FaultHarness()
-    let topics = "telemetry: {partitions: 1, fsync: interval, fsync_interval: 20ms, max_age: forever, on_full: reject_new}"
+    let topics =
+      "telemetry: {partitions: 1, fsync: interval, fsync_interval: 20ms, max_age: forever, on_full: reject_new}"
     try h.configure(topics: topics, log: "min_free: 0\n  disk_budget: 2MiB")
     try await h.start()
     let publisher = try h.publish((0..<600).map { FaultHarness.Message.reading($0, pad: 8000) })
@@ -162,7 +164,8 @@ import WeirTestSupport
     try h.configure()
     try await h.start()
     let total = 20_000
-    let publisher = try h.publish((0..<total).map { FaultHarness.Message.reading($0, device: "dev-\($0 % 7)") }, ratePerSecond: 2500)
+    let publisher = try h.publish(
+      (0..<total).map { FaultHarness.Message.reading($0, device: "dev-\($0 % 7)") }, ratePerSecond: 2500)
     var generator = SystemRandomNumberGenerator()
     for _ in 0..<5 {
       try await Task.sleep(for: .milliseconds(Int.random(in: 300...1500, using: &generator)))

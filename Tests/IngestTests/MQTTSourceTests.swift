@@ -29,7 +29,11 @@ func records(_ store: LogStore, _ topic: String) throws -> [(Int32, Int64, Strin
         while let h = it.next() {
           headers[String(decoding: h.key, as: UTF8.self)] = h.value.map { String(decoding: $0, as: UTF8.self) }
         }
-        out.append((p.id, rec.offset, rec.key.map { String(decoding: $0, as: UTF8.self) }, Array(rec.value ?? UnsafeRawBufferPointer(start: nil, count: 0)), headers))
+        out.append(
+          (
+            p.id, rec.offset, rec.key.map { String(decoding: $0, as: UTF8.self) },
+            Array(rec.value ?? UnsafeRawBufferPointer(start: nil, count: 0)), headers
+          ))
       }
       offset = r.nextOffset
     }
@@ -79,7 +83,8 @@ final class RunningSource: @unchecked Sendable {
 }
 
 func sourceConfig(
-  port: Int, id: String = "weir-test", _ subscriptions: [MQTTSubscription], version: MQTTClientConfig.ProtocolVersion = .v311,
+  port: Int, id: String = "weir-test", _ subscriptions: [MQTTSubscription],
+  version: MQTTClientConfig.ProtocolVersion = .v311,
   tls: MQTTClientConfig.TLS? = nil, maxPayload: Int = 256 * 1024
 ) -> MQTTSourceConfig {
   MQTTSourceConfig(
@@ -88,7 +93,8 @@ func sourceConfig(
 }
 
 @Suite(.serialized) struct MQTTSourceTests {
-  static let telemetry = MQTTSubscription(filter: "sensors/+/telemetry", qos: 1, topic: "telemetry", key: .topicLevel(1))
+  static let telemetry = MQTTSubscription(
+    filter: "sensors/+/telemetry", qos: 1, topic: "telemetry", key: .topicLevel(1))
 
   @Test func hundredThousandQoS1MessagesLandOnceInKeyOrder() async throws {
     let broker = try MosquittoBroker()
@@ -179,7 +185,9 @@ func sourceConfig(
     let arrived = waitFor(30) { Set((try? records(store, "telemetry"))?.map(\.3) ?? []).isSuperset(of: acked) }
     let have = Set(try records(store, "telemetry").map(\.3))
     let missing = acked.subtracting(have).map { String(decoding: $0, as: UTF8.self) }.sorted()
-    #expect(arrived, "\(missing.count) acknowledged messages missing, e.g. \(missing.prefix(5)); status \(source.source.status)")
+    #expect(
+      arrived,
+      "\(missing.count) acknowledged messages missing, e.g. \(missing.prefix(5)); status \(source.source.status)")
     #expect(source.source.status.connects >= 2)
     try await source.stop()
     try store.close()
@@ -205,7 +213,12 @@ func sourceConfig(
       ("json/a", Array(#"{"ts":1700000000000,"v":1}"#.utf8), "missing_key"),
       ("json/a", Array(#"{"device":"m1","v":1}"#.utf8), "missing_timestamp"),
       ("json/a", Array(#"{"device":"m1","ts":"last tuesday","v":1}"#.utf8), "bad_timestamp"),
-      ("json/a", Array(("{\"device\":\"m1\",\"ts\":1700000000000,\"pad\":\"" + String(repeating: "x", count: 2000) + "\"}").utf8), "oversize"),
+      (
+        "json/a",
+        Array(
+          ("{\"device\":\"m1\",\"ts\":1700000000000,\"pad\":\"" + String(repeating: "x", count: 2000) + "\"}").utf8),
+        "oversize"
+      ),
       ("text/a", [0x66, 0xFF, 0x66], "invalid_text"),
       ("text/a", Array("fine".utf8), nil),
       ("json/a", Array(#"{"device":"m3","ts":"2023-11-14T22:13:20Z","v":3}"#.utf8), nil),
@@ -261,6 +274,14 @@ final class LockedBox<T>: @unchecked Sendable {
   private var value: T
   private let lock = NSLock()
   init(_ v: T) { value = v }
-  func set(_ v: T) { lock.lock(); value = v; lock.unlock() }
-  func get() -> T { lock.lock(); defer { lock.unlock() }; return value }
+  func set(_ v: T) {
+    lock.lock()
+    value = v
+    lock.unlock()
+  }
+  func get() -> T {
+    lock.lock()
+    defer { lock.unlock() }
+    return value
+  }
 }

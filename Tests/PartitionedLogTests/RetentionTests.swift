@@ -48,7 +48,12 @@ import WeirCore
   @Test func bySizeKeepsTheTopicUnderItsLimit() throws {
     let dir = TempDirectory()
     let store = try LogStore.open(directory: dir.path, options: Self.options)
-    let topic = try store.createTopic("t", config: small { $0.maxBytes = 2 * 20_000; $0.partitions = 2 })
+    let topic = try store.createTopic(
+      "t",
+      config: small {
+        $0.maxBytes = 2 * 20_000
+        $0.partitions = 2
+      })
     for p in topic.partitions { try p.appendAll(records(0..<1000, at: TestRecord.recent)) }
     store.runRetention()
     for p in topic.partitions {
@@ -85,7 +90,12 @@ import WeirCore
     let clock = ManualWallClock(Self.now)
     let store = try LogStore.open(directory: dir.path, options: Self.options, clock: clock)
     let p = try store.createTopic(
-      "t", config: small { $0.onFull = .rejectNew; $0.maxBytes = 12_000; $0.maxAgeMs = Self.day }
+      "t",
+      config: small {
+        $0.onFull = .rejectNew
+        $0.maxBytes = 12_000
+        $0.maxAgeMs = Self.day
+      }
     ).partitions[0]
     var appended = 0
     var rejection: LogError?

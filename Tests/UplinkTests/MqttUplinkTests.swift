@@ -7,12 +7,16 @@ import WeirTestSupport
 
 @testable import Uplink
 
-@Suite(.serialized, .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/sbin/mosquitto"), "needs /usr/sbin/mosquitto")) struct MqttUplinkTests {
+@Suite(
+  .serialized,
+  .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/sbin/mosquitto"), "needs /usr/sbin/mosquitto"))
+struct MqttUplinkTests {
   func uplink(_ store: LogStore, port: Int, topics: [UplinkTopic]) throws -> MqttUplink {
     try MqttUplink(
       config: MqttUplinkConfig(
         uplink: UplinkOptions(
-          name: "central-mqtt", gateway: "gw-test", topics: topics, topicTemplate: MqttUplinkConfig.defaultTopicTemplate,
+          name: "central-mqtt", gateway: "gw-test", topics: topics,
+          topicTemplate: MqttUplinkConfig.defaultTopicTemplate,
           window: InFlightWindow(maxRecords: 5000), commitIntervalMs: 200,
           backoff: Backoff(initialMs: 100, maxMs: 1000), snapshotIntervalMs: 50, stallTimeoutMs: 2000),
         broker: MQTTClientConfig(host: "127.0.0.1", port: port, clientID: "weir-gw-test-central-mqtt"),
@@ -24,11 +28,15 @@ import WeirTestSupport
   func subscriber(_ broker: MosquittoBroker) async throws -> ChildProcess {
     let sub = try ChildProcess(
       "/usr/bin/mosquitto_sub",
-      ["-h", "127.0.0.1", "-p", String(broker.port), "-q", "1", "-c", "-i", "central-\(UUID().uuidString.prefix(8))", "-t", "weir/#"], mergeErrors: false)
+      [
+        "-h", "127.0.0.1", "-p", String(broker.port), "-q", "1", "-c", "-i", "central-\(UUID().uuidString.prefix(8))",
+        "-t", "weir/#",
+      ], mergeErrors: false)
     // Subscribed once a probe comes through.
     for _ in 0..<100 {
       let probe = try ChildProcess(
-        "/usr/bin/mosquitto_pub", ["-h", "127.0.0.1", "-p", String(broker.port), "-q", "1", "-t", "weir/probe", "-m", "probe"],
+        "/usr/bin/mosquitto_pub",
+        ["-h", "127.0.0.1", "-p", String(broker.port), "-q", "1", "-t", "weir/probe", "-m", "probe"],
         mergeErrors: false)
       _ = try await probe.exitStatus()
       if try await sub.waitForLine(timeout: 0.2, { $0 == "probe" }) != nil { return sub }
@@ -58,7 +66,8 @@ import WeirTestSupport
     let (order, duplicates) = firstArrivals(records)
     #expect(duplicates == 0)
     for (p, n) in counts {
-      #expect(order["telemetry/\(p)"] ?? [] == Array(0..<Int64(n)), "telemetry/\(p): \(summary(order["telemetry/\(p)"]))")
+      #expect(
+        order["telemetry/\(p)"] ?? [] == Array(0..<Int64(n)), "telemetry/\(p): \(summary(order["telemetry/\(p)"]))")
     }
     #expect(order["alerts/0"] ?? [] == Array(0..<10))
     let first = try #require(records.first { $0.headers["weir.topic"] == "telemetry" })
@@ -102,7 +111,8 @@ import WeirTestSupport
 
     let (order, _) = firstArrivals(received(sub))
     for (p, n) in counts {
-      #expect(order["telemetry/\(p)"] ?? [] == Array(0..<Int64(n)), "telemetry/\(p): \(summary(order["telemetry/\(p)"]))")
+      #expect(
+        order["telemetry/\(p)"] ?? [] == Array(0..<Int64(n)), "telemetry/\(p): \(summary(order["telemetry/\(p)"]))")
     }
     #expect(extremes.sawDisconnected)
     #expect(extremes.maxLag > 500)

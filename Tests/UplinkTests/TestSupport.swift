@@ -113,7 +113,8 @@ struct EdgeID: Hashable, CustomStringConvertible {
   var offset: Int64
 
   init?(_ record: KafkaConsumedRecord) {
-    guard let g = record.header("weir.gateway"), let e = record.header("weir.epoch"), let t = record.header("weir.topic"),
+    guard let g = record.header("weir.gateway"), let e = record.header("weir.epoch"),
+      let t = record.header("weir.topic"),
       let p = record.header("weir.partition").flatMap({ Int32($0) }),
       let o = record.header("weir.offset").flatMap({ Int64($0) })
     else { return nil }
@@ -251,7 +252,9 @@ func expectComplete(
     #expect(got == Array(0..<Int64(n)), "\(topic)/\(p): \(summary(got)), expected \(n)", sourceLocation: sourceLocation)
   }
   if !allowDuplicates {
-    #expect(duplicates.isEmpty, "\(duplicates.count) duplicates, first \(duplicates.prefix(3))", sourceLocation: sourceLocation)
+    #expect(
+      duplicates.isEmpty, "\(duplicates.count) duplicates, first \(duplicates.prefix(3))",
+      sourceLocation: sourceLocation)
   }
 }
 

@@ -49,7 +49,8 @@ import WeirCore
     var sequences: [UInt64] = []
     for i in 0..<200 {
       sequences.append(
-        ring.push(InFlightEntry(offset: Int64(i), next: Int64(i + 1), timestamp: 0, sentAtNs: 0, bytes: 1, state: .pending)))
+        ring.push(
+          InFlightEntry(offset: Int64(i), next: Int64(i + 1), timestamp: 0, sentAtNs: 0, bytes: 1, state: .pending)))
     }
     #expect(ring.position(of: sequences[150]) == 150)
     ring[0].state = .done
@@ -85,7 +86,8 @@ import WeirCore
     let first = (0..<50).map { _ in backoff.delayMs(failures: 1, using: &random) }
     #expect(first.allSatisfy { (50...100).contains($0) })
     #expect(Set(first).count > 1)
-    #expect((0..<50).map { _ in backoff.delayMs(failures: 30, using: &random) }.allSatisfy { (500...1000).contains($0) })
+    #expect(
+      (0..<50).map { _ in backoff.delayMs(failures: 30, using: &random) }.allSatisfy { (500...1000).contains($0) })
   }
 
   @Test func decimalFormatting() {
@@ -151,7 +153,9 @@ import WeirCore
         ]
       }.validate()
       try config {
-        $0.properties = ["security.protocol": "sasl_plaintext", "sasl.mechanisms": "PLAIN", "sasl.username": "u", "sasl.password": "p"]
+        $0.properties = [
+          "security.protocol": "sasl_plaintext", "sasl.mechanisms": "PLAIN", "sasl.username": "u", "sasl.password": "p",
+        ]
       }.validate()
     }
     do {

@@ -35,17 +35,20 @@ public enum ConfigValues {
   /// anything else, negative, or past ``maxMilliseconds``.
   public static func milliseconds(_ text: String) -> Int64? { try? duration(text) }
 
+  /// The number before the first unit of `units` that `text` ends with (trimmed) and that
+  /// unit's factor; `defaultFactor` when no unit matches.
+  private static func splitUnit(_ text: String, _ units: [(String, Int64)], default defaultFactor: Int64)
+    -> (Substring, Int64)
+  {
+    let t = text.trimmingCharacters(in: .whitespaces)
+    let (number, factor) =
+      units.first { t.hasSuffix($0.0) }.map { (t.dropLast($0.0.count), $0.1) } ?? (Substring(t), defaultFactor)
+    return (Substring(number.trimmingCharacters(in: .whitespaces)), factor)
+  }
+
   /// Parses a size, or says what is wrong with it.
   public static func size(_ text: String) throws(Refusal) -> Int64 {
-    let t = text.trimmingCharacters(in: .whitespaces)
-    var digits = Substring(t)
-    var factor: Int64 = 1
-    for (suffix, f) in sizeUnits where t.hasSuffix(suffix) {
-      digits = t.dropLast(suffix.count)
-      factor = f
-      break
-    }
-    digits = Substring(digits.trimmingCharacters(in: .whitespaces))
+    let (digits, factor) = splitUnit(text, sizeUnits, default: 1)
     if digits.hasPrefix("-"), digits.dropFirst().allSatisfy(\.isASCIIDigit), digits.count > 1 {
       throw Refusal(message: "a size cannot be negative, got '\(text)'")
     }
@@ -63,15 +66,7 @@ public enum ConfigValues {
   /// Parses a duration in milliseconds, or says what is wrong with it. Fractions round to the
   /// nearest millisecond (`1.5s` is 1500).
   public static func duration(_ text: String) throws(Refusal) -> Int64 {
-    let t = text.trimmingCharacters(in: .whitespaces)
-    var number = Substring(t)
-    var factor: Int64 = 1000
-    for (suffix, f) in durationUnits where t.hasSuffix(suffix) {
-      number = t.dropLast(suffix.count)
-      factor = f
-      break
-    }
-    number = Substring(number.trimmingCharacters(in: .whitespaces))
+    let (number, factor) = splitUnit(text, durationUnits, default: 1000)
     if number.hasPrefix("-"), isDecimal(number.dropFirst()) {
       throw Refusal(message: "a duration cannot be negative, got '\(text)'")
     }

@@ -221,11 +221,14 @@ extension Daemon {
     var out: [SourceInfo] = []
     for s in mqttSources {
       let st = s.status
-      out.append(SourceInfo(name: s.config.name, kind: "mqtt", connected: st.connected, records: st.messages, lastError: st.lastError))
+      out.append(
+        SourceInfo(
+          name: s.config.name, kind: "mqtt", connected: st.connected, records: st.messages, lastError: st.lastError))
     }
     for s in serialSources {
       let st = s.status
-      out.append(SourceInfo(name: st.path, kind: "serial", connected: st.up, records: st.records, lastError: st.lastError))
+      out.append(
+        SourceInfo(name: st.path, kind: "serial", connected: st.up, records: st.records, lastError: st.lastError))
     }
     for s in modbusSources {
       let st = s.status
@@ -262,7 +265,8 @@ extension Daemon {
     let dead = store.topic("deadletter")?.partitions.reduce(Int64(0)) { $0 + $1.highWatermark - $1.logStartOffset } ?? 0
     let states = store.topics.flatMap { $0.partitions.map(\.state) }
     return StatusResponse(
-      gateway: config.gatewayID, version: WeirVersion.current, startedAtMs: Int64(startedAt.timeIntervalSince1970 * 1000),
+      gateway: config.gatewayID, version: WeirVersion.current,
+      startedAtMs: Int64(startedAt.timeIntervalSince1970 * 1000),
       uptimeSeconds: Date().timeIntervalSince(startedAt), ready: reasons.isEmpty, notReady: reasons,
       ingest: IngestSummary(
         records: sourceRecordsTotal - (baseline ?? sourceRecordsTotal), recordsPerSecond: rate,
@@ -292,7 +296,8 @@ extension Daemon {
       malformedPayloads: stats.malformedPayloads, invalidTimestamps: stats.invalidTimestamps,
       rules: stats.rules.map {
         RuleInfo(
-          name: $0.rule, recordsMatched: $0.recordsMatched, lateRecords: $0.lateRecords, windowsClosed: $0.windowsClosed,
+          name: $0.rule, recordsMatched: $0.recordsMatched, lateRecords: $0.lateRecords,
+          windowsClosed: $0.windowsClosed,
           alertsRaised: $0.alertsRaised, alertsCleared: $0.alertsCleared, keys: $0.keys, activeAlerts: $0.activeAlerts)
       })
   }

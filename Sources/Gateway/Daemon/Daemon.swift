@@ -55,7 +55,8 @@ public final class Daemon: @unchecked Sendable {
     // Topics: declared ones with their settings, then every topic something writes or reads.
     for (name, topicConfig) in config.topics { try store.createTopic(name, config: topicConfig) }
     let implicit: [(String, TopicConfig)] = [
-      ("alerts", RuleService.alertsTopicConfig), ("deadletter", TopicConfig(maxAgeMs: 30 * 86_400_000, evictionPriority: 5)),
+      ("alerts", RuleService.alertsTopicConfig),
+      ("deadletter", TopicConfig(maxAgeMs: 30 * 86_400_000, evictionPriority: 5)),
     ]
     for (name, c) in implicit where store.topic(name) == nil { try store.createTopic(name, config: c) }
     var written = Set(config.mqttSources.flatMap { $0.subscriptions.map(\.topic) })
@@ -75,11 +76,16 @@ public final class Daemon: @unchecked Sendable {
     sourceTopics = written.sorted()
 
     let store = store
-    mqttSources = config.mqttSources.map { MQTTSource(config: $0, store: store, logger: logger.child("weir.ingest.mqtt")) }
-    serialSources = try config.serialSources.map {
-      try SerialLineSource(port: $0.port, lineProtocol: $0.lineProtocol, store: store, logger: logger.child("weir.serial"))
+    mqttSources = config.mqttSources.map {
+      MQTTSource(config: $0, store: store, logger: logger.child("weir.ingest.mqtt"))
     }
-    modbusSources = try config.modbusSources.map { try ModbusSource(config: $0, store: store, logger: logger.child("weir.modbus")) }
+    serialSources = try config.serialSources.map {
+      try SerialLineSource(
+        port: $0.port, lineProtocol: $0.lineProtocol, store: store, logger: logger.child("weir.serial"))
+    }
+    modbusSources = try config.modbusSources.map {
+      try ModbusSource(config: $0, store: store, logger: logger.child("weir.modbus"))
+    }
     var kafka: [KafkaUplink] = []
     var mqtt: [MqttUplink] = []
     for uplink in config.uplinks {
@@ -144,7 +150,9 @@ public final class Daemon: @unchecked Sendable {
           sample(into: &metrics)
           // The sampler reads every component's state; if it runs, the daemon is not wedged.
           if watchdog { SystemdNotify.send("WATCHDOG=1") }
-          _ = try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .milliseconds(Int(StatusSampler.intervalMs))) }
+          _ = try? await cancelWhenGracefulShutdown {
+            try await Task.sleep(for: .milliseconds(Int(StatusSampler.intervalMs)))
+          }
         }
       } onShutdown: {
       })
@@ -159,11 +167,17 @@ public final class Daemon: @unchecked Sendable {
         })
     }
     // Components restart with back-off when they fail; only the log failing stops the daemon.
-    func supervise(_ name: String, _ body: @escaping @Sendable () async throws -> Void, stop: @escaping @Sendable () -> Void) {
+    func supervise(
+      _ name: String, _ body: @escaping @Sendable () async throws -> Void, stop: @escaping @Sendable () -> Void
+    ) {
       add(name, SupervisedService(name, store: store, logger: logger.child("weir.lifecycle"), body, onShutdown: stop))
     }
-    for uplink in kafkaUplinks { supervise("uplink:\(uplink.name)", { try await uplink.run() }, stop: { uplink.stop() }) }
-    for uplink in mqttUplinks { supervise("uplink:\(uplink.name)", { try await uplink.run() }, stop: { uplink.stop() }) }
+    for uplink in kafkaUplinks {
+      supervise("uplink:\(uplink.name)", { try await uplink.run() }, stop: { uplink.stop() })
+    }
+    for uplink in mqttUplinks {
+      supervise("uplink:\(uplink.name)", { try await uplink.run() }, stop: { uplink.stop() })
+    }
     if let alertPublisher {
       add(
         "alerts-mqtt",
@@ -178,15 +192,20 @@ public final class Daemon: @unchecked Sendable {
     for source in modbusSources {
       supervise("modbus:\(source.status.port.path)", { try await source.run() }, stop: { source.stop() })
     }
-    for source in serialSources { supervise("serial:\(source.status.path)", { try await source.run() }, stop: { source.stop() }) }
-    for source in mqttSources { supervise("mqtt:\(source.config.name)", { try await source.run() }, stop: { source.stop() }) }
+    for source in serialSources {
+      supervise("serial:\(source.status.path)", { try await source.run() }, stop: { source.stop() })
+    }
+    for source in mqttSources {
+      supervise("mqtt:\(source.config.name)", { try await source.run() }, stop: { source.stop() })
+    }
     let deadline = config.shutdownTimeoutMs
     add(
       "watchdog",
       ComponentService { [logger] in
         try? await gracefulShutdown()
         SystemdNotify.send("STOPPING=1")
-        logger.info("draining: stopping sources, then rules, uplinks and the log", metadata: ["deadline_ms": "\(deadline)"])
+        logger.info(
+          "draining: stopping sources, then rules, uplinks and the log", metadata: ["deadline_ms": "\(deadline)"])
         OwnedThread.start(name: "weir-watchdog") {
           usleep(useconds_t(min(deadline + 5000, 3_600_000) * 1000))
           logger.critical("the drain did not finish within the shutdown timeout; exiting")

@@ -39,7 +39,8 @@ struct APIServer {
     api.get("uplinks") { _, _ in try Self.json(UplinksResponse(uplinks: daemon.uplinkSummaries())) }
     api.get("rules") { _, _ in try Self.json(daemon.rules()) }
     api.get("history") { _, _ in
-      try Self.json(HistoryResponse(intervalSeconds: Double(StatusSampler.intervalMs) / 1000, points: daemon.sampler.history))
+      try Self.json(
+        HistoryResponse(intervalSeconds: Double(StatusSampler.intervalMs) / 1000, points: daemon.sampler.history))
     }
     api.get("alerts") { request, _ in
       let limit: Int
@@ -70,7 +71,8 @@ struct APIServer {
     logger.logLevel = .warning
     return Application(
       router: router,
-      configuration: .init(address: .hostname(daemon.config.httpHost, port: daemon.config.httpPort), serverName: "weir"),
+      configuration: .init(
+        address: .hostname(daemon.config.httpHost, port: daemon.config.httpPort), serverName: "weir"),
       onServerRunning: { _ in
         // The log is open, every topic exists and the services are starting: tell systemd.
         SystemdNotify.send("READY=1\nSTATUS=serving on \(daemon.config.httpHost):\(daemon.config.httpPort)")

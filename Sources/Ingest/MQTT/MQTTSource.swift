@@ -111,7 +111,9 @@ public final class MQTTSource: @unchecked Sendable {
         }
         reconnects.increment()
         connectedGauge.record(1)
-        logger.info("connected", metadata: ["broker": "\(config.client.host):\(config.client.port)", "session_present": "\(sessionPresent)"])
+        logger.info(
+          "connected",
+          metadata: ["broker": "\(config.client.host):\(config.client.port)", "session_present": "\(sessionPresent)"])
         if !sessionPresent || status.subscriptions.contains(where: { !$0.acknowledged }) {
           for (i, s) in config.subscriptions.enumerated() {
             do {
@@ -272,7 +274,6 @@ public final class MQTTSource: @unchecked Sendable {
     try MosquittoClient(config: config.client)
   }
 
-
   private func sleepInterruptibly(ms: Int) {
     var left = ms
     while left > 0 && !isStopping {
@@ -281,8 +282,6 @@ public final class MQTTSource: @unchecked Sendable {
     }
   }
 }
-
-
 
 /// The testing seam of ``MQTTSource``: points where crash tests and `weir debug mqtt-ingest` step
 /// in. The daemon never sets any.

@@ -1,4 +1,5 @@
 import WeirCore
+
 /// The RTU master side of one serial line: sends a request, keeps the bus silent for 3.5
 /// character times between frames, collects the response until it is complete or the response
 /// timeout passes, checks it, and retries what is worth retrying. Not thread-safe: the Modbus

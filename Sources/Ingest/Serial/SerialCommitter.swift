@@ -38,7 +38,7 @@ struct SerialCommitter {
       refusals = 0
       retryDelayMs = 0
       return true
-    } catch  where error.code == .full {
+    } catch where error.code == .full {
       refusals += 1
       retryDelayMs = min(1000, max(50, retryDelayMs * 2))
       if refusals == 1 {

@@ -118,7 +118,8 @@ extension ForwardingEngine {
       try transport.restart()
     } catch {
       lastError = "\(reason); recreating the transport failed: \(error)"
-      logger.error("cannot recreate the uplink transport", metadata: ["uplink": "\(options.name)", "error": "\(error)"])
+      logger.error(
+        "cannot recreate the uplink transport", metadata: ["uplink": "\(options.name)", "error": "\(error)"])
     }
     nextRestartNs = now + delay
   }
@@ -126,7 +127,8 @@ extension ForwardingEngine {
   func markUnreachable(_ reason: String) {
     guard reachable else { return }
     reachable = false
-    logger.warning("remote end unreachable; the log buffers", metadata: ["uplink": "\(options.name)", "reason": "\(reason)"])
+    logger.warning(
+      "remote end unreachable; the log buffers", metadata: ["uplink": "\(options.name)", "reason": "\(reason)"])
   }
 
   /// The remote end answered again: what the log holds now is a backlog (replayed; with

@@ -44,7 +44,7 @@ extension ForwardingEngine {
       }
       if live == nil && backlog == nil { continue }
       var useBacklog = backlog != nil
-      if let _ = live, let _ = backlog, case .liveFirst(let share) = options.drainOrder {
+      if live != nil, backlog != nil, case .liveFirst(let share) = options.drainOrder {
         useBacklog = Double(backlogShareBytes) * (1 - share) <= Double(liveShareBytes) * share
       } else {
         liveShareBytes = 0
@@ -129,7 +129,8 @@ extension ForwardingEngine {
     headers.append(WeirHeader.topic.bytes, lane.topicBytes.bytes)
     headers.append(WeirHeader.partition.bytes, lane.partitionBytes.bytes)
     headers.append(WeirHeader.offset.bytes, offsetBytes)
-    bytes += 12 + gatewayBytes.count + 10 + epochBytes.count + 10 + lane.topicBytes.count + 14 + lane.partitionBytes.count
+    bytes +=
+      12 + gatewayBytes.count + 10 + epochBytes.count + 10 + lane.topicBytes.count + 14 + lane.partitionBytes.count
       + 11 + offsetBytes.count
     if replayed {
       headers.append(WeirHeader.replayed.bytes, WeirHeader.trueValue.bytes)
@@ -172,7 +173,8 @@ extension ForwardingEngine {
       lane.lost += to - from
       if reason != .rejected {
         ConsumerSkips.count(
-          consumer: options.name, topic: lane.topic, records: to - from, reason: reason == .retention ? .retention : .corrupt)
+          consumer: options.name, topic: lane.topic, records: to - from,
+          reason: reason == .retention ? .retention : .corrupt)
       }
       logger.warning(
         "records cannot be forwarded; sent a gap marker",
@@ -194,7 +196,8 @@ extension ForwardingEngine {
     if bucket != nil, !bucket!.take(bytes) { return false }
     let sequence = lane.ring.push(
       InFlightEntry(
-        offset: offset, next: next, timestamp: timestamp, sentAtNs: now, bytes: Int32(clamping: bytes), state: .pending))
+        offset: offset, next: next, timestamp: timestamp, sentAtNs: now, bytes: Int32(clamping: bytes), state: .pending)
+    )
     let token = UInt64(lane.slot) << 48 | UInt64(lane.generation) << 40 | sequence
     switch transport.send(
       topic: lane.remoteIndex, key: key, value: value, timestamp: timestamp, headers: headerBuffer.buffer, token: token)

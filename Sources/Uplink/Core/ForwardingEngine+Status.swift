@@ -45,7 +45,8 @@ extension ForwardingEngine {
     let state: UplinkSnapshot.State =
       final ? .stopped : transport.brokenReason != nil ? .recovering : backingOff ? .backingOff : .running
     let snapshot = UplinkSnapshot(
-      name: options.name, kind: transport.kind, state: state, connected: reachable, sentRecords: totals.sent, sentBytes: submittedBytes,
+      name: options.name, kind: transport.kind, state: state, connected: reachable, sentRecords: totals.sent,
+      sentBytes: submittedBytes,
       ackedRecords: totals.acked, errors: totals.errors, lostRecords: totals.lost, rewinds: rewinds,
       transportRestarts: transportRestarts, inFlightRecords: inFlightRecords, inFlightBytes: inFlightBytes,
       peakInFlightRecords: peakInFlightRecords, peakInFlightBytes: peakInFlightBytes, window: options.window,

@@ -102,7 +102,9 @@ final class ForwardingEngine<Transport: UplinkTransport>: @unchecked Sendable {
         lanes.append(lane)
       }
     }
-    if lanes.count >= 1 << 16 { throw UplinkError(.configuration, "uplink \(options.name): more than 65535 partitions") }
+    if lanes.count >= 1 << 16 {
+      throw UplinkError(.configuration, "uplink \(options.name): more than 65535 partitions")
+    }
     do {
       // A cursor that exists is counted by retention when it deletes records not yet read.
       try store.metadata.commit(cursor: options.cursorName, positions, now: clock.nowMilliseconds())

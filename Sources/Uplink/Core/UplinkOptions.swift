@@ -1,4 +1,5 @@
 public import WeirCore
+
 /// One local log topic an uplink forwards.
 public struct UplinkTopic: Sendable, Equatable {
   /// The local topic.
@@ -128,10 +129,13 @@ public struct UplinkOptions: Sendable, Equatable {
       return "uplink \(name): topic \(topic.name) is listed twice"
     }
     if window.maxRecords < 1 || window.maxBytes < 1024 {
-      return "uplink \(name): in-flight window must allow at least 1 record and 1 KiB, got \(window.maxRecords) records, \(window.maxBytes) bytes"
+      return
+        "uplink \(name): in-flight window must allow at least 1 record and 1 KiB, got \(window.maxRecords) records, \(window.maxBytes) bytes"
     }
     if commitIntervalMs < 1 { return "uplink \(name): commit interval must be positive" }
-    if let rate = bandwidthBytesPerSecond, rate < 1 { return "uplink \(name): bandwidth cap must be positive, got \(rate)" }
+    if let rate = bandwidthBytesPerSecond, rate < 1 {
+      return "uplink \(name): bandwidth cap must be positive, got \(rate)"
+    }
     if let burst = burstBytes, burst < 1 { return "uplink \(name): burst must be positive, got \(burst)" }
     if case .liveFirst(let share) = drainOrder, !(share > 0 && share < 1) {
       return "uplink \(name): backlog share must be between 0 and 1 (exclusive), got \(share)"
@@ -140,7 +144,9 @@ public struct UplinkOptions: Sendable, Equatable {
       return "uplink \(name): back-off needs 0 < initial (\(backoff.initialMs) ms) <= max (\(backoff.maxMs) ms)"
     }
     if snapshotIntervalMs < 10 { return "uplink \(name): snapshot interval must be at least 10 ms" }
-    if stallTimeoutMs < 1 || shutdownGraceMs < 0 { return "uplink \(name): stall timeout and shutdown grace must be positive" }
+    if stallTimeoutMs < 1 || shutdownGraceMs < 0 {
+      return "uplink \(name): stall timeout and shutdown grace must be positive"
+    }
     if readBytes < 4096 { return "uplink \(name): read size must be at least 4096 bytes" }
     return nil
   }

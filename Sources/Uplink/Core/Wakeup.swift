@@ -50,4 +50,3 @@ final class Wakeup: Sendable {
     _ = poll(&fd, 1, max(0, timeoutMs))
   }
 }
-

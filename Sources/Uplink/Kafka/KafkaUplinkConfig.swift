@@ -54,7 +54,8 @@ public struct KafkaUplinkConfig: Sendable, Equatable {
     let name = uplink.name
     if bootstrapServers.isEmpty { throw UplinkError(.configuration, "uplink \(name): bootstrap servers are empty") }
     if lingerMs < 0 || batchBytes < 1 || batchRecords < 1 || messageTimeoutMs < 1 {
-      throw UplinkError(.configuration, "uplink \(name): linger must be >= 0 and batch sizes and message timeout positive")
+      throw UplinkError(
+        .configuration, "uplink \(name): linger must be >= 0 and batch sizes and message timeout positive")
     }
     if let feature = compression.feature, !RdKafkaProducer.builtinFeatures.contains(feature) {
       throw UplinkError(
@@ -72,7 +73,8 @@ public struct KafkaUplinkConfig: Sendable, Equatable {
       }
     }
     for topic in uplink.topics {
-      let remote = try TopicTemplate.render(topic.remote ?? uplink.topicTemplate, gateway: uplink.gateway, topic: topic.name)
+      let remote = try TopicTemplate.render(
+        topic.remote ?? uplink.topicTemplate, gateway: uplink.gateway, topic: topic.name)
       if let problem = Self.kafkaTopicProblem(remote) {
         throw UplinkError(.configuration, "uplink \(name): remote topic for \(topic.name): \(problem)")
       }
@@ -111,7 +113,9 @@ public struct KafkaUplinkConfig: Sendable, Equatable {
     if name.isEmpty || name.utf8.count > 249 { return "topic name '\(name)' must be 1-249 characters" }
     if name == "." || name == ".." { return "topic name cannot be '.' or '..'" }
     for c in name.utf8 {
-      let ok = (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c == 0x2e || c == 0x5f || c == 0x2d
+      let ok =
+        (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c == 0x2e || c == 0x5f
+        || c == 0x2d
       if !ok { return "topic name '\(name)' may contain only letters, digits, '.', '_' and '-'" }
     }
     return nil

@@ -67,7 +67,8 @@ final class ConnectionLoop: @unchecked Sendable {
           failures += 1
           nextAttemptNs = now + Int64(backoff.delayMs(failures: failures, using: &random)) * 1_000_000
           if error.message != lastComplaint {
-            logger.warning("cannot reach the central MQTT broker; retrying", metadata: ["uplink": "\(name)", "error": "\(error)"])
+            logger.warning(
+              "cannot reach the central MQTT broker; retrying", metadata: ["uplink": "\(name)", "error": "\(error)"])
             lastComplaint = error.message
           }
         }

@@ -83,9 +83,11 @@ final class MqttTransport: UplinkTransport, @unchecked Sendable {
         // before that would put new records ahead of them. The connection loop opens the gate.
         link.shared.withLock { $0.accepted = true }
         logger.info(
-          "connected to the central MQTT broker", metadata: ["uplink": "\(name)", "session_present": "\(sessionPresent)"])
+          "connected to the central MQTT broker",
+          metadata: ["uplink": "\(name)", "session_present": "\(sessionPresent)"])
       } else {
-        logger.warning("the central MQTT broker refused the connection", metadata: ["uplink": "\(name)", "reason": "\(reason)"])
+        logger.warning(
+          "the central MQTT broker refused the connection", metadata: ["uplink": "\(name)", "reason": "\(reason)"])
       }
     }
     client.onDisconnect = { rc, reason in
@@ -94,7 +96,10 @@ final class MqttTransport: UplinkTransport, @unchecked Sendable {
         $0.accepted = false
         if rc != 0 { $0.troubled = true }
       }
-      if rc != 0 { logger.warning("disconnected from the central MQTT broker", metadata: ["uplink": "\(name)", "reason": "\(reason)"]) }
+      if rc != 0 {
+        logger.warning(
+          "disconnected from the central MQTT broker", metadata: ["uplink": "\(name)", "reason": "\(reason)"])
+      }
     }
     let loop = ConnectionLoop(
       client: client, backoff: config.reconnectBackoff, link: link, wakeup: wakeup, logger: logger, name: name)
@@ -116,7 +121,9 @@ final class MqttTransport: UplinkTransport, @unchecked Sendable {
     MqttEnvelope.encode(key: key, value: value, timestamp: timestamp, headers: headers, into: &envelope)
     var result: Result<Int32, MQTTError> = .failure(MQTTError(code: -1, message: "not published"))
     envelope.withUnsafeBytes { payload in
-      result = Result { () throws(MQTTError) -> Int32 in try client.publish(topic: topics[topic], payload: payload, qos: 1) }
+      result = Result { () throws(MQTTError) -> Int32 in
+        try client.publish(topic: topics[topic], payload: payload, qos: 1)
+      }
     }
     switch result {
     case .success(let mid):
@@ -144,7 +151,8 @@ final class MqttTransport: UplinkTransport, @unchecked Sendable {
     for (mid, reason) in acks {
       guard let token = pending.removeValue(forKey: mid) else { continue }
       // MQTT 5 reason codes from 0x80 are refusals; 3.1.1 PUBACKs carry none.
-      handler(token, reason < 0x80 ? .delivered : .failed("the broker refused a publish (reason \(reason))", purged: false))
+      handler(
+        token, reason < 0x80 ? .delivered : .failed("the broker refused a publish (reason \(reason))", purged: false))
     }
     while orderHead < order.count, pending[order[orderHead].mid] != order[orderHead].token { orderHead += 1 }
     if orderHead > 4096 && orderHead * 2 > order.count {

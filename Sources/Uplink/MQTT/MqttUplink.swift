@@ -20,7 +20,8 @@ public final class MqttUplink: Sendable {
     try config.validate()
     self.config = config
     let transport = try MqttTransport(config: config, logger: logger)
-    engine = try ForwardingEngine(options: config.uplink, store: store, transport: transport, clock: clock, logger: logger, metrics: metrics)
+    engine = try ForwardingEngine(
+      options: config.uplink, store: store, transport: transport, clock: clock, logger: logger, metrics: metrics)
   }
 
   public var name: String { config.uplink.name }

@@ -34,19 +34,26 @@ public struct MqttUplinkConfig: Sendable, Equatable {
     if broker.cleanSession {
       throw UplinkError(.configuration, "uplink \(name): the MQTT session must be persistent (clean_session false)")
     }
-    if broker.clientID.isEmpty { throw UplinkError(.configuration, "uplink \(name): the MQTT client id must be set and stable") }
+    if broker.clientID.isEmpty {
+      throw UplinkError(.configuration, "uplink \(name): the MQTT client id must be set and stable")
+    }
     if uplink.window.maxRecords > 60_000 {
       throw UplinkError(
         .configuration,
-        "uplink \(name): an MQTT window holds at most 60000 records (message ids are 16-bit), got \(uplink.window.maxRecords)")
+        "uplink \(name): an MQTT window holds at most 60000 records (message ids are 16-bit), got \(uplink.window.maxRecords)"
+      )
     }
     if ackTimeoutMs < 100 { throw UplinkError(.configuration, "uplink \(name): ack timeout must be at least 100 ms") }
     for topic in uplink.topics {
-      let remote = try TopicTemplate.render(topic.remote ?? uplink.topicTemplate, gateway: uplink.gateway, topic: topic.name)
-      if remote.isEmpty || remote.contains("+") || remote.contains("#") || remote.hasPrefix("$") || remote.utf8.count > 65535 {
+      let remote = try TopicTemplate.render(
+        topic.remote ?? uplink.topicTemplate, gateway: uplink.gateway, topic: topic.name)
+      if remote.isEmpty || remote.contains("+") || remote.contains("#") || remote.hasPrefix("$")
+        || remote.utf8.count > 65535
+      {
         throw UplinkError(
           .configuration,
-          "uplink \(name): MQTT topic '\(remote)' for \(topic.name) must be non-empty, without wildcards (+ #) and not start with $")
+          "uplink \(name): MQTT topic '\(remote)' for \(topic.name) must be non-empty, without wildcards (+ #) and not start with $"
+        )
       }
     }
   }
