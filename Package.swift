@@ -41,6 +41,8 @@ let package = Package(
 
     // The primitives every module shares (back-off, ...); depends on nothing.
     .target(name: "WeirCore", swiftSettings: upcoming),
+    // Payload formats every module reads and writes: the one JSON reader, writer and time parser.
+    .target(name: "Payload", swiftSettings: upcoming),
 
     .target(
       name: "PartitionedLog",
@@ -65,6 +67,7 @@ let package = Package(
       name: "Ingest",
       dependencies: [
         "WeirCore",
+        "Payload",
         "PartitionedLog",
         "MQTT",
         .product(name: "Logging", package: "swift-log"),
@@ -87,6 +90,7 @@ let package = Package(
       name: "Rules",
       dependencies: [
         "WeirCore",
+        "Payload",
         .product(name: "Collections", package: "swift-collections")
       ],
       swiftSettings: upcoming),
@@ -152,7 +156,7 @@ let package = Package(
     // libFuzzer harnesses, one per external interface (docs/durability.md); `weir-fuzz` runs them.
     .target(
       name: "FuzzTargets",
-      dependencies: ["PartitionedLog", "MQTT", "Ingest", "Rules", "Gateway"],
+      dependencies: ["PartitionedLog", "MQTT", "Ingest", "Payload", "Rules", "Gateway"],
       swiftSettings: upcoming),
     .executableTarget(name: "weir-fuzz", dependencies: ["FuzzTargets"], swiftSettings: upcoming),
 
@@ -188,7 +192,7 @@ let package = Package(
       swiftSettings: upcoming),
     .testTarget(
       name: "IngestTests",
-      dependencies: ["Ingest", "PartitionedLog", "MQTT", "WeirCore", "WeirTestSupport"],
+      dependencies: ["Ingest", "PartitionedLog", "MQTT", "Payload", "WeirCore", "WeirTestSupport"],
       swiftSettings: upcoming),
     .testTarget(
       name: "UplinkTests",
@@ -199,8 +203,12 @@ let package = Package(
       dependencies: ["Gateway", "PartitionedLog", "Rules", "RulesService", "Ingest", "MQTT", "Uplink", "WeirTestSupport"],
       swiftSettings: upcoming),
     .testTarget(
+      name: "PayloadTests",
+      dependencies: ["Payload"],
+      swiftSettings: upcoming),
+    .testTarget(
       name: "RulesTests",
-      dependencies: ["Rules"],
+      dependencies: ["Rules", "Payload"],
       swiftSettings: upcoming),
     .testTarget(
       name: "FuzzTests",

@@ -1,5 +1,6 @@
 import Foundation
 import PartitionedLog
+import Payload
 import Synchronization
 
 @testable import Ingest
@@ -156,7 +157,7 @@ enum SerialLineFuzz {
       var records = RecordBatchView(builder.bytes).records
       while let record = records.next() {
         let value = record.value ?? UnsafeRawBufferPointer(start: nil, count: 0)
-        if let problem = JSONScanner.validate(value) {
+        if let problem = JSONFields.validate(value) {
           preconditionFailure("record value is not JSON (\(problem)): \(String(decoding: value, as: UTF8.self))")
         }
         precondition(
@@ -234,7 +235,7 @@ enum SerialModbusFuzz {
       }
       guard polled else { continue }
       ModbusValueDecoder.writeRecord(plan, UnsafeBufferPointer(values), into: writer)
-      if let problem = JSONScanner.validate(writer.bytes) {
+      if let problem = JSONFields.validate(writer.bytes) {
         preconditionFailure("poll record is not JSON (\(problem)): \(String(decoding: writer.bytes, as: UTF8.self))")
       }
     }

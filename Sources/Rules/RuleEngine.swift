@@ -166,7 +166,7 @@ public final class RuleEngine {
       engineStats.invalidTimestamps += 1
       return
     }
-    guard plan.extractor.extract(record.value, into: plan.slots) else {
+    guard plan.extract(record.value) else {
       engineStats.malformedPayloads += 1
       return
     }

@@ -1,3 +1,5 @@
+import Payload
+
 /// A value seen while evaluating one record: borrowed text, never an owned String, so evaluation never allocates.
 ///
 /// Text points into the record's payload (valid only while the record is being processed) or into a
@@ -38,7 +40,7 @@ enum Scalar {
   /// The text's bytes with JSON escapes decoded.
   static func bytes(_ p: UnsafeRawPointer, _ n: Int, escaped: Bool) -> [UInt8] {
     let raw = UnsafeRawBufferPointer(start: p, count: n)
-    return escaped ? JSONFieldExtractor.unescape(raw) : Array(raw)
+    return escaped ? JSONString.unescape(raw) : Array(raw)
   }
 
   /// Compares two texts bytewise; -1, 0 or 1.

@@ -1,6 +1,8 @@
+import Payload
+
 /// The rules reading one topic and the union of the payload fields they need, extracted once per record.
 final class TopicPlan {
-  let extractor: JSONFieldExtractor
+  let fields: JSONFields
   let slots: UnsafeMutableBufferPointer<Scalar>
   let runtimes: [any RuleRuntimeProtocol]
   /// The same runtimes with their concrete types, so the per-record call is specialised for its window strategy.
@@ -24,7 +26,7 @@ final class TopicPlan {
       }
       runtime.bind(slotMap: map)
     }
-    extractor = JSONFieldExtractor(paths: paths)
+    fields = TopicPlan.fields(paths)
     slots = .allocate(capacity: max(1, paths.count))
     slots.initialize(repeating: .null)
     self.runtimes = runtimes
@@ -33,6 +35,46 @@ final class TopicPlan {
   }
 
   deinit { slots.deallocate() }
+
+  /// Fills every slot with its field's value in `payload` (`.null` where it lacks it; an object or array where a
+  /// rule reads a field is null too). False when the payload is malformed before every field was found.
+  @inline(__always)
+  func extract(_ payload: UnsafeRawBufferPointer) -> Bool { TopicPlan.extract(payload, fields, into: slots) }
+
+  static func fields(_ paths: [FieldPath]) -> JSONFields {
+    JSONFields(
+      paths: paths.map { path in
+        path.components.map { component -> JSONPathComponent in
+          switch component {
+          case .key(let name): .key(name)
+          case .index(let index): .index(index)
+          }
+        }
+      })
+  }
+
+  @inline(__always)
+  static func extract(
+    _ payload: UnsafeRawBufferPointer, _ fields: JSONFields, into slots: UnsafeMutableBufferPointer<Scalar>
+  ) -> Bool {
+    guard fields.find(payload) else { return false }
+    guard fields.count > 0, let base = payload.baseAddress else { return true }
+    let p = base.assumingMemoryBound(to: UInt8.self)
+    for slot in 0..<fields.count {
+      guard let span = fields[slot] else {
+        slots[slot] = .null
+        continue
+      }
+      switch span.kind {
+      case .string:
+        slots[slot] = .text(UnsafeRawPointer(p + span.range.lowerBound), span.range.count, escaped: span.escaped)
+      case .number: slots[slot] = .number(JSONNumber.value(p + span.range.lowerBound, span.range.count))
+      case .bool: slots[slot] = .bool(p[span.range.lowerBound] == UInt8(ascii: "t"))
+      case .null, .object, .array: slots[slot] = .null
+      }
+    }
+    return true
+  }
 }
 
 /// A runtime with its window strategy known statically: calling through a generic class's protocol witness would

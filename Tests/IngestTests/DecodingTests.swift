@@ -3,45 +3,6 @@ import Testing
 @testable import Ingest
 
 @Suite struct DecodingTests {
-  static let valid: [String] = [
-    "{}", "[]", "0", "-1.5e+3", "\"x\"", "true", "null", " {\"a\": [1, 2, {\"b\": null}], \"c\": \"\\u00e9\\n\"} ",
-    "{\"device\":\"motor-1\",\"ts\":1700000000000,\"v\":4.2}", "\"caf\u{e9}\"",
-  ]
-  static let invalid: [String] = [
-    "", "{", "{\"a\":}", "{\"a\" 1}", "[1,]", "01", "1.", "-", "tru", "{\"a\":1}}", "\"\\x\"", "\"unterminated",
-    "{'a':1}", "[1 2]", "{\"a\":1,}", String(repeating: "[", count: 100) + String(repeating: "]", count: 100),
-  ]
-
-  @Test(arguments: valid)
-  func validJSON(_ text: String) {
-    Array(text.utf8).withUnsafeBytes { #expect(JSONScanner.validate($0) == nil, "\(text)") }
-  }
-
-  @Test(arguments: invalid)
-  func invalidJSON(_ text: String) {
-    Array(text.utf8).withUnsafeBytes { #expect(JSONScanner.validate($0) != nil, "\(text)") }
-  }
-
-  @Test func invalidUTF8IsRejected() {
-    [UInt8(ascii: "\""), 0xC3, 0x28, UInt8(ascii: "\"")].withUnsafeBytes { #expect(JSONScanner.validate($0) != nil) }
-  }
-
-  @Test func findsFieldsByPath() {
-    let text = #"{"a": 1, "meta": {"id": "dev\"7", "n": [1,2]}, "device": "motor-3", "ts": 1700000000123}"#
-    Array(text.utf8).withUnsafeBytes { raw in
-      func value(_ path: [String]) -> String? {
-        JSONScanner.find(path.map { Array($0.utf8) }, in: raw).map { String(decoding: raw[$0.range], as: UTF8.self) }
-      }
-      #expect(value(["device"]) == "motor-3")
-      #expect(value(["ts"]) == "1700000000123")
-      #expect(value(["meta", "id"]) == #"dev\"7"#)
-      #expect(value(["meta", "n"]) == "[1,2]")
-      #expect(value(["missing"]) == nil)
-      #expect(value(["a", "b"]) == nil)
-      #expect(JSONScanner.find([Array("meta".utf8), Array("id".utf8)], in: raw)?.escaped == true)
-    }
-  }
-
   @Test(arguments: [
     ("1700000000123", false, TimeFormat.auto, Int64(1_700_000_000_123)),
     ("1700000000.5", false, .auto, 1_700_000_000_500),

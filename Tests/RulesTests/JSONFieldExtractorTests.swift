@@ -1,14 +1,16 @@
+import Payload
 import Testing
+
 @testable import Rules
 
 @Suite struct JSONFieldExtractorTests {
   static func extract(_ payload: String, _ paths: [FieldPath]) -> [Value]? {
-    let extractor = JSONFieldExtractor(paths: paths)
+    let fields = TopicPlan.fields(paths)
     let slots = UnsafeMutableBufferPointer<Scalar>.allocate(capacity: max(1, paths.count))
     defer { slots.deallocate() }
     let bytes = Array(payload.utf8)
     return bytes.withUnsafeBytes { raw in
-      guard extractor.extract(raw, into: slots) else { return nil }
+      guard TopicPlan.extract(raw, fields, into: slots) else { return nil }
       return (0..<paths.count).map { slots[$0].value }
     }
   }
@@ -58,9 +60,10 @@ import Testing
   @Test func severalPathsInOneScan() {
     let paths = ["device", "motor.bearing.temp", "axes[0]", "kind", "missing"].map(JSONFieldExtractorTests.path)
     let payload = #"{"device":"m-1","motor":{"bearing":{"temp":81.5},"rpm":1500},"axes":[0.1,0.2],"kind":"motor"}"#
-    #expect(JSONFieldExtractorTests.extract(payload, paths) == [
-      .string("m-1"), .number(81.5), .number(0.1), .string("motor"), .null,
-    ])
+    #expect(
+      JSONFieldExtractorTests.extract(payload, paths) == [
+        .string("m-1"), .number(81.5), .number(0.1), .string("motor"), .null,
+      ])
   }
 
   /// Malformed payloads are reported, unless every field was found before the damage (the scan stops there).
@@ -83,7 +86,8 @@ import Testing
 
 @Suite struct KeyTests {
   @Test func keysFromRecordKeyNumbersAndSeveralFields() throws {
-    let feed = try Feeder("""
+    let feed = try Feeder(
+      """
       CREATE RULE byKey AS SELECT count(*) AS n FROM telemetry GROUP BY record_key(), COUNT(2) RAISE ALERT 'i';
       CREATE RULE byTwo AS SELECT line, count(*) AS n FROM telemetry GROUP BY site, line, COUNT(2) RAISE ALERT 'i';
       CREATE RULE byNumber AS SELECT count(*) AS n FROM telemetry GROUP BY unit, COUNT(2) RAISE ALERT 'i';
@@ -102,7 +106,8 @@ import Testing
   }
 
   @Test func expressionsInWhereAndSelect() throws {
-    let feed = try Feeder("""
+    let feed = try Feeder(
+      """
       CREATE RULE e AS
       SELECT round(avg(CASE WHEN unit = 'F' THEN (t - 32) / 1.8 ELSE t END), 1) AS celsius,
         coalesce(last(label), 'none') AS label, abs(min(t)) AS m

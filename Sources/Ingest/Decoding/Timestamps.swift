@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-  import Glibc
-#endif
+import Payload
 
 /// How a payload's event-time field is written.
 public enum TimeFormat: String, Sendable, Codable {
@@ -33,17 +31,12 @@ enum Timestamps {
     Int64(exactly: v.rounded())
   }
 
+  /// A JSON number's value, or nil when it is not one or not finite (`1e999`).
   static func number(_ bytes: UnsafeRawBufferPointer) -> Double? {
-    guard bytes.count > 0, bytes.count < 64 else { return nil }
-    return withUnsafeTemporaryAllocation(of: CChar.self, capacity: bytes.count + 1) { buffer in
-      for i in 0..<bytes.count { buffer[i] = CChar(bitPattern: bytes[i]) }
-      buffer[bytes.count] = 0
-      var endPointer: UnsafeMutablePointer<CChar>?
-      let value = strtod(buffer.baseAddress!, &endPointer)
-      guard endPointer == buffer.baseAddress! + bytes.count, value.isFinite else { return nil }
-      return value
-    }
+    guard let v = JSONNumber.parse(bytes), v.isFinite else { return nil }
+    return v
   }
+
 
   /// `2026-11-22T03:00:00Z`, `2026-11-22T03:00:00.123+01:00`, `2026-11-22 03:00:00.5Z`.
   static func rfc3339(_ b: UnsafeRawBufferPointer) -> Int64? {

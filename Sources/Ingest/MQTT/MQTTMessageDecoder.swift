@@ -1,6 +1,7 @@
-import Metrics
 import MQTT
+import Metrics
 import PartitionedLog
+import Payload
 
 /// Turns received MQTT messages into log records or dead letters: checks the payload format,
 /// takes the key and the event time, adds the headers, and hands the record to the router.
@@ -12,8 +13,10 @@ final class MQTTMessageDecoder {
     let topic: TopicRoute
     /// `content-type`, `source` and the subscription's static headers, encoded once.
     let fixedHeaders = RecordHeaders()
-    let keyPath: [[UInt8]]?
-    let timePath: [[UInt8]]?
+    /// The time field and the key field (when the key is one), found while the payload is validated.
+    let fields: JSONFields?
+    let timeSlot: Int?
+    let keySlot: Int?
     let fixedKey: [UInt8]?
 
     init(_ s: MQTTSubscription, topic: TopicRoute, source: String) {
@@ -29,9 +32,21 @@ final class MQTTMessageDecoder {
       fixedHeaders.add("content-type", contentType)
       fixedHeaders.add("source", source)
       for (k, v) in s.headers { fixedHeaders.add(k, v) }
-      if case .field(let path) = s.key { keyPath = path.map { Array($0.utf8) } } else { keyPath = nil }
+      var paths: [[JSONPathComponent]] = []
+      if let time = s.timeField {
+        timeSlot = paths.count
+        paths.append(time.map { .key($0) })
+      } else {
+        timeSlot = nil
+      }
+      if case .field(let path) = s.key {
+        keySlot = paths.count
+        paths.append(path.map { .key($0) })
+      } else {
+        keySlot = nil
+      }
+      fields = paths.isEmpty ? nil : JSONFields(paths: paths)
       if case .fixed(let text) = s.key { fixedKey = Array(text.utf8) } else { fixedKey = nil }
-      timePath = s.timeField.map { $0.map { Array($0.utf8) } }
     }
   }
 
@@ -84,34 +99,50 @@ final class MQTTMessageDecoder {
       return
     }
     for (k, v) in message.userProperties { headers.add(k, v) }
+    // One pass validates a JSON payload and finds its time and key fields.
+    var problem: JSONProblem?
+    if let fields = route.fields {
+      problem = fields.validate(payload)
+    } else if route.subscription.format == .json {
+      problem = JSONFields.validate(payload)
+    }
     switch route.subscription.format {
     case .json:
-      if let problem = JSONScanner.validate(payload) {
-        router.deadLetter(payload, reason: .invalidJSON, detail: problem, timestamp: now, headers: headers)
+      if let problem {
+        router.deadLetter(payload, reason: .invalidJSON, detail: "\(problem)", timestamp: now, headers: headers)
         return
       }
     case .text:
       if String(validating: payload, as: UTF8.self) == nil {
-        router.deadLetter(payload, reason: .invalidText, detail: "payload is not UTF-8", timestamp: now, headers: headers)
+        router.deadLetter(
+          payload, reason: .invalidText, detail: "payload is not UTF-8", timestamp: now, headers: headers)
         return
       }
     case .raw:
       break
     }
+    /// A field of a payload that is not JSON is missing.
+    func field(_ slot: Int?) -> JSONSpan? {
+      guard let slot, problem == nil else { return nil }
+      return route.fields?[slot]
+    }
     var timestamp = now
-    if let path = route.timePath {
-      guard let field = JSONScanner.find(path, in: payload) else {
+    if route.timeSlot != nil {
+      guard let field = field(route.timeSlot) else {
         router.deadLetter(
-          payload, reason: .missingTimestamp, detail: "no field \(route.subscription.timeField!.joined(separator: "."))",
+          payload, reason: .missingTimestamp,
+          detail: "no field \(route.subscription.timeField!.joined(separator: "."))",
           timestamp: now, headers: headers)
         return
       }
       let bytes = UnsafeRawBufferPointer(rebasing: payload[field.range])
-      guard !field.escaped, let t = Timestamps.parse(bytes, isString: field.isString, format: route.subscription.timeFormat)
+      guard !field.escaped,
+        let t = Timestamps.parse(bytes, isString: field.kind == .string, format: route.subscription.timeFormat)
       else {
         router.deadLetter(
           payload, reason: .badTimestamp,
-          detail: "\(route.subscription.timeField!.joined(separator: ".")) = \(String(decoding: bytes.prefix(40), as: UTF8.self))",
+          detail:
+            "\(route.subscription.timeField!.joined(separator: ".")) = \(String(decoding: bytes.prefix(40), as: UTF8.self))",
           timestamp: now, headers: headers)
         return
       }
@@ -134,61 +165,27 @@ final class MQTTMessageDecoder {
       }
     case .topicLevel(let n):
       guard let range = TopicFilter.level(n, of: message.topic), !range.isEmpty else {
-        router.deadLetter(payload, reason: .missingKey, detail: "topic has no level \(n)", timestamp: now, headers: headers)
+        router.deadLetter(
+          payload, reason: .missingKey, detail: "topic has no level \(n)", timestamp: now, headers: headers)
         return
       }
       router.append(
         route.topic, key: UnsafeRawBufferPointer(rebasing: message.topic[range]), value: payload, timestamp: timestamp,
         headers: headers)
     case .field(let path):
-      guard let field = JSONScanner.find(route.keyPath!, in: payload), field.isString || !field.range.isEmpty else {
+      guard let field = field(route.keySlot), field.kind == .string || !field.range.isEmpty else {
         router.deadLetter(
-          payload, reason: .missingKey, detail: "no field \(path.joined(separator: "."))", timestamp: now, headers: headers)
+          payload, reason: .missingKey, detail: "no field \(path.joined(separator: "."))", timestamp: now,
+          headers: headers)
         return
       }
       var key = UnsafeRawBufferPointer(rebasing: payload[field.range])
       if field.escaped {
         keyBuffer.removeAll()
-        JSONUnescape.append(key, to: keyBuffer)
+        JSONString.unescape(key) { keyBuffer.appendByte($0) }
         key = keyBuffer.bytes
       }
       router.append(route.topic, key: key, value: payload, timestamp: timestamp, headers: headers)
-    }
-  }
-}
-
-/// Decodes a JSON string's escapes (the contents between the quotes of a valid string).
-enum JSONUnescape {
-  static func append(_ s: UnsafeRawBufferPointer, to out: ByteBuffer) {
-    var i = 0
-    while i < s.count {
-      let c = s[i]
-      guard c == UInt8(ascii: "\\"), i + 1 < s.count else {
-        out.appendByte(c)
-        i += 1
-        continue
-      }
-      let e = s[i + 1]
-      i += 2
-      switch e {
-      case UInt8(ascii: "n"): out.appendByte(0x0a)
-      case UInt8(ascii: "t"): out.appendByte(0x09)
-      case UInt8(ascii: "r"): out.appendByte(0x0d)
-      case UInt8(ascii: "b"): out.appendByte(0x08)
-      case UInt8(ascii: "f"): out.appendByte(0x0c)
-      case UInt8(ascii: "u"):
-        guard i + 4 <= s.count, let v = UInt32(String(decoding: s[i..<(i + 4)], as: UTF8.self), radix: 16) else { return }
-        i += 4
-        var scalar = v
-        if (0xD800..<0xDC00).contains(v), i + 6 <= s.count, s[i] == UInt8(ascii: "\\"), s[i + 1] == UInt8(ascii: "u"),
-          let low = UInt32(String(decoding: s[(i + 2)..<(i + 6)], as: UTF8.self), radix: 16), (0xDC00..<0xE000).contains(low)
-        {
-          scalar = 0x10000 + ((v - 0xD800) << 10) + (low - 0xDC00)
-          i += 6
-        }
-        for b in String(Unicode.Scalar(scalar).map(Character.init) ?? "\u{FFFD}").utf8 { out.appendByte(b) }
-      default: out.appendByte(e)
-      }
     }
   }
 }

@@ -1,4 +1,5 @@
 import PartitionedLog
+import Payload
 
 /// Turns the lines of one serial source into records (or dead letters) on its router: decodes
 /// each line, takes the key and the event time, and appends. Owned by the source thread; the
@@ -18,9 +19,10 @@ final class LinePipeline {
   private let baseHeaders = RecordHeaders()
   private let headers = RecordHeaders()
   private let deviceKey: [UInt8]?
-  /// The configured field names, allocated once for the life of the pipeline.
-  private let keyField: UnsafeMutableRawBufferPointer?
-  private let timestampField: UnsafeMutableRawBufferPointer?
+  /// The configured key and time fields (top-level members), found while a record is validated.
+  private let fields: JSONFields
+  private let keySlot: Int?
+  private let timeSlot: Int?
   private var keyScratch: [UInt8] = []
 
   /// Bytes appended to the router since the last commit, about as the batches hold them. A read
@@ -52,24 +54,21 @@ final class LinePipeline {
     case .jsonLines: decoder = .jsonLines
     }
     deviceKey = port.deviceId.map { Array($0.utf8) }
-    keyField = config.keyField.map(Self.allocate)
-    timestampField = config.timestampField.map(Self.allocate)
+    var names: [String] = []
+    keySlot = config.keyField.map {
+      names.append($0)
+      return names.count - 1
+    }
+    timeSlot = config.timestampField.map {
+      names.append($0)
+      return names.count - 1
+    }
+    fields = JSONFields(keys: names)
     baseHeaders.add("source", router.source)
     baseHeaders.add("content-type", "application/json")
     // Two names and values, each with a length varint.
     baseHeaderBytes = "source".utf8.count + router.source.utf8.count + "content-type".utf8.count + 16 + 8
     keyScratch.reserveCapacity(256)
-  }
-
-  deinit {
-    keyField?.deallocate()
-    timestampField?.deallocate()
-  }
-
-  private static func allocate(_ text: String) -> UnsafeMutableRawBufferPointer {
-    let bytes = UnsafeMutableRawBufferPointer.allocate(byteCount: text.utf8.count, alignment: 1)
-    bytes.copyBytes(from: text.utf8)
-    return bytes
   }
 
   /// The pass may go on: its output is under ``outputBudget``.
@@ -128,24 +127,24 @@ final class LinePipeline {
       break
     }
 
-    var keyValue: SerialJSONScanner.Value?
-    var timeValue: SerialJSONScanner.Value?
+    var keyValue: JSONSpan?
+    var timeValue: JSONSpan?
     if case .jsonLines = decoder {
-      do {
-        (keyValue, timeValue) = try scan(value)
-      } catch {
-        return deadLetter(line, .invalidJSON, error.detail, readTime)
+      if let problem = fields.validate(value, requireObject: true) {
+        return deadLetter(line, .invalidJSON, "\(problem)", readTime)
       }
-    } else if keyField != nil || timestampField != nil {
-      do {
-        (keyValue, timeValue) = try scan(value)
-      } catch {
-        return deadLetter(line, .unparsable, "decoded record is not valid JSON: \(error.detail)", readTime)
+    } else if fields.count > 0 {
+      if let problem = fields.validate(value, requireObject: true) {
+        return deadLetter(line, .unparsable, "decoded record is not valid JSON: \(problem)", readTime)
       }
+    }
+    if fields.count > 0 {
+      keyValue = keySlot.flatMap { fields[$0] }
+      timeValue = timeSlot.flatMap { fields[$0] }
     }
 
     var timestamp = readTime
-    if timestampField != nil {
+    if timeSlot != nil {
       if let timeValue, timeValue.kind != .null {
         guard let ms = SerialEventTime.milliseconds(value, timeValue, unit: config.timestampUnit) else {
           let text = String(decoding: value[timeValue.range].prefix(64), as: UTF8.self)
@@ -172,16 +171,16 @@ final class LinePipeline {
       headerBytes += sentence.count + 24
     }
 
-    if keyField != nil {
+    if keySlot != nil {
       guard let keyValue,
         keyValue.kind == .number || keyValue.kind == .bool || (keyValue.kind == .string && !keyValue.range.isEmpty)
       else {
         return deadLetter(
           line, .missingKey, "no usable field '\(config.keyField!)' (a non-empty string or a number)", readTime)
       }
-      if keyValue.hasEscapes {
+      if keyValue.escaped {
         keyScratch.removeAll(keepingCapacity: true)
-        keyScratch.append(contentsOf: SerialJSONScanner.decodeString(value, keyValue).utf8)
+        JSONString.unescape(UnsafeRawBufferPointer(rebasing: value[keyValue.range])) { keyScratch.append($0) }
         keyScratch.withUnsafeBytes { append($0, value, timestamp, headerBytes) }
       } else {
         append(UnsafeRawBufferPointer(rebasing: value[keyValue.range]), value, timestamp, headerBytes)
@@ -200,14 +199,6 @@ final class LinePipeline {
     router.append(route, key: key, value: value, timestamp: timestamp, headers: headers)
     records += 1
     pendingBytes += (key?.count ?? 0) + value.count + headerBytes + Self.recordOverhead
-  }
-
-  private func scan(_ value: UnsafeRawBufferPointer) throws(SerialJSONScanner.Failure) -> (
-    SerialJSONScanner.Value?, SerialJSONScanner.Value?
-  ) {
-    try SerialJSONScanner.scanObject(
-      value, first: keyField.map { UnsafeRawBufferPointer($0) },
-      second: timestampField.map { UnsafeRawBufferPointer($0) })
   }
 
   func deadLetter(_ raw: UnsafeRawBufferPointer, _ reason: DeadLetterReason, _ detail: String, _ readTime: Int64) {

@@ -1,3 +1,5 @@
+import Payload
+
 /// Decodes NMEA 0183 sentences into JSON objects: verifies the checksum (XOR of the bytes between
 /// `$` and `*`), splits the fields, and names the fields of GGA, RMC, VTG and XDR; any other
 /// sentence becomes `{"talker","type","fields":[...]}`. Field ranges are kept in one reused array.
@@ -57,8 +59,8 @@ final class NMEADecoder {
       i += 1
     }
     if star >= 0 {
-      guard bodyEnd - star == 3, let hi = SerialJSONScanner.hexValue(s[star + 1]),
-        let lo = SerialJSONScanner.hexValue(s[star + 2])
+      guard bodyEnd - star == 3, let hi = JSONString.hexValue(s[star + 1]),
+        let lo = JSONString.hexValue(s[star + 2])
       else {
         return .reject(.badChecksum, "malformed checksum field '\(String(decoding: s[star...], as: UTF8.self))'")
       }

@@ -1,16 +1,18 @@
+import Payload
+
 /// Event times read from records: epoch numbers in a configured unit and RFC 3339 text, to epoch
 /// milliseconds, without allocating.
 enum SerialEventTime {
   /// A JSON value (number, or string holding RFC 3339 text or a number) as epoch milliseconds;
   /// nil when it is neither or out of range.
   static func milliseconds(
-    _ bytes: UnsafeRawBufferPointer, _ value: SerialJSONScanner.Value, unit: LineProtocolConfig.TimestampUnit
+    _ bytes: UnsafeRawBufferPointer, _ value: JSONSpan, unit: LineProtocolConfig.TimestampUnit
   ) -> Int64? {
     let text = UnsafeRawBufferPointer(rebasing: bytes[value.range])
     switch value.kind {
     case .number:
       return epochNumber(text, unit: unit)
-    case .string where !value.hasEscapes:
+    case .string where !value.escaped:
       if let ms = rfc3339(text) { return ms }
       return epochNumber(text, unit: unit)
     default:

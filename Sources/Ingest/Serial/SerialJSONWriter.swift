@@ -1,4 +1,5 @@
 import PartitionedLog
+import Payload
 
 /// Builds one JSON document at a time in a buffer that is reused for every record, so decoding
 /// a line allocates nothing. Keys that are compile-time strings are written as they are; text
@@ -139,7 +140,7 @@ final class SerialJSONWriter {
         continue
       }
       if byte >= 0x80 {
-        let length = Self.utf8SequenceLength(text, at: i)
+        let length = JSONString.utf8SequenceLength(text, at: i)
         if length == 0 { return false }
         i += length
         continue
@@ -164,28 +165,6 @@ final class SerialJSONWriter {
   }
 
   static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
-
-  /// The length of the valid UTF-8 sequence starting at `i`, or 0 when it is not valid
-  /// (overlong forms, surrogates and code points above U+10FFFF are rejected).
-  @inline(__always)
-  static func utf8SequenceLength(_ s: UnsafeRawBufferPointer, at i: Int) -> Int {
-    let b0 = s[i]
-    let n = s.count
-    @inline(__always) func cont(_ j: Int, _ low: UInt8 = 0x80, _ high: UInt8 = 0xBF) -> Bool {
-      j < n && s[j] >= low && s[j] <= high
-    }
-    switch b0 {
-    case 0x00...0x7F: return 1
-    case 0xC2...0xDF: return cont(i + 1) ? 2 : 0
-    case 0xE0: return cont(i + 1, 0xA0) && cont(i + 2) ? 3 : 0
-    case 0xE1...0xEC, 0xEE...0xEF: return cont(i + 1) && cont(i + 2) ? 3 : 0
-    case 0xED: return cont(i + 1, 0x80, 0x9F) && cont(i + 2) ? 3 : 0
-    case 0xF0: return cont(i + 1, 0x90) && cont(i + 2) && cont(i + 3) ? 4 : 0
-    case 0xF1...0xF3: return cont(i + 1) && cont(i + 2) && cont(i + 3) ? 4 : 0
-    case 0xF4: return cont(i + 1, 0x80, 0x8F) && cont(i + 2) && cont(i + 3) ? 4 : 0
-    default: return 0
-    }
-  }
 
   /// An integer.
   func int(_ value: Int64) {

@@ -1,3 +1,4 @@
+import Payload
 import Testing
 
 @testable import Ingest
@@ -83,6 +84,6 @@ import Testing
     registers.withUnsafeBufferPointer { ModbusValueDecoder.writeRecord(plan, $0, into: writer) }
     let record = String(decoding: writer.bytes, as: UTF8.self)
     #expect(record == #"{"v":"# + json + "}")
-    #expect(JSONScanner.validate(writer.bytes) == nil, "\(record)")
+    #expect(JSONFields.validate(writer.bytes) == nil, "\(record)")
   }
 }

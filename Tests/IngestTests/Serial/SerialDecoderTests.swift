@@ -183,61 +183,6 @@ import Testing
       ])
   }
 
-  static func scan(_ text: String, _ a: String? = nil, _ b: String? = nil) -> String {
-    Array(text.utf8).withUnsafeBytes { bytes in
-      let fa = a.map { Array($0.utf8) } ?? []
-      let fb = b.map { Array($0.utf8) } ?? []
-      return fa.withUnsafeBytes { pa in
-        fb.withUnsafeBytes { pb in
-          do throws(SerialJSONScanner.Failure) {
-            let (va, vb) = try SerialJSONScanner.scanObject(
-              bytes, first: a == nil ? nil : pa, second: b == nil ? nil : pb)
-            func show(_ v: SerialJSONScanner.Value?) -> String {
-              guard let v else { return "-" }
-              return "\(v.kind):" + String(decoding: bytes[v.range], as: UTF8.self)
-            }
-            return show(va) + " " + show(vb)
-          } catch {
-            return "error: " + error.detail
-          }
-        }
-      }
-    }
-  }
-
-  @Test func jsonScanner() {
-    #expect(Self.scan(#" {"a": 1, "b":"x\"y", "c":{"a":2}} "#, "a", "b") == #"number:1 string:x\"y"#)
-    #expect(Self.scan(#"{"c":{"a":2},"a":[1,{"z":null}],"b":true}"#, "a", "b") == "array:[1,{\"z\":null}] bool:true")
-    #expect(Self.scan(#"{"\u0061":-1.5e+3}"#, "a") == "number:-1.5e+3 -")
-    #expect(Self.scan(#"{}"#, "a") == "- -")
-    #expect(Self.scan("{\"a\":\"é✓\"}", "a") == "string:é✓ -")
-    let invalid: [(String, String)] = [
-      ("", "empty line at byte 0"),
-      ("[1]", "not a JSON object (expected '{') at byte 0"),
-      ("{\"a\":01}", "expected ',' or '}' at byte 6"),
-      ("{\"a\":1,}", "expected a field name at byte 7"),
-      ("{\"a\":.5}", "unexpected character at byte 5"),
-      ("{\"a\":1.}", "digit expected after '.' at byte 7"),
-      ("{\"a\":tru}", "invalid literal at byte 5"),
-      ("{\"a\":\"\\x\"}", "invalid escape at byte 6"),
-      ("{\"a\":\"\\u12G4\"}", "invalid \\u escape at byte 6"),
-      ("{\"a\":\"\u{1}\"}", "control character in string at byte 6"),
-      ("{\"a\":1} x", "unexpected text after the object at byte 8"),
-      ("{\"a\":[1,2}", "expected ',' or ']' at byte 9"),
-      ("{\"a\":\"x", "unterminated string at byte 7"),
-      (
-        "{\"a\":" + String(repeating: "[", count: 70) + String(repeating: "]", count: 70) + "}",
-        "nested deeper than 64 levels at byte 68"
-      ),
-    ]
-    for (text, message) in invalid { #expect(Self.scan(text) == "error: " + message, "\(text)") }
-    // Invalid UTF-8 inside a string.
-    #expect(
-      [UInt8]([0x7B, 0x22, 0x61, 0x22, 0x3A, 0x22, 0xC3, 0x28, 0x22, 0x7D]).withUnsafeBytes { b in
-        (try? SerialJSONScanner.scanObject(b, first: nil, second: nil)) == nil
-      })
-  }
-
   @Test func eventTimes() {
     func rfc(_ s: String) -> Int64? { Array(s.utf8).withUnsafeBytes { SerialEventTime.rfc3339($0) } }
     #expect(rfc("1970-01-01T00:00:00Z") == 0)
