@@ -1,4 +1,5 @@
 import Foundation
+import Payload
 
 /// A problem with the input of an offline rule test.
 public struct OfflineInputError: Error, Sendable, CustomStringConvertible {
@@ -73,7 +74,7 @@ extension RuleEngine {
       }
       timestamp = n.int64Value
     case let s as String:
-      guard let t = Timestamp.parseRFC3339(s) else { throw fail("timestamp '\(s)' is not RFC 3339") }
+      guard let t = RFC3339.parse(s) else { throw fail("timestamp '\(s)' is not RFC 3339") }
       timestamp = t
     case nil: throw fail("missing \"timestamp\" (epoch milliseconds or an RFC 3339 string)")
     default: throw fail("\"timestamp\" must be epoch milliseconds or an RFC 3339 string")

@@ -13,7 +13,9 @@ struct TopicFilter: Sendable {
     if filter.isEmpty { return "a topic filter cannot be empty" }
     let parts = filter.split(separator: "/", omittingEmptySubsequences: false)
     for (i, p) in parts.enumerated() {
-      if p.contains("#") && (p != "#" || i != parts.count - 1) { return "'#' must be a whole last level in '\(filter)'" }
+      if p.contains("#") && (p != "#" || i != parts.count - 1) {
+        return "'#' must be a whole last level in '\(filter)'"
+      }
       if p.contains("+") && p != "+" { return "'+' must be a whole level in '\(filter)'" }
     }
     return nil

@@ -1,3 +1,5 @@
+import Payload
+
 /// The sentence types decoded into named fields, and the field parsers they share. An empty field
 /// becomes null; a field that cannot be read rejects the sentence as `unparsable`.
 extension NMEADecoder {
@@ -215,7 +217,7 @@ extension NMEADecoder {
     let m = Int(f[2] &- 48) * 10 + Int(f[3] &- 48)
     let yy = Int(f[4] &- 48) * 10 + Int(f[5] &- 48)
     let year = yy >= 80 ? 1900 + yy : 2000 + yy
-    guard (1...12).contains(m), d >= 1, d <= SerialEventTime.daysIn(month: m, year: year) else { throw bad }
+    guard (1...12).contains(m), d >= 1, d <= Civil.daysIn(month: m, year: year) else { throw bad }
     out.beginString()
     out.content(yy >= 80 ? "19" : "20")
     out.content(UnsafeRawBufferPointer(rebasing: f[4..<6]))
@@ -224,7 +226,7 @@ extension NMEADecoder {
     out.content(UInt8(ascii: "-"))
     out.content(UnsafeRawBufferPointer(rebasing: f[0..<2]))
     out.endString()
-    return SerialEventTime.daysFromCivil(year: year, month: m, day: d)
+    return Civil.days(year: year, month: m, day: d)
   }
 
   /// `ddmm.mmmm` (latitude) or `dddmm.mmmm` (longitude) with N/S or E/W in the next field, as

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import Ingest
+import Payload
 
 /// Decoders on single lines, table-driven: what goes in, the JSON or the rejection that comes out.
 @Suite struct SerialDecoderTests {
@@ -184,7 +185,7 @@ import Testing
   }
 
   @Test func eventTimes() {
-    func rfc(_ s: String) -> Int64? { Array(s.utf8).withUnsafeBytes { SerialEventTime.rfc3339($0) } }
+    func rfc(_ s: String) -> Int64? { Array(s.utf8).withUnsafeBytes { RFC3339.parse($0) } }
     #expect(rfc("1970-01-01T00:00:00Z") == 0)
     #expect(rfc("2024-05-01T12:00:00.250Z") == 1_714_564_800_250)
     #expect(rfc("2024-05-01 14:00:00.25+02:00") == 1_714_564_800_250)
