@@ -42,7 +42,7 @@ let package = Package(
     // The primitives every module shares (back-off, ...); depends on nothing.
     .target(name: "WeirCore", swiftSettings: upcoming),
     // Payload formats every module reads and writes: the one JSON reader, writer and time parser.
-    .target(name: "Payload", swiftSettings: upcoming),
+    .target(name: "Payload", dependencies: ["WeirCore"], swiftSettings: upcoming),
 
     .target(
       name: "PartitionedLog",
@@ -78,6 +78,7 @@ let package = Package(
     .target(
       name: "Uplink",
       dependencies: [
+        "Payload",
         "WeirCore",
         "PartitionedLog",
         "CRdKafka",
@@ -109,6 +110,7 @@ let package = Package(
     .target(
       name: "Gateway",
       dependencies: [
+        "Payload",
         "RulesService",
         "WeirCore",
         "PartitionedLog",
@@ -129,6 +131,7 @@ let package = Package(
     .target(
       name: "WeirTools",
       dependencies: [
+        "Payload",
         "WeirCore",
         "Gateway",
         "PartitionedLog",
@@ -144,6 +147,7 @@ let package = Package(
       name: "weir",
       dependencies: [
         "Gateway",
+        "Payload",
         "WeirTools",
         "PartitionedLog",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -1,5 +1,6 @@
 import Foundation
 @testable import PartitionedLog
+import WeirCore
 
 /// A partition directory whose segment files are the fuzzer's bytes, reopened as after a crash.
 private final class SegmentBench: @unchecked Sendable {

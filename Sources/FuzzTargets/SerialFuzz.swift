@@ -203,7 +203,7 @@ enum SerialModbusFuzz {
   ]
 
   static let plan = ModbusReadPlan(unit: 7, entries: registers, maxRegisters: 8, maxGap: 2)
-  nonisolated(unsafe) static let writer = SerialJSONWriter(capacity: 1024)
+  nonisolated(unsafe) static let writer = JSONWriter(capacity: 1024)
   nonisolated(unsafe) static let values = UnsafeMutableBufferPointer<UInt16>.allocate(
     capacity: max(1, plan.storageCount))
   /// The master's receive buffer (`ModbusMaster` reads into 512 bytes).

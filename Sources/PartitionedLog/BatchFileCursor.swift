@@ -1,3 +1,5 @@
+import WeirCore
+
 /// Reads the whole batches of a `.log` file in order, a chunk at a time, into a reused buffer:
 /// the one framing loop that recovery, timestamp lookups, `weir log verify` and `weir log dump`
 /// share. It checks framing only (each caller decides what to validate). A returned batch is valid

@@ -1,3 +1,5 @@
+import WeirCore
+
 /// Where a read starts and how far it may go, taken under the partition lock.
 struct ReadPlan {
   var segment: Segment

@@ -1,3 +1,5 @@
+import WeirCore
+
 /// Where the last read ended, so the next sequential read skips the index lookup.
 struct ReadHint {
   var offset: Int64

@@ -1,3 +1,5 @@
+import WeirCore
+
 /// Builds one RecordBatch v2 (see ``RecordBatchView`` for the layout) in a reusable buffer.
 ///
 /// Fill it with ``append(timestamp:key:value:headers:)``, hand it to ``Partition/append(_:)``, then

@@ -1,3 +1,5 @@
+import WeirCore
+
 /// Headers for one record, encoded as they will sit in the batch. Reuse one instance: ``removeAll()``
 /// keeps its memory, so adding headers allocates nothing once it has grown.
 public final class RecordHeaders: @unchecked Sendable {

@@ -1,3 +1,5 @@
+import WeirCore
+
 /// Where a partition's log is known to be durable and valid: recovery after an unclean stop
 /// validates only what lies after it. Stored in the metadata database.
 public struct RecoveryPoint: Sendable, Equatable {

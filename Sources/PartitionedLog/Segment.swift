@@ -1,3 +1,5 @@
+import WeirCore
+
 #if canImport(Glibc)
   import Glibc
 #endif

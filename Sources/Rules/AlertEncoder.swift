@@ -1,60 +1,38 @@
 import Payload
 
-/// Writes alert JSON by hand, field by field in a fixed order, so equal alerts are equal bytes.
+/// Writes alert JSON field by field in a fixed order, so equal alerts are equal bytes.
 enum AlertEncoder {
   static func encode(
     rule: String, severity: String, key: String, state: AlertEvent.State, start: Int64, end: Int64,
     values: [AlertEvent.NamedValue], message: String
   ) -> [UInt8] {
-    var out: [UInt8] = []
-    out.reserveCapacity(256)
-    func raw(_ s: String) { out.append(contentsOf: s.utf8) }
-    raw("{\"rule\":")
-    string(rule, into: &out)
-    raw(",\"severity\":")
-    string(severity, into: &out)
-    raw(",\"key\":")
-    string(key, into: &out)
-    raw(",\"state\":\"\(state.rawValue)\",\"window_start\":\"\(RFC3339.format(start))\",\"window_end\":\"\(RFC3339.format(end))\"")
-    raw(",\"window_start_ms\":\(start),\"window_end_ms\":\(end),\"values\":{")
-    for (i, v) in values.enumerated() {
-      if i > 0 { out.append(UInt8(ascii: ",")) }
-      string(v.name, into: &out)
-      out.append(UInt8(ascii: ":"))
-      value(v.value, into: &out)
+    let out = JSONWriter.object()
+    out.add("rule", rule)
+    out.add("severity", severity)
+    out.add("key", key)
+    out.add("state", state.rawValue)
+    out.add("window_start", RFC3339.format(start))
+    out.add("window_end", RFC3339.format(end))
+    out.add("window_start_ms", start)
+    out.add("window_end_ms", end)
+    out.key("values")
+    out.beginObject()
+    for v in values {
+      out.key(text: v.name)
+      value(v.value, into: out)
     }
-    raw("},\"message\":")
-    string(message, into: &out)
-    out.append(UInt8(ascii: "}"))
-    return out
+    out.endObject()
+    out.add("message", message)
+    out.endObject()
+    return Array(out.bytes)
   }
 
-  static func value(_ v: Value, into out: inout [UInt8]) {
+  static func value(_ v: Value, into out: JSONWriter) {
     switch v {
-    case .null: out.append(contentsOf: "null".utf8)
-    case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
-    case .number(let d): out.append(contentsOf: (d.isFinite ? Value.format(d) : "null").utf8)
-    case .string(let s): string(s, into: &out)
+    case .null: out.null()
+    case .bool(let b): out.bool(b)
+    case .number(let d): out.double(d)
+    case .string(let s): out.text(s)
     }
-  }
-
-  static func string(_ s: String, into out: inout [UInt8]) {
-    out.append(UInt8(ascii: "\""))
-    for b in s.utf8 {
-      switch b {
-      case UInt8(ascii: "\""): out.append(contentsOf: "\\\"".utf8)
-      case UInt8(ascii: "\\"): out.append(contentsOf: "\\\\".utf8)
-      case 0x0A: out.append(contentsOf: "\\n".utf8)
-      case 0x0D: out.append(contentsOf: "\\r".utf8)
-      case 0x09: out.append(contentsOf: "\\t".utf8)
-      case 0..<0x20:
-        let hex = Array("0123456789abcdef".utf8)
-        out.append(contentsOf: "\\u00".utf8)
-        out.append(hex[Int(b >> 4)])
-        out.append(hex[Int(b & 15)])
-      default: out.append(b)
-      }
-    }
-    out.append(UInt8(ascii: "\""))
   }
 }

@@ -2,6 +2,7 @@ import Foundation
 import Gateway
 public import PartitionedLog
 import WeirCore
+import Payload
 
 /// The writer that crash tests and the recovery benchmark kill with SIGKILL: appends batches and
 /// reports each acknowledged offset on stdout, unbuffered, so the killer knows what was acked.
@@ -96,7 +97,7 @@ public enum RecoveryBenchmark {
     let epoch = store.epoch
     let unclean = store.recoveredFromUncleanStop
     try store.close()
-    var json = JSONText()
+    let json = JSONWriter.object()
     json.add("benchmark", "recovery")
     json.add("log_bytes", total)
     json.add("record_bytes", recordBytes)

@@ -5,6 +5,7 @@ import MQTT
 import PartitionedLog
 import Synchronization
 import WeirCore
+import Payload
 
 /// `weir bench ingest`: K publishers through a real broker into a real log, beside the same
 /// publishers to a bare libmosquitto subscriber that only counts (the ceiling), in one run.
@@ -36,7 +37,7 @@ public enum IngestBenchmark {
     let bare = try bareSubscriberRun(o, host: url.host, port: url.port, topicRoot: "weir-bench-bare-\(run)")
     progress("ingest: \(o.messages) messages into the log")
     let ingest = try await ingestRun(o, host: url.host, port: url.port, topicRoot: "weir-bench-ingest-\(run)")
-    var json = JSONText()
+    let json = JSONWriter.object()
     json.add("benchmark", "ingest")
     json.add("messages", o.messages)
     json.add("payload_bytes", o.payloadBytes)

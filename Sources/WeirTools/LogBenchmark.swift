@@ -2,6 +2,7 @@ import Foundation
 import Gateway
 public import PartitionedLog
 import WeirCore
+import Payload
 
 /// `weir bench log`: appends realistic records to a fresh log, reads them all back, and writes the
 /// same number of bytes to a plain file in the same directory as the ceiling to compare with.
@@ -108,7 +109,7 @@ public enum LogBenchmark {
 
     let appendMBps = Double(logBytes) / appendSeconds / 1e6
     let diskMBps = Double(logBytes) / diskSeconds / 1e6
-    var json = JSONText()
+    let json = JSONWriter.object()
     json.add("benchmark", "log")
     json.add("records", options.records)
     json.add("record_bytes", options.recordBytes)

@@ -5,6 +5,7 @@ import Logging
 import PartitionedLog
 public import Uplink
 import WeirCore
+import Payload
 
 /// `weir bench uplink`: fills a log, forwards it through a ``KafkaUplink`` to librdkafka's mock
 /// cluster started in this process, then sends the same records with a bare ``RdKafkaProducer``
@@ -102,7 +103,7 @@ public enum UplinkBenchmark {
 
     let uplinkRate = Double(options.records) / uplinkSeconds
     let bareRate = Double(options.records) / bareSeconds
-    var json = JSONText()
+    let json = JSONWriter.object()
     json.add("benchmark", "uplink")
     json.add("records", options.records)
     json.add("record_bytes", options.recordBytes)

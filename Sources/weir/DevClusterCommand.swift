@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Gateway
 import Uplink
+import Payload
 
 /// `weir dev-cluster`: librdkafka's mock Kafka cluster for development, and a consumer to look
 /// at what arrived in it.
@@ -122,14 +123,14 @@ struct DevClusterCommand: ParsableCommand {
     }
 
     static func line(_ record: KafkaConsumedRecord) -> String {
-      var json = JSONText()
+      let json = JSONWriter.object()
       json.add("topic", record.topic)
       json.add("partition", Int64(record.partition))
       json.add("offset", record.offset)
       json.add("timestamp", record.timestamp)
       withBytes(record.key) { json.add("key", bytes: $0) }
       withBytes(record.value) { json.add("value", bytes: $0) }
-      var headers = JSONText()
+      let headers = JSONWriter.object()
       for header in record.headers {
         withBytes(header.value) { headers.add(header.name, bytes: $0) }
       }

@@ -3,6 +3,7 @@ import Synchronization
 import Testing
 
 @testable import PartitionedLog
+import WeirCore
 
 @Suite struct PartitionTests {
   static let small = TopicConfig(

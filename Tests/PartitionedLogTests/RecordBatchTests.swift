@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import PartitionedLog
+import WeirCore
 
 @Suite struct RecordBatchTests {
   /// The records of Fixtures/make_golden.py.

@@ -1,6 +1,7 @@
 import Testing
 
 @testable import PartitionedLog
+import WeirCore
 
 @Suite struct VarintTests {
   /// Zig-zag encodings as Kafka's ByteUtils writes them.

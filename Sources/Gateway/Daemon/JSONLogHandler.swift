@@ -1,6 +1,7 @@
 import Foundation
 public import Logging
 import Synchronization
+import Payload
 
 /// swift-log handler writing one JSON object per line to standard error:
 /// `{"ts":"2026-11-22T10:00:00.123Z","level":"info","logger":"weir.uplink","msg":"...","key":"value"}`.
@@ -18,7 +19,7 @@ public struct JSONLogHandler: LogHandler {
   }
 
   public func log(event: LogEvent) {
-    var json = JSONText()
+    let json = JSONWriter.object()
     json.add("ts", Self.timestamp())
     json.add("level", event.level.rawValue)
     json.add("logger", label)

@@ -1,4 +1,5 @@
 public import PartitionedLog
+import Payload
 
 /// `weir log dump`: a partition's records as JSON lines, read-only from the segment files.
 public enum LogDump {
@@ -6,12 +7,12 @@ public enum LogDump {
   /// `{"base64": ...}`), headers (an object; repeated names keep the last value), and the
   /// batch's epoch.
   public static func line(_ record: RecordView, epoch: Int32) -> String {
-    var json = JSONText()
+    let json = JSONWriter.object()
     json.add("offset", record.offset)
     json.add("timestamp", record.timestamp)
     json.add("key", bytes: record.key)
     json.add("value", bytes: record.value)
-    var headers = JSONText()
+    let headers = JSONWriter.object()
     var it = record.headers
     while let h = it.next() {
       headers.add(String(decoding: h.key, as: UTF8.self), bytes: h.value)

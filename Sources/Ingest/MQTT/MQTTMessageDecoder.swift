@@ -2,6 +2,7 @@ import MQTT
 import Metrics
 import PartitionedLog
 import Payload
+import WeirCore
 
 /// Turns received MQTT messages into log records or dead letters: checks the payload format,
 /// takes the key and the event time, adds the headers, and hands the record to the router.

@@ -1,3 +1,5 @@
+import Payload
+
 /// Decodes CSV lines (RFC 4180 quoting, spaces around fields trimmed) into JSON objects with typed
 /// values, the columns named by the configuration or by the first line read (the header). Field
 /// ranges live in reused arrays and column names are encoded once, so a line allocates nothing.
@@ -52,13 +54,13 @@ final class CSVLineDecoder {
       seen[name] = 2
       names.append(name)
     }
-    keys = names.map { SerialJSONWriter.encodeKey($0) }
+    keys = names.map { JSONWriter.encodeKey($0) }
     var typeOf: [String: CSVColumn.ColumnType] = [:]
     for column in configured where typeOf[column.name] == nil { typeOf[column.name] = column.type }
     types = names.map { typeOf[$0] ?? .auto }
   }
 
-  func decode(_ line: UnsafeRawBufferPointer, into out: SerialJSONWriter) -> LineOutcome {
+  func decode(_ line: UnsafeRawBufferPointer, into out: JSONWriter) -> LineOutcome {
     if usesHeader {
       guard let header else {
         if let problem = split(line, limit: Self.maxColumns) {
@@ -97,7 +99,7 @@ final class CSVLineDecoder {
 
   /// Writes one typed value; the rejection when the text does not fit the column's type.
   @inline(__always)
-  private func value(_ text: UnsafeRawBufferPointer, column i: Int, out: SerialJSONWriter) -> LineOutcome? {
+  private func value(_ text: UnsafeRawBufferPointer, column i: Int, out: JSONWriter) -> LineOutcome? {
     let type = types[i]
     if text.isEmpty && !quoted[i] && type != .string {
       out.null()
@@ -137,7 +139,7 @@ final class CSVLineDecoder {
   }
 
   /// A string value; quoted fields have their `""` turned back into `"`.
-  private func string(_ text: UnsafeRawBufferPointer, column i: Int, out: SerialJSONWriter) -> Bool {
+  private func string(_ text: UnsafeRawBufferPointer, column i: Int, out: JSONWriter) -> Bool {
     guard escaped[i] else { return out.string(text) }
     out.beginString()
     var runStart = 0

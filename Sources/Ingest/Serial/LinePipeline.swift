@@ -15,7 +15,7 @@ final class LinePipeline {
   let router: LogRouter
   let route: TopicRoute
   let decoder: Decoder
-  private let writer = SerialJSONWriter()
+  private let writer = JSONWriter()
   private let baseHeaders = RecordHeaders()
   private let headers = RecordHeaders()
   private let deviceKey: [UInt8]?

@@ -1,3 +1,5 @@
+import Payload
+
 /// The reads one poll of a slave makes: entries of the same table merged into as few requests as
 /// the size limit and the allowed gap permit, and where each entry's registers land in the poll's
 /// value storage. Built once per slave; fields keep the configured order.
@@ -57,7 +59,7 @@ struct ModbusReadPlan {
     }
     fields = entries.indices.map { i in
       Field(
-        entry: entries[i], key: SerialJSONWriter.encodeKey(entries[i].name), storage: storageOf[i],
+        entry: entries[i], key: JSONWriter.encodeKey(entries[i].name), storage: storageOf[i],
         decimals: entries[i].decimals ?? Self.impliedDecimals(entries[i]))
     }
   }

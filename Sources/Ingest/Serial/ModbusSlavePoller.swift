@@ -2,6 +2,7 @@ import Logging
 import Metrics
 import PartitionedLog
 import WeirCore
+import Payload
 
 /// One slave as its source polls it: the read plan, the schedule, whether it answers, and the
 /// metrics and status that say so. Owned by the source thread.
@@ -55,7 +56,7 @@ final class ModbusSlavePoller {
     headers.add("modbus.unit_id", String(config.unitId))
     let units = config.registers.compactMap { entry in entry.unit.map { (entry.name, $0) } }
     if !units.isEmpty {
-      let writer = SerialJSONWriter(capacity: 256)
+      let writer = JSONWriter(capacity: 256)
       writer.beginObject()
       for (name, unit) in units {
         var name = name
@@ -79,7 +80,7 @@ final class ModbusSlavePoller {
   /// a single attempt per request, so a dead slave costs the bus one timeout per poll.
   func poll(
     master: ModbusMaster, port: SerialPort, wake: SerialWakeSignal, attempts: Int,
-    values: UnsafeMutableBufferPointer<UInt16>, writer: SerialJSONWriter, router: LogRouter, clock: any WallClock,
+    values: UnsafeMutableBufferPointer<UInt16>, writer: JSONWriter, router: LogRouter, clock: any WallClock,
     logger: Logger, shouldStop: () -> Bool
   ) -> Result {
     let pollTime = clock.nowMilliseconds()

@@ -3,6 +3,7 @@ public import Metrics
 public import PartitionedLog
 import Synchronization
 public import WeirCore
+import Payload
 
 /// A Modbus RTU master polling the slaves of one serial line into the log.
 ///
@@ -82,7 +83,7 @@ public final class ModbusSource: Sendable {
     let portStatus: ((inout SerialPortStatus) -> Void) -> Void = { [statusBox] body in
       statusBox.update { body(&$0.port) }
     }
-    let writer = SerialJSONWriter(capacity: 512)
+    let writer = JSONWriter(capacity: 512)
     let values = UnsafeMutableBufferPointer<UInt16>.allocate(
       capacity: max(1, slaves.map(\.plan.storageCount).max() ?? 1))
     defer {

@@ -1,10 +1,12 @@
+import Payload
+
 /// Turns the registers (or bits) of one register-map entry into the JSON value of the record:
 /// byte order within each register, word order across the two registers of a 32-bit value,
 /// the type, then `raw * scale + offset`. A value that is not a finite number (a float32 NaN or
 /// infinity, or a scaled value past the range of a double) is written as null.
 enum ModbusValueDecoder {
   /// The record of one poll: `{"name": value, ...}` in the register map's order.
-  static func writeRecord(_ plan: ModbusReadPlan, _ values: UnsafeBufferPointer<UInt16>, into out: SerialJSONWriter) {
+  static func writeRecord(_ plan: ModbusReadPlan, _ values: UnsafeBufferPointer<UInt16>, into out: JSONWriter) {
     out.reset()
     out.beginObject()
     for field in plan.fields {
@@ -15,7 +17,7 @@ enum ModbusValueDecoder {
   }
 
   /// Writes the value of `field` from `values` (one element per register or bit) into `out`.
-  static func write(_ field: ModbusReadPlan.Field, _ values: UnsafeBufferPointer<UInt16>, into out: SerialJSONWriter) {
+  static func write(_ field: ModbusReadPlan.Field, _ values: UnsafeBufferPointer<UInt16>, into out: JSONWriter) {
     let entry = field.entry
     let at = field.storage
     switch entry.type {
@@ -61,7 +63,7 @@ enum ModbusValueDecoder {
     return entry.wordOrder == .big ? first << 16 | second : second << 16 | first
   }
 
-  private static func emit(_ raw: Int64, _ field: ModbusReadPlan.Field, _ out: SerialJSONWriter) {
+  private static func emit(_ raw: Int64, _ field: ModbusReadPlan.Field, _ out: JSONWriter) {
     let entry = field.entry
     if entry.scale == 1 && entry.offset == 0 && field.decimals == nil { return out.int(raw) }
     out.fixed(Double(raw) * entry.scale + entry.offset, decimals: field.decimals ?? 6)

@@ -4,7 +4,7 @@ import Payload
 /// becomes null; a field that cannot be read rejects the sentence as `unparsable`.
 extension NMEADecoder {
   /// GGA: time, position and fix data.
-  func gga(_ out: SerialJSONWriter) throws(FieldError) {
+  func gga(_ out: JSONWriter) throws(FieldError) {
     try requireFields(10, "altitude")
     out.key("time")
     try time(1, out)
@@ -29,7 +29,7 @@ extension NMEADecoder {
   }
 
   /// RMC: recommended minimum data; with date and time also `epoch_ms`, usable as event time.
-  func rmc(_ out: SerialJSONWriter) throws(FieldError) {
+  func rmc(_ out: JSONWriter) throws(FieldError) {
     try requireFields(10, "date")
     out.key("time")
     let timeOfDay = try time(1, out)
@@ -63,7 +63,7 @@ extension NMEADecoder {
   }
 
   /// VTG: course and speed over ground (NMEA 2.3+ with unit letters, or the older four fields).
-  func vtg(_ out: SerialJSONWriter) throws(FieldError) {
+  func vtg(_ out: JSONWriter) throws(FieldError) {
     try requireFields(5, "speed")
     let modern = fields.count >= 9 && field(2).count == 1 && field(2)[0] == UInt8(ascii: "T")
     out.key("course_true_deg")
@@ -80,7 +80,7 @@ extension NMEADecoder {
 
   /// XDR: transducer measurements in groups of type, value, unit and name, as
   /// `"transducers": {"<name>": {"type", "value", "unit"}}` (a missing name becomes the group's index).
-  func xdr(_ out: SerialJSONWriter) throws(FieldError) {
+  func xdr(_ out: JSONWriter) throws(FieldError) {
     try requireFields(5, "measurement")
     guard (fields.count - 1) % 4 == 0 else {
       throw FieldError(
@@ -130,12 +130,12 @@ extension NMEADecoder {
   }
 
   /// A field as a string, null when empty.
-  func text(_ i: Int, _ out: SerialJSONWriter) {
+  func text(_ i: Int, _ out: JSONWriter) {
     let f = field(i)
     if f.isEmpty { out.null() } else { out.string(f) }
   }
 
-  func integer(_ i: Int, _ name: StaticString, _ out: SerialJSONWriter) throws(FieldError) {
+  func integer(_ i: Int, _ name: StaticString, _ out: JSONWriter) throws(FieldError) {
     let f = field(i)
     if f.isEmpty { return out.null() }
     guard let value = SerialDecimal.int64(f) else {
@@ -144,7 +144,7 @@ extension NMEADecoder {
     out.int(value)
   }
 
-  func number(_ i: Int, _ name: StaticString, _ out: SerialJSONWriter) throws(FieldError) {
+  func number(_ i: Int, _ name: StaticString, _ out: JSONWriter) throws(FieldError) {
     let f = field(i)
     if f.isEmpty { return out.null() }
     guard out.decimalText(f) else {
@@ -154,7 +154,7 @@ extension NMEADecoder {
 
   /// A magnitude with an E/W (or N/S) letter in the next field, negative for `negative`.
   func signed(
-    _ i: Int, hemisphere: Int, negative: UInt8, positive: UInt8, _ name: StaticString, _ out: SerialJSONWriter
+    _ i: Int, hemisphere: Int, negative: UInt8, positive: UInt8, _ name: StaticString, _ out: JSONWriter
   ) throws(FieldError) {
     let f = field(i)
     if f.isEmpty { return out.null() }
@@ -171,7 +171,7 @@ extension NMEADecoder {
 
   /// `hhmmss[.sss]` as `"hh:mm:ss[.sss]"`; returns milliseconds since midnight (nil when empty).
   @discardableResult
-  func time(_ i: Int, _ out: SerialJSONWriter) throws(FieldError) -> Int64? {
+  func time(_ i: Int, _ out: JSONWriter) throws(FieldError) -> Int64? {
     let f = field(i)
     if f.isEmpty {
       out.null()
@@ -205,7 +205,7 @@ extension NMEADecoder {
   }
 
   /// `ddmmyy` as `"20yy-mm-dd"` (years 80-99 are 1980-1999); returns days since the epoch.
-  func date(_ i: Int, _ out: SerialJSONWriter) throws(FieldError) -> Int? {
+  func date(_ i: Int, _ out: JSONWriter) throws(FieldError) -> Int? {
     let f = field(i)
     if f.isEmpty {
       out.null()
@@ -231,7 +231,7 @@ extension NMEADecoder {
 
   /// `ddmm.mmmm` (latitude) or `dddmm.mmmm` (longitude) with N/S or E/W in the next field, as
   /// signed decimal degrees to 7 places (about 1 cm).
-  func coordinate(_ i: Int, _ out: SerialJSONWriter, latitude: Bool) throws(FieldError) {
+  func coordinate(_ i: Int, _ out: JSONWriter, latitude: Bool) throws(FieldError) {
     let f = field(i)
     let name: StaticString = latitude ? "latitude" : "longitude"
     if f.isEmpty { return out.null() }

@@ -41,7 +41,7 @@ final class NMEADecoder {
   }
 
   /// Decodes `sentence`, which starts with `$` or `!`, into `out`.
-  func decode(_ s: UnsafeRawBufferPointer, into out: SerialJSONWriter) -> LineOutcome {
+  func decode(_ s: UnsafeRawBufferPointer, into out: JSONWriter) -> LineOutcome {
     sentence = s
     var bodyEnd = s.count
     while bodyEnd > 1 && (s[bodyEnd - 1] == 0x20 || s[bodyEnd - 1] == 0x09) { bodyEnd -= 1 }
@@ -136,7 +136,7 @@ final class NMEADecoder {
   }
 
   /// Every field after the address as strings.
-  private func generic(_ out: SerialJSONWriter) {
+  private func generic(_ out: JSONWriter) {
     out.key("fields")
     out.beginArray()
     for i in 1..<fields.count { out.string(field(i)) }

@@ -1,5 +1,6 @@
 import Logging
 import PartitionedLog
+import Payload
 import WeirCore
 
 extension ForwardingEngine {
@@ -146,11 +147,17 @@ extension ForwardingEngine {
   private func sendGapMarker(
     _ lane: Lane, _ stream: LogStream, from: Int64, to: Int64, reason: GapReason, now: Int64
   ) -> Bool {
-    let json =
-      "{\"weir.gap\":{\"gateway\":\(jsonString(options.gateway)),\"topic\":\(jsonString(lane.topic)),"
-      + "\"partition\":\(lane.partitionID),\"from\":\(from),\"to\":\(to - 1),\"records\":\(to - from),"
-      + "\"reason\":\"\(reason.rawValue)\"}}"
-    let value = OwnedBytes(json)
+    let json = JSONWriter.object()
+    json.key("weir.gap")
+    json.beginObject()
+    json.add("gateway", options.gateway)
+    json.add("topic", lane.topic)
+    json.add("partition", Int(lane.partitionID))
+    json.add("from", from)
+    json.add("to", to - 1)
+    json.add("records", to - from)
+    json.add("reason", reason.rawValue)
+    let value = OwnedBytes(json.result)
     let epoch = OwnedBytes(String(store.epoch))
     let range = OwnedBytes("\(from)-\(to - 1)")
     let why = OwnedBytes(reason.rawValue)
@@ -234,26 +241,4 @@ extension ForwardingEngine {
       return false
     }
   }
-}
-
-/// A JSON string literal for `text`.
-func jsonString(_ text: String) -> String {
-  var out = "\""
-  for scalar in text.unicodeScalars {
-    switch scalar {
-    case "\"": out += "\\\""
-    case "\\": out += "\\\\"
-    case "\n": out += "\\n"
-    case "\r": out += "\\r"
-    case "\t": out += "\\t"
-    default:
-      if scalar.value < 0x20 {
-        let hex = String(scalar.value, radix: 16)
-        out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-      } else {
-        out.unicodeScalars.append(scalar)
-      }
-    }
-  }
-  return out + "\""
 }

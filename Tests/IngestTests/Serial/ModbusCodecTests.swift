@@ -1,6 +1,7 @@
 import Testing
 
 @testable import Ingest
+import Payload
 
 @Suite struct ModbusCodecTests {
   /// CRC-16/MODBUS vectors: the catalogue's check value and the specification's request frames.
@@ -172,7 +173,7 @@ import Testing
   @Test(arguments: valueCases)
   func valueDecoding(_ c: ValueCase) {
     let plan = ModbusReadPlan(unit: 1, entries: [c.entry], maxRegisters: 125, maxGap: 0)
-    let writer = SerialJSONWriter()
+    let writer = JSONWriter()
     c.registers.withUnsafeBufferPointer { ModbusValueDecoder.write(plan.fields[0], $0, into: writer) }
     #expect(String(decoding: writer.bytes, as: UTF8.self) == c.json)
   }

@@ -80,7 +80,7 @@ import Testing
   func valuesThatAreNotFiniteNumbers(_ i: Int) {
     let (registers, entry, json) = Self.values[i]
     let plan = ModbusReadPlan(unit: 1, entries: [entry], maxRegisters: 125, maxGap: 0)
-    let writer = SerialJSONWriter()
+    let writer = JSONWriter()
     registers.withUnsafeBufferPointer { ModbusValueDecoder.writeRecord(plan, $0, into: writer) }
     let record = String(decoding: writer.bytes, as: UTF8.self)
     #expect(record == #"{"v":"# + json + "}")

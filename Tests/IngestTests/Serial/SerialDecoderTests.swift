@@ -20,7 +20,7 @@ import Payload
     }
   }
 
-  static func run(_ outcome: LineOutcome, _ writer: SerialJSONWriter) -> Expected {
+  static func run(_ outcome: LineOutcome, _ writer: JSONWriter) -> Expected {
     switch outcome {
     case .record: return .json(String(decoding: writer.bytes, as: UTF8.self))
     case .reject(let r, let d): return .reject(r, d)
@@ -30,7 +30,7 @@ import Payload
 
   static func nmeaDecode(_ sentence: String, requireChecksum: Bool = true, filter: [String]? = nil) -> Expected {
     let decoder = NMEADecoder(requireChecksum: requireChecksum, sentences: filter)
-    let writer = SerialJSONWriter()
+    let writer = JSONWriter()
     return Array(sentence.utf8).withUnsafeBytes { run(decoder.decode($0, into: writer), writer) }
   }
 
@@ -131,7 +131,7 @@ import Payload
 
   static func csv(_ config: LineProtocolConfig, _ lines: [String]) -> [Expected] {
     let decoder = CSVLineDecoder(config)
-    let writer = SerialJSONWriter()
+    let writer = JSONWriter()
     return lines.map { line in Array(line.utf8).withUnsafeBytes { run(decoder.decode($0, into: writer), writer) } }
   }
 
@@ -210,7 +210,7 @@ import Payload
 
   @Test func decimalsAndWriter() {
     func decimal(_ s: String) -> String? {
-      let w = SerialJSONWriter()
+      let w = JSONWriter()
       return Array(s.utf8).withUnsafeBytes { w.decimalText($0) } ? String(decoding: w.bytes, as: UTF8.self) : nil
     }
     #expect(decimal("+08") == "8")
@@ -230,7 +230,7 @@ import Payload
     #expect(int("9223372036854775808") == nil)
     #expect(int("1.0") == nil)
 
-    let w = SerialJSONWriter()
+    let w = JSONWriter()
     w.beginObject()
     w.key("n")
     w.fixed(-0.000_000_04, decimals: 7)
@@ -257,7 +257,7 @@ import Payload
       String(decoding: w.bytes, as: UTF8.self)
         == #"{"n":0,"m":48.1173,"z":-3.1,"i":-9223372036854775808,"d":0.30000000000000004,"e":null,"s":"q\"\\\n\t\u0001é","a":[3.2,false,null]}"#
     )
-    let bad = SerialJSONWriter()
+    let bad = JSONWriter()
     #expect([UInt8]([0x61, 0xED, 0xA0, 0x80]).withUnsafeBytes { bad.string($0) } == false)  // a UTF-8 surrogate
   }
 }

@@ -54,7 +54,7 @@ import Testing
   @Test(arguments: 0..<decimalCases.count)
   func decimalTextBeyondADoubleIsNotANumber(_ i: Int) {
     let (text, expected) = Self.decimalCases[i]
-    let writer = SerialJSONWriter()
+    let writer = JSONWriter()
     let wrote = Array(text.utf8).withUnsafeBytes { writer.decimalText($0) }
     #expect((wrote ? String(decoding: writer.bytes, as: UTF8.self) : nil) == expected, "\(text)")
   }
@@ -103,7 +103,7 @@ import Testing
   func nmeaFieldsOutOfRangeAreRejected(_ i: Int) {
     let (line, detail) = Self.nmeaCases[i]
     let decoder = NMEADecoder(requireChecksum: true, sentences: nil)
-    let outcome = Array(line.utf8).withUnsafeBytes { decoder.decode($0, into: SerialJSONWriter()) }
+    let outcome = Array(line.utf8).withUnsafeBytes { decoder.decode($0, into: JSONWriter()) }
     guard case .reject(.unparsable, let got) = outcome else {
       Issue.record("\(line): \(outcome)")
       return
@@ -113,7 +113,7 @@ import Testing
 
   static func csv(_ config: LineProtocolConfig, _ lines: [String]) -> [String] {
     let decoder = CSVLineDecoder(config)
-    let writer = SerialJSONWriter()
+    let writer = JSONWriter()
     return lines.map { line in
       switch Array(line.utf8).withUnsafeBytes({ decoder.decode($0, into: writer) }) {
       case .record: return String(decoding: writer.bytes, as: UTF8.self)

@@ -1,31 +1,50 @@
-import PartitionedLog
-import Payload
+public import WeirCore
 
-/// Builds one JSON document at a time in a buffer that is reused for every record, so decoding
-/// a line allocates nothing. Keys that are compile-time strings are written as they are; text
-/// from a device is escaped and checked to be UTF-8. Not thread-safe.
-final class SerialJSONWriter {
-  let buffer: ByteBuffer
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#endif
+
+/// The one JSON writer: builds one document at a time in a buffer that is reused for every record, so encoding
+/// allocates nothing. Keys that are compile-time strings are written as they are; text from a device is escaped
+/// and checked to be UTF-8. Decoders (NMEA, CSV, Modbus), alerts, gap markers, logs and tools all write through it,
+/// so every JSON Weir emits is escaped one way. Not thread-safe: one owner at a time.
+public final class JSONWriter {
+  public let buffer: ByteBuffer
   private var depth = 0
   /// Bit `d` is set once the container at depth `d` has an item (so the next needs a comma).
   private var nonEmpty: UInt64 = 0
   private var afterKey = false
 
-  init(capacity: Int = 1024) {
+  public init(capacity: Int = 1024) {
     buffer = ByteBuffer(capacity: capacity)
   }
 
-  var bytes: UnsafeRawBufferPointer { buffer.bytes }
+  public var bytes: UnsafeRawBufferPointer { buffer.bytes }
 
-  func reset() {
+  /// Containers begun and not yet ended.
+  public var openContainers: Int { depth }
+
+  /// The separator state, to take back a value that could not be written (``add(_:bytes:)``).
+  func saveState() -> (UInt64, Bool) { (nonEmpty, afterKey) }
+
+  func restoreState(_ state: (UInt64, Bool)) {
+    nonEmpty = state.0
+    afterKey = state.1
+  }
+
+  public func reset() {
     buffer.removeAll()
     depth = 0
     nonEmpty = 0
     afterKey = false
   }
 
+  /// Writes the comma a new value needs after a sibling; ``rawValue(_:)`` and writers of their own value kinds call it
+  /// once before appending to ``buffer``.
   @inline(__always)
-  private func beforeValue() {
+  public func beforeValue() {
     if afterKey {
       afterKey = false
       return
@@ -35,33 +54,33 @@ final class SerialJSONWriter {
     if nonEmpty & bit != 0 { buffer.appendByte(UInt8(ascii: ",")) } else { nonEmpty |= bit }
   }
 
-  func beginObject() {
+  public func beginObject() {
     beforeValue()
     buffer.appendByte(UInt8(ascii: "{"))
     depth += 1
     nonEmpty &= ~(1 << UInt64(depth - 1))
   }
 
-  func endObject() {
+  public func endObject() {
     depth -= 1
     buffer.appendByte(UInt8(ascii: "}"))
   }
 
-  func beginArray() {
+  public func beginArray() {
     beforeValue()
     buffer.appendByte(UInt8(ascii: "["))
     depth += 1
     nonEmpty &= ~(1 << UInt64(depth - 1))
   }
 
-  func endArray() {
+  public func endArray() {
     depth -= 1
     buffer.appendByte(UInt8(ascii: "]"))
   }
 
   /// A key known at compile time, which needs no escaping.
   @inline(__always)
-  func key(_ name: StaticString) {
+  public func key(_ name: StaticString) {
     beforeValue()
     buffer.appendByte(UInt8(ascii: "\""))
     buffer.append(UnsafeRawBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
@@ -71,7 +90,7 @@ final class SerialJSONWriter {
 
   /// A key from a device or a configuration; false when it is not UTF-8.
   @discardableResult
-  func key(_ name: UnsafeRawBufferPointer) -> Bool {
+  public func key(_ name: UnsafeRawBufferPointer) -> Bool {
     guard string(name) else { return false }
     buffer.appendByte(UInt8(ascii: ":"))
     afterKey = true
@@ -80,27 +99,27 @@ final class SerialJSONWriter {
 
   /// `"name":` already escaped and encoded once (CSV column names); see ``encodedKey(_:)``.
   @inline(__always)
-  func encodedKey(_ prepared: UnsafeRawBufferPointer) {
+  public func encodedKey(_ prepared: UnsafeRawBufferPointer) {
     beforeValue()
     buffer.append(prepared)
     afterKey = true
   }
 
   /// The bytes ``encodedKey(_:)`` takes for `name`.
-  static func encodeKey(_ name: String) -> [UInt8] {
-    let writer = SerialJSONWriter(capacity: 64)
+  public static func encodeKey(_ name: String) -> [UInt8] {
+    let writer = JSONWriter(capacity: 64)
     var name = name
     _ = name.withUTF8 { writer.string(UnsafeRawBufferPointer($0)) }
     writer.buffer.appendByte(UInt8(ascii: ":"))
     return Array(writer.bytes)
   }
 
-  func null() {
+  public func null() {
     beforeValue()
     append("null")
   }
 
-  func bool(_ value: Bool) {
+  public func bool(_ value: Bool) {
     beforeValue()
     append(value ? "true" : "false")
   }
@@ -111,7 +130,7 @@ final class SerialJSONWriter {
   }
 
   /// A string value known at compile time.
-  func string(_ text: StaticString) {
+  public func string(_ text: StaticString) {
     beforeValue()
     buffer.appendByte(UInt8(ascii: "\""))
     append(text)
@@ -120,7 +139,7 @@ final class SerialJSONWriter {
 
   /// A quoted, escaped string; false (and the buffer left part-written) when `text` is not UTF-8.
   @discardableResult
-  func string(_ text: UnsafeRawBufferPointer) -> Bool {
+  public func string(_ text: UnsafeRawBufferPointer) -> Bool {
     beforeValue()
     buffer.appendByte(UInt8(ascii: "\""))
     guard appendEscaped(text) else { return false }
@@ -129,7 +148,7 @@ final class SerialJSONWriter {
   }
 
   /// Escapes `text` into the buffer without quotes; false when it is not UTF-8.
-  func appendEscaped(_ text: UnsafeRawBufferPointer) -> Bool {
+  public func appendEscaped(_ text: UnsafeRawBufferPointer) -> Bool {
     var runStart = 0
     var i = 0
     let n = text.count
@@ -167,12 +186,12 @@ final class SerialJSONWriter {
   static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
   /// An integer.
-  func int(_ value: Int64) {
+  public func int(_ value: Int64) {
     beforeValue()
     appendInteger(value.magnitude, negative: value < 0)
   }
 
-  func uint(_ value: UInt64) {
+  public func uint(_ value: UInt64) {
     beforeValue()
     appendInteger(value, negative: false)
   }
@@ -199,7 +218,7 @@ final class SerialJSONWriter {
   }
 
   /// `value` rounded to `decimals` places, trailing zeros dropped (`48.1173`); null when not finite.
-  func fixed(_ value: Double, decimals: Int) {
+  public func fixed(_ value: Double, decimals: Int) {
     guard value.isFinite else { return null() }
     let places = min(max(decimals, 0), 15)
     var scale: UInt64 = 1
@@ -229,16 +248,17 @@ final class SerialJSONWriter {
 
   /// The shortest text that reads back as `value` (integral values without `.0`); null when
   /// not finite. Allocates a small string: for Modbus polls, not for the line hot path.
-  func double(_ value: Double) {
+  public func double(_ value: Double) {
     guard value.isFinite else { return null() }
-    if value == value.rounded(), value.magnitude < 1e15 { return int(Int64(value)) }
+    // Whole numbers below 2^53 are exact: written as integers (`1500`, not `1500.0`).
+    if value == value.rounded(), value.magnitude < 9.0e15 { return int(Int64(value)) }
     beforeValue()
     var text = value.description
     text.withUTF8 { buffer.append(UnsafeRawBufferPointer($0)) }
   }
 
   /// A 32-bit float with the digits a 32-bit float carries (`3.2`, not `3.200000047683716`).
-  func float(_ value: Float) {
+  public func float(_ value: Float) {
     guard value.isFinite else { return null() }
     if value == value.rounded(), value.magnitude < 1e7 { return int(Int64(value)) }
     beforeValue()
@@ -246,60 +266,33 @@ final class SerialJSONWriter {
     text.withUTF8 { buffer.append(UnsafeRawBufferPointer($0)) }
   }
 
-  /// Writes decimal text from a device (`+08`, `.5`, `-3.`, `1.5E3`) as a valid JSON number
-  /// (`8`, `0.5`, `-3`, `1.5E3`) without going through a binary float, so no digit is lost.
-  /// Returns false, writing nothing, when `text` is not a decimal number or lies beyond a double's
-  /// range (a reader would take `1e999` for infinity).
-  func decimalText(_ text: UnsafeRawBufferPointer) -> Bool {
-    guard let number = SerialDecimal(text), number.isFinite(text) else { return false }
-    beforeValue()
-    if number.negative { buffer.appendByte(UInt8(ascii: "-")) }
-    var intStart = number.integer.lowerBound
-    while intStart < number.integer.upperBound - 1 && text[intStart] == UInt8(ascii: "0") { intStart += 1 }
-    if intStart == number.integer.upperBound {
-      buffer.appendByte(UInt8(ascii: "0"))
-    } else {
-      buffer.append(UnsafeRawBufferPointer(rebasing: text[intStart..<number.integer.upperBound]))
-    }
-    if !number.fraction.isEmpty {
-      buffer.appendByte(UInt8(ascii: "."))
-      buffer.append(UnsafeRawBufferPointer(rebasing: text[number.fraction]))
-    }
-    if !number.exponent.isEmpty {
-      buffer.appendByte(UInt8(ascii: "e"))
-      if number.exponentNegative { buffer.appendByte(UInt8(ascii: "-")) }
-      buffer.append(UnsafeRawBufferPointer(rebasing: text[number.exponent]))
-    }
-    return true
-  }
-
   /// Bytes already encoded as JSON.
-  func raw(_ json: UnsafeRawBufferPointer) {
+  public func raw(_ json: UnsafeRawBufferPointer) {
     beforeValue()
     buffer.append(json)
   }
 }
 
-extension SerialJSONWriter {
+extension JSONWriter {
   /// Opens a string value whose content the caller appends to ``buffer`` (already-safe ASCII only).
-  func beginString() {
+  public func beginString() {
     raw(UnsafeRawBufferPointer(start: StaticString("\"").utf8Start, count: 1))
   }
 
-  func endString() {
+  public func endString() {
     buffer.appendByte(UInt8(ascii: "\""))
   }
 
   /// Appends string content the caller knows needs no escaping (digits, punctuation).
-  func content(_ bytes: UnsafeRawBufferPointer) {
+  public func content(_ bytes: UnsafeRawBufferPointer) {
     buffer.append(bytes)
   }
 
-  func content(_ byte: UInt8) {
+  public func content(_ byte: UInt8) {
     buffer.appendByte(byte)
   }
 
-  func content(_ text: StaticString) {
+  public func content(_ text: StaticString) {
     buffer.append(UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
   }
 }

@@ -1,5 +1,8 @@
 /// A growable, contiguous byte buffer that keeps its memory between uses, so a batch is built,
 /// written and read without a heap allocation per record. Not thread-safe: one owner at a time.
+///
+/// `@unchecked Sendable` carries no lock: a buffer moves between threads only with its owner (a batch handed to
+/// the log's writer), never shared. The hot methods are `@inlinable` so every module's appends compile inline.
 public final class ByteBuffer: @unchecked Sendable {
   public private(set) var base: UnsafeMutableRawPointer
   public private(set) var capacity: Int
@@ -14,18 +17,18 @@ public final class ByteBuffer: @unchecked Sendable {
   deinit { base.deallocate() }
 
   /// The bytes in use.
-  public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
+  @inlinable public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
 
-  public func removeAll() { count = 0 }
+  @inlinable public func removeAll() { count = 0 }
 
   /// Makes room for `extra` more bytes past `count`.
-  @inline(__always)
+  @inlinable @inline(__always)
   public func reserve(_ extra: Int) {
     if count + extra > capacity { grow(to: count + extra) }
   }
 
-  @inline(never)
-  private func grow(to needed: Int) {
+  @usableFromInline @inline(never)
+  func grow(to needed: Int) {
     var newCapacity = capacity * 2
     while newCapacity < needed { newCapacity *= 2 }
     let newBase = UnsafeMutableRawPointer.allocate(byteCount: newCapacity, alignment: 16)
@@ -45,7 +48,7 @@ public final class ByteBuffer: @unchecked Sendable {
     capacity = target
   }
 
-  @inline(__always)
+  @inlinable @inline(__always)
   public func append(_ source: UnsafeRawBufferPointer) {
     guard let src = source.baseAddress, source.count > 0 else { return }
     reserve(source.count)
@@ -53,29 +56,22 @@ public final class ByteBuffer: @unchecked Sendable {
     count += source.count
   }
 
-  @inline(__always)
+  @inlinable @inline(__always)
   public func appendByte(_ byte: UInt8) {
     reserve(1)
     base.storeBytes(of: byte, toByteOffset: count, as: UInt8.self)
     count += 1
   }
 
-  @inline(__always)
+  @inlinable @inline(__always)
   public func appendBigEndian<T: FixedWidthInteger>(_ value: T) {
     reserve(MemoryLayout<T>.size)
     base.storeBytes(of: value.bigEndian, toByteOffset: count, as: T.self)
     count += MemoryLayout<T>.size
   }
 
-  /// Appends a zig-zag varint (Kafka's `varint`/`varlong`).
-  @inline(__always)
-  public func appendVarint(_ value: Int64) {
-    reserve(10)
-    count += Varint.write(value, to: base + count)
-  }
-
   /// Overwrites a big-endian integer already in the buffer.
-  @inline(__always)
+  @inlinable @inline(__always)
   public func setBigEndian<T: FixedWidthInteger>(_ value: T, at offset: Int) {
     base.storeBytes(of: value.bigEndian, toByteOffset: offset, as: T.self)
   }
@@ -85,12 +81,5 @@ public final class ByteBuffer: @unchecked Sendable {
     precondition(n <= count)
     if n < count { base.copyMemory(from: base + n, byteCount: count - n) }
     count -= n
-  }
-}
-
-extension UnsafeRawPointer {
-  @inline(__always)
-  func loadBigEndian<T: FixedWidthInteger>(at offset: Int, as type: T.Type) -> T {
-    T(bigEndian: loadUnaligned(fromByteOffset: offset, as: T.self))
   }
 }
