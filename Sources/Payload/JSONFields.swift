@@ -124,3 +124,54 @@ public final class JSONFields {
     return walk.document(requireObject: false)
   }
 }
+
+extension JSONFields {
+  /// The members of a valid JSON object, in order, with where each value sits in `object` (names decoded);
+  /// empty when `object` is not one. Allocates: for reading records back, not for the hot path.
+  public static func members(of object: UnsafeRawBufferPointer) -> [(name: String, value: JSONSpan)] {
+    guard validate(object) == nil else { return [] }
+    var walk = JSONWalk(
+      object, nodes: UnsafeBufferPointer(start: nil, count: 0), spans: UnsafeMutableBufferPointer(start: nil, count: 0),
+      remaining: 0, strict: true)
+    var out: [(name: String, value: JSONSpan)] = []
+    walk.skipSpace()
+    guard walk.pos < walk.end, walk.p[walk.pos] == UInt8(ascii: "{") else { return [] }
+    walk.pos += 1
+    do throws(WalkStop) {
+      while true {
+        walk.skipSpace()
+        guard walk.pos < walk.end, walk.p[walk.pos] == UInt8(ascii: "\"") else { break }
+        let nameStart = walk.pos + 1
+        let escaped = try walk.string()
+        let name = JSONString.text(
+          UnsafeRawBufferPointer(start: walk.p + nameStart, count: walk.pos - 1 - nameStart), escaped: escaped)
+        walk.skipSpace()
+        walk.pos += 1  // ':'
+        walk.skipSpace()
+        let start = walk.pos
+        let first = walk.p[start]
+        var valueEscaped = false
+        if first == UInt8(ascii: "\"") { valueEscaped = try walk.string() } else { try walk.value(node: -1, depth: 1) }
+        let kind: JSONSpan.Kind
+        var range = start..<walk.pos
+        switch first {
+        case UInt8(ascii: "\""):
+          kind = .string
+          range = start + 1..<walk.pos - 1
+        case UInt8(ascii: "{"): kind = .object
+        case UInt8(ascii: "["): kind = .array
+        case UInt8(ascii: "t"), UInt8(ascii: "f"): kind = .bool
+        case UInt8(ascii: "n"): kind = .null
+        default: kind = .number
+        }
+        out.append((name, JSONSpan(kind: kind, range: range, escaped: valueEscaped)))
+        walk.skipSpace()
+        guard walk.pos < walk.end, walk.p[walk.pos] == UInt8(ascii: ",") else { break }
+        walk.pos += 1
+      }
+    } catch {
+      return []
+    }
+    return out
+  }
+}

@@ -1,3 +1,5 @@
+import Payload
+
 /// The aggregate functions of the rule language.
 enum AggregateFunction: String, CaseIterable, Sendable {
   case count, sum, avg, min, max, stddev, variance, rms

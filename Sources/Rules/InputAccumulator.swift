@@ -1,3 +1,5 @@
+import Payload
+
 /// Which statistics an accumulator keeps for one aggregate input; only what the rule's functions need is updated.
 struct InputFeatures: OptionSet, Hashable, Sendable {
   let rawValue: UInt16

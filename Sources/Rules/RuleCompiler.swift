@@ -1,3 +1,5 @@
+import Payload
+
 /// The semantic pass from a `RuleDefinition` to a `CompiledRule`.
 struct RuleCompiler {
   let definition: RuleDefinition

@@ -1,3 +1,5 @@
+import Payload
+
 /// Evaluates windowed alert rules over telemetry records, one synchronous caller at a time.
 ///
 /// Feed it records in offset order per partition (any number of partitions, interleaved as you like): all state is

@@ -1,3 +1,5 @@
+import Payload
+
 extension RuleRuntime {
   /// Writes the rule's state: keys in id order (so ids survive a restore), their watermarks, alert states and windows.
   func encode(into w: inout CheckpointWriter) {

@@ -1,3 +1,5 @@
+import Payload
+
 /// A running rule: its compiled form plus the state of every key (windows, watermark, alert).
 protocol RuleRuntimeProtocol: AnyObject {
   var compiled: CompiledRule { get }
@@ -144,7 +146,9 @@ final class RuleRuntime<Strategy: WindowStrategy>: RuleRuntimeProtocol {
           keyScratch.append(4)
           if escaped {
             let bytes = Scalar.bytes(p, n, escaped: true)
-            withUnsafeBytes(of: UInt32(truncatingIfNeeded: bytes.count).littleEndian) { keyScratch.append(contentsOf: $0) }
+            withUnsafeBytes(of: UInt32(truncatingIfNeeded: bytes.count).littleEndian) {
+              keyScratch.append(contentsOf: $0)
+            }
             keyScratch.append(contentsOf: bytes)
           } else {
             withUnsafeBytes(of: UInt32(truncatingIfNeeded: n).littleEndian) { keyScratch.append(contentsOf: $0) }
@@ -199,7 +203,8 @@ final class RuleRuntime<Strategy: WindowStrategy>: RuleRuntimeProtocol {
     meta[id] = m
     guard let transition else { return }
     if transition == .raised { stats.alertsRaised += 1 } else { stats.alertsCleared += 1 }
-    output.alerts.append(makeAlert(transition, key: keyNames[id], start: window.start, end: window.end, env.selectValues))
+    output.alerts.append(
+      makeAlert(transition, key: keyNames[id], start: window.start, end: window.end, env.selectValues))
   }
 
   private func makeAlert(_ state: AlertEvent.State, key: String, start: Int64, end: Int64, _ values: [Value])
@@ -209,19 +214,16 @@ final class RuleRuntime<Strategy: WindowStrategy>: RuleRuntimeProtocol {
     let named = zip(compiled.aliases, values).map { AlertEvent.NamedValue(name: $0.0, value: $0.1) }
     var message = definition.alert.message ?? "\(definition.name) \(state.rawValue) for \(key)"
     if message.contains("{") {
-      var replacements = ["key": key, "rule": definition.name, "severity": definition.alert.severity,
-        "state": state.rawValue]
+      var replacements = [
+        "key": key, "rule": definition.name, "severity": definition.alert.severity,
+        "state": state.rawValue,
+      ]
       for v in named { replacements[v.name] = v.value.description }
       message = RuleRuntime.fill(message, replacements)
     }
-    let json = AlertEncoder.encode(
-      rule: definition.name, severity: definition.alert.severity, key: key, state: state, start: start, end: end,
-      values: named, message: message)
-    let topicKey = String(key.map { "/+#".contains($0) ? "_" : $0 })
     return AlertEvent(
       rule: definition.name, severity: definition.alert.severity, key: key, state: state, windowStart: start,
-      windowEnd: end, values: named, message: message, json: json,
-      mqttTopic: "weir/alerts/\(definition.name)/\(topicKey.isEmpty ? "_" : topicKey)")
+      windowEnd: end, values: named, message: message)
   }
 
   static func fill(_ template: String, _ values: [String: String]) -> String {

@@ -1,3 +1,5 @@
+import Payload
+
 /// An expression compiled for evaluation once per closed window (SELECT items and HAVING).
 indirect enum WindowExpression {
   case constant(Value)

@@ -2,6 +2,7 @@ import Foundation
 import Rules
 import Testing
 import WeirTestSupport
+import Payload
 
 /// The shipped rules (config/rules) against firmware-sim's demo fleet: the two degrading devices
 /// are alerted on before they fail and no healthy device is, whatever the seed and however the

@@ -1,5 +1,6 @@
 import Testing
 import Rules
+import Payload
 
 @Suite struct AlertLifecycleTests {
   static let rule = """

@@ -1,5 +1,6 @@
 import Testing
 @testable import Rules
+import Payload
 
 @Suite struct CheckpointTests {
   /// One rule per window type, all on one topic, with keys spread over partitions.

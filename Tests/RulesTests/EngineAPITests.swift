@@ -1,5 +1,6 @@
 import Testing
 @testable import Rules
+import Payload
 
 /// `rewind(topic:partition:lastProcessed:)` and `changeCount`, the two calls the rule service builds recovery and
 /// idle-quiet checkpointing on.

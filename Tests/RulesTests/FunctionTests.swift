@@ -1,5 +1,6 @@
 import Testing
 @testable import Rules
+import Payload
 
 /// Straightforward two-pass reference computations, to check the incremental ones against.
 struct Reference {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Rules
+import Payload
 
 /// Whatever bytes a device sends, the engine skips, counts or evaluates the record; it never traps.
 @Suite struct HostileRecordTests {

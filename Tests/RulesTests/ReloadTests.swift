@@ -1,5 +1,6 @@
 import Testing
 @testable import Rules
+import Payload
 
 @Suite struct ReloadTests {
   @Test func reloadKeepsUnchangedRulesState() throws {

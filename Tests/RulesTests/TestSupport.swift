@@ -83,11 +83,6 @@ final class Feeder {
   }
 }
 
-extension AlertEvent {
-  /// A SELECT value by name.
-  subscript(_ name: String) -> Value? { values.first { $0.name == name }?.value }
-}
-
 /// Deterministic random numbers for tests (SplitMix64).
 struct SeededRandom: RandomNumberGenerator {
   var state: UInt64

@@ -1,5 +1,6 @@
 import Testing
 @testable import Rules
+import Payload
 
 /// A window as the tests see it: bounds relative to `t0` and the record count.
 struct SeenWindow: Equatable, CustomStringConvertible {

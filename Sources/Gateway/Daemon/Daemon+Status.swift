@@ -2,6 +2,7 @@ import Foundation
 import Ingest
 import Metrics
 import PartitionedLog
+import Payload
 import Rules
 import RulesService
 import Synchronization
@@ -58,7 +59,7 @@ final class AlertIndex: Sendable {
         case .batches(let r):
           r.forEachRecord { record in
             guard let value = record.value,
-              let alert = Self.decode(Data(value), offset: record.offset, timestamp: record.timestamp)
+              let alert = Self.decode(value, offset: record.offset, timestamp: record.timestamp)
             else { return }
             s.latest[alert.rule + "\u{0}" + alert.key] = alert
             s.recent.append(alert)
@@ -81,14 +82,13 @@ final class AlertIndex: Sendable {
 
   var activeCount: Int { state.withLock { s in s.latest.values.count { $0.state == "raised" } } }
 
-  static func decode(_ data: Data, offset: Int64, timestamp: Int64) -> AlertInfo? {
-    guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
+  static func decode(_ bytes: UnsafeRawBufferPointer, offset: Int64, timestamp: Int64) -> AlertInfo? {
+    guard let alert = AlertRecord(json: bytes) else { return nil }
     return AlertInfo(
-      offset: offset, timestampMs: timestamp, rule: object["rule"] as? String ?? "",
-      severity: object["severity"] as? String ?? "", key: object["key"] as? String ?? "",
-      state: object["state"] as? String ?? "", windowEndMs: (object["window_end_ms"] as? NSNumber)?.int64Value ?? 0,
-      message: object["message"] as? String ?? "")
+      offset: offset, timestampMs: timestamp, rule: alert.rule, severity: alert.severity, key: alert.key,
+      state: alert.state.rawValue, windowEndMs: alert.windowEnd, message: alert.message)
   }
+
 }
 
 /// Gauges and counters the daemon keeps up to date from its components' snapshots.

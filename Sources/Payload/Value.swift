@@ -1,4 +1,5 @@
-/// A value computed per window: a SELECT column, the HAVING result, a group key part.
+/// A JSON scalar as the rule engine computes it per window (a SELECT column, the HAVING result, a group key part)
+/// and as an alert carries it.
 public enum Value: Sendable, Hashable, CustomStringConvertible {
   /// No value (SQL NULL): a missing field, an empty window, an undefined result.
   case null
@@ -25,7 +26,7 @@ public enum Value: Sendable, Hashable, CustomStringConvertible {
   }
 
   /// Formats a number the way alerts show it: integers without a fraction, others in shortest round-trip form.
-  static func format(_ v: Double) -> String {
+  public static func format(_ v: Double) -> String {
     if v == v.rounded(.towardZero), v.magnitude < 9.0e15 { return String(Int64(v)) }
     return String(v)
   }
