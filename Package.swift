@@ -73,6 +73,7 @@ let package = Package(
         .product(name: "Logging", package: "swift-log"),
         .product(name: "Metrics", package: "swift-metrics"),
         .product(name: "SystemPackage", package: "swift-system"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
       ],
       swiftSettings: upcoming),
     .target(
@@ -85,6 +86,7 @@ let package = Package(
         "MQTT",
         .product(name: "Logging", package: "swift-log"),
         .product(name: "Metrics", package: "swift-metrics"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
       ],
       swiftSettings: upcoming),
     .target(
@@ -105,6 +107,7 @@ let package = Package(
         "Rules",
         .product(name: "Logging", package: "swift-log"),
         .product(name: "Metrics", package: "swift-metrics"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
       ],
       swiftSettings: upcoming),
     .target(
@@ -204,7 +207,10 @@ let package = Package(
       swiftSettings: upcoming),
     .testTarget(
       name: "GatewayTests",
-      dependencies: ["Gateway", "PartitionedLog", "Rules", "RulesService", "Ingest", "MQTT", "Uplink", "WeirTestSupport"],
+      dependencies: [
+        "Gateway", "PartitionedLog", "Rules", "RulesService", "Ingest", "MQTT", "Uplink", "WeirTestSupport",
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+      ],
       swiftSettings: upcoming),
     .testTarget(
       name: "PayloadTests",

@@ -15,6 +15,10 @@ import WeirCore
 /// again, so no alert is lost and none is duplicated. A damaged or deleted stretch of log is
 /// skipped, counted and logged once; a full disk holds alerts back until they fit. If `run()`
 /// throws, calling it again continues from the engine's state in memory.
+///
+/// `@unchecked Sendable`: the loop state (`restored`, `alreadyWritten`, `output`, the engine) is
+/// touched only by the loop's thread, one `run()` at a time; what other threads ask or read is in
+/// `shared` (a `Mutex`) or in atomics.
 public final class RuleService: @unchecked Sendable {
   public struct Options: Sendable {
     public var topics: [String]
@@ -104,7 +108,9 @@ public final class RuleService: @unchecked Sendable {
   /// How often an idle rule service ticks the engine (wall-clock timeouts, absence rules).
   static let idleTickNs: Int64 = 50_000_000
 
-  public func run() async throws {
+  /// Runs the loop on its own thread until cancelled or ``stop()``, then checkpoints and returns.
+  /// ``run()`` (the lifecycle `Service`) adds graceful shutdown.
+  public func runUntilStopped() async throws {
     try await OwnedThread.run(name: "weir-rules", stop: { [self] in stop() }) { [self] in try loop() }
   }
 

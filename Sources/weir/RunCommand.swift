@@ -11,7 +11,8 @@ struct RunCommand: AsyncParsableCommand {
     abstract: "Run the gateway: sources, log, uplinks, rules and the HTTP API, until SIGTERM or SIGINT.",
     discussion: """
       SIGTERM and SIGINT drain in order (sources, rules, uplinks, then the log is fsynced and closed) \
-      and exit 0; SIGHUP reloads the rule files. A configuration with errors is refused with exit \
+      and exit 0, or exit 1 if the drain has not finished 5 s after gateway.shutdown_timeout; SIGHUP \
+      reloads the rule files. A configuration with errors is refused with exit \
       code 2 and every error as file:line: key: message.
       """)
 
@@ -60,6 +61,7 @@ struct RunCommand: AsyncParsableCommand {
     do {
       try await daemon.run()
     } catch {
+      // The daemon has logged why (a drain that timed out at `critical`); systemd restarts it.
       throw ExitCode(1)
     }
   }

@@ -9,7 +9,7 @@ import WeirCore
 /// reconnecting with back-off. Alerts are durable in the `alerts` topic whatever happens here; this
 /// is the live notification for local consumers (a PLC, an HMI). While the broker is away up to
 /// `capacity` alerts wait; older ones are dropped first (`weir_alerts_mqtt_dropped_total`).
-final class AlertPublisher: @unchecked Sendable {
+final class AlertPublisher: Sendable {
   private let client: MosquittoClient
   private let logger: Logger
   private let capacity: Int

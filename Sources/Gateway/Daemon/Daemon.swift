@@ -7,10 +7,8 @@ public import Prometheus
 import Rules
 import RulesService
 import ServiceLifecycle
-import Synchronization
 import UnixSignals
 import Uplink
-import WeirCore
 
 /// The gateway process: the log, the sources, the uplinks, the rule service and the HTTP server,
 /// run by a swift-service-lifecycle `ServiceGroup`.
@@ -19,7 +17,7 @@ import WeirCore
 /// acknowledged), the rule service checkpoints, the uplinks wait for what is in flight and commit
 /// their cursors, the HTTP server stops, and the log is flushed, fsynced and closed (a clean stop).
 /// SIGHUP reloads the rule files; rules whose text did not change keep their state.
-public final class Daemon: @unchecked Sendable {
+public final class Daemon: Sendable {
   public let config: GatewayConfig
   let logger: Logger
   let store: LogStore
@@ -37,6 +35,8 @@ public final class Daemon: @unchecked Sendable {
   let ruleCount: Int
   /// Topics the sources write (ingest rate counts these).
   let sourceTopics: [String]
+  /// Bounds the wait for the service group once the drain has begun.
+  let drainDeadline: DrainDeadline
 
   /// Opens the log, creates every topic the configuration names (before any source starts) and
   /// builds every component. Nothing runs before ``run()``.
@@ -128,95 +128,34 @@ public final class Daemon: @unchecked Sendable {
     }
     alertIndex = AlertIndex(partition: store.topic("alerts")!.partitions[0])
     sampler = StatusSampler()
+    drainDeadline = DrainDeadline(limitMs: Int(config.shutdownTimeoutMs) + Self.cancellationMarginMs)
   }
 
-  /// Runs until SIGTERM or SIGINT, then drains in order and returns (the log closed cleanly).
-  public func run() async throws {
-    var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
-    func add(_ name: String, _ service: some Service) {
-      services.append(
-        .init(
-          service: service, successTerminationBehavior: .gracefullyShutdownGroup,
-          failureTerminationBehavior: .gracefullyShutdownGroup, serviceName: name))
-    }
-    // Shut down in reverse order: sources first, then rules, uplinks and HTTP; the log closes after.
-    add("http", try APIServer(daemon: self).application())
-    add(
-      "sampler",
-      ComponentService { [self] in
-        var metrics = DaemonMetrics()
-        let watchdog = SystemdNotify.watchdogEnabled()
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
-          sample(into: &metrics)
-          // The sampler reads every component's state; if it runs, the daemon is not wedged.
-          if watchdog { SystemdNotify.send("WATCHDOG=1") }
-          _ = try? await cancelWhenGracefulShutdown {
-            try await Task.sleep(for: .milliseconds(Int(StatusSampler.intervalMs)))
-          }
-        }
-      } onShutdown: {
-      })
-    if let ruleService {
-      add(
-        "rules-reload",
-        ComponentService { [self] in
-          for await _ in await UnixSignalsSequence(trapping: .sighup).cancelOnGracefulShutdown() {
-            reloadRules(ruleService)
-          }
-        } onShutdown: {
-        })
-    }
-    // Components restart with back-off when they fail; only the log failing stops the daemon.
-    func supervise(
-      _ name: String, _ body: @escaping @Sendable () async throws -> Void, stop: @escaping @Sendable () -> Void
-    ) {
-      add(name, SupervisedService(name, store: store, logger: logger.child("weir.lifecycle"), body, onShutdown: stop))
-    }
-    for uplink in kafkaUplinks {
-      supervise("uplink:\(uplink.name)", { try await uplink.run() }, stop: { uplink.stop() })
-    }
-    for uplink in mqttUplinks {
-      supervise("uplink:\(uplink.name)", { try await uplink.run() }, stop: { uplink.stop() })
-    }
-    if let alertPublisher {
-      add(
-        "alerts-mqtt",
-        ComponentService {
-          alertPublisher.start()
-          try? await gracefulShutdown()
-          alertPublisher.stop()
-        } onShutdown: {
-        })
-    }
-    if let ruleService { supervise("rules", { try await ruleService.run() }, stop: { ruleService.stop() }) }
-    for source in modbusSources {
-      supervise("modbus:\(source.status.port.path)", { try await source.run() }, stop: { source.stop() })
-    }
-    for source in serialSources {
-      supervise("serial:\(source.status.path)", { try await source.run() }, stop: { source.stop() })
-    }
-    for source in mqttSources {
-      supervise("mqtt:\(source.config.name)", { try await source.run() }, stop: { source.stop() })
-    }
-    let deadline = config.shutdownTimeoutMs
-    add(
-      "watchdog",
-      ComponentService { [logger] in
-        try? await gracefulShutdown()
-        SystemdNotify.send("STOPPING=1")
-        logger.info(
-          "draining: stopping sources, then rules, uplinks and the log", metadata: ["deadline_ms": "\(deadline)"])
-        OwnedThread.start(name: "weir-watchdog") {
-          usleep(useconds_t(min(deadline + 5000, 3_600_000) * 1000))
-          logger.critical("the drain did not finish within the shutdown timeout; exiting")
-          exit(1)
-        }
-      } onShutdown: {
-      })
+  /// How long past the shutdown timeout the daemon waits for components that ignore
+  /// cancellation before it gives up on them (``DrainDeadline``).
+  static let cancellationMarginMs = 5000
 
+  /// Runs until SIGTERM or SIGINT, then drains in order and returns (the log closed cleanly).
+  ///
+  /// The drain has `shutdown_timeout`; then the group cancels what is still running. If that has
+  /// not ended within ``cancellationMarginMs`` either, this logs `critical` and throws
+  /// ``DrainTimedOut`` without closing the log (a component may still be using it; the next
+  /// start recovers, as after a crash), so that `weir run` exits 1 and systemd restarts it.
+  public func run() async throws {
+    let lifecycle = logger.child("weir.lifecycle")
+    let services = try serviceList().map { entry in
+      ServiceGroupConfiguration.ServiceConfiguration(
+        service: entry.supervised
+          ? SupervisedService(entry.name, store: store, logger: lifecycle, entry.service) : entry.service,
+        successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup,
+        serviceName: entry.name)
+    }
     var groupConfig = ServiceGroupConfiguration(
-      services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger.child("weir.lifecycle"))
-    groupConfig.maximumGracefulShutdownDuration = .milliseconds(deadline)
+      services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: lifecycle)
+    groupConfig.maximumGracefulShutdownDuration = .milliseconds(config.shutdownTimeoutMs)
+    // The library's own last resort (a fatalError) if even the deadline below did not end the
+    // wait; normally the daemon gives up first, with a log line and exit code 1.
+    groupConfig.maximumCancellationDuration = .milliseconds(2 * Self.cancellationMarginMs)
     let group = ServiceGroup(configuration: groupConfig)
     logger.info(
       "weir started",
@@ -228,7 +167,11 @@ public final class Daemon: @unchecked Sendable {
       ])
     var failure: (any Error)?
     do {
-      try await group.run()
+      try await drainDeadline.run { try await group.run() }
+    } catch let timeout as DrainTimedOut {
+      logger.critical(
+        "the drain did not finish within the shutdown timeout; exiting", metadata: ["error": "\(timeout)"])
+      throw timeout
     } catch {
       failure = error
     }
@@ -261,26 +204,6 @@ public final class Daemon: @unchecked Sendable {
       for error in report.refused {
         logger.error("rules reload refused a rule", metadata: ["error": "\(error.description)"])
       }
-    }
-  }
-}
-
-/// Adapts a component with `run()` and `stop()` to a lifecycle `Service`: graceful shutdown calls
-/// `stop`, and `run` returns once the component has drained.
-struct ComponentService: Service {
-  let body: @Sendable () async throws -> Void
-  let onShutdown: @Sendable () -> Void
-
-  init(_ body: @escaping @Sendable () async throws -> Void, onShutdown: @escaping @Sendable () -> Void) {
-    self.body = body
-    self.onShutdown = onShutdown
-  }
-
-  func run() async throws {
-    try await withGracefulShutdownHandler {
-      try await body()
-    } onGracefulShutdown: {
-      onShutdown()
     }
   }
 }

@@ -31,7 +31,7 @@ public struct MQTTSourceStatus: Sendable {
 /// per partition (fsynced first under `fsync: always`), and only then write, which sends the
 /// PUBACKs. A crash at any point before the write leaves the messages unacknowledged and the
 /// broker's persistent session delivers them again.
-public final class MQTTSource: @unchecked Sendable {
+public final class MQTTSource: Sendable {
   public let config: MQTTSourceConfig
   let store: LogStore
   let logger: Logger
@@ -66,8 +66,8 @@ public final class MQTTSource: @unchecked Sendable {
   public var status: MQTTSourceStatus { statusLock.withLock { $0 } }
 
   /// Runs until cancelled or ``stop()``; then drains what was read into the log, fsyncs,
-  /// acknowledges and disconnects.
-  public func run() async throws {
+  /// acknowledges and disconnects. ``run()`` (the lifecycle `Service`) adds graceful shutdown.
+  public func runUntilStopped() async throws {
     try await OwnedThread.run(name: "weir-mqtt-\(config.name)", stop: { [self] in stop() }) { [self] in try loop() }
   }
 

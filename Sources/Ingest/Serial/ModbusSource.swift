@@ -49,8 +49,9 @@ public final class ModbusSource: Sendable {
   public var status: ModbusSourceStatus { statusBox.value }
 
   /// Polls until stopped or cancelled, then commits what is pending and returns. Throws only when
-  /// the log fails for good or when called twice.
-  public func run() async throws {
+  /// the log fails for good or when called twice. ``run()`` (the lifecycle `Service`) adds
+  /// graceful shutdown.
+  public func runUntilStopped() async throws {
     guard !started.exchange(true, ordering: .relaxed) else {
       throw SerialError(.alreadyStarted, "modbus source \(config.port.path) is already running")
     }

@@ -55,8 +55,9 @@ public final class SerialLineSource: Sendable {
   public var status: SerialPortStatus { statusBox.value }
 
   /// Reads until stopped or cancelled, then drains and commits. Throws only when the log fails for
-  /// good (not when it is merely full) or when called twice.
-  public func run() async throws {
+  /// good (not when it is merely full) or when called twice. ``run()`` (the lifecycle `Service`)
+  /// adds graceful shutdown.
+  public func runUntilStopped() async throws {
     guard !started.exchange(true, ordering: .relaxed) else {
       throw SerialError(.alreadyStarted, "serial source \(port.path) is already running")
     }

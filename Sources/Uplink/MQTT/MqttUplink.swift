@@ -27,8 +27,9 @@ public final class MqttUplink: Sendable {
   public var name: String { config.uplink.name }
 
   /// Forwards until ``stop()`` or task cancellation; then waits up to the shutdown grace for
-  /// PUBACKs, commits the confirmed positions and returns.
-  public func run() async throws { try await engine.run() }
+  /// PUBACKs, commits the confirmed positions and returns. ``run()`` (the lifecycle `Service`)
+  /// adds graceful shutdown.
+  public func runUntilStopped() async throws { try await engine.run() }
 
   /// Asks ``run()`` to return.
   public func stop() { engine.stop() }

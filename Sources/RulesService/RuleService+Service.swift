@@ -1,0 +1,9 @@
+public import ServiceLifecycle
+
+extension RuleService: Service {
+  /// ``runUntilStopped()`` as a lifecycle `Service`: graceful shutdown calls ``stop()``, and this
+  /// returns after the final checkpoint.
+  public func run() async throws {
+    try await withGracefulShutdownHandler(operation: runUntilStopped, onGracefulShutdown: stop)
+  }
+}
