@@ -39,7 +39,7 @@ final class ModbusMaster {
 
   /// Sends `request` up to `attempts` times until a valid response arrives.
   func read(
-    _ request: ModbusRequest, attempts: Int, port: SerialPort, wake: SerialWakeSignal, shouldStop: () -> Bool
+    _ request: ModbusRequest, attempts: Int, port: SerialPort, wake: WakePipe, shouldStop: () -> Bool
   ) -> Outcome {
     var errors: [ModbusError] = []
     for _ in 1...max(1, attempts) {
@@ -56,7 +56,7 @@ final class ModbusMaster {
 
   /// One request and its response; nil when stopping.
   private func exchange(
-    _ request: ModbusRequest, port: SerialPort, wake: SerialWakeSignal, shouldStop: () -> Bool
+    _ request: ModbusRequest, port: SerialPort, wake: WakePipe, shouldStop: () -> Bool
   ) throws(ModbusError) -> UnsafeRawBufferPointer? {
     try io { () throws(SerialError) in try keepSilence(port) }
     let frame = request.frame
@@ -123,7 +123,7 @@ final class ModbusMaster {
     }
   }
 
-  private func send(_ frame: UnsafeRawBufferPointer, port: SerialPort, wake: SerialWakeSignal) throws(SerialError) {
+  private func send(_ frame: UnsafeRawBufferPointer, port: SerialPort, wake: WakePipe) throws(SerialError) {
     var sent = 0
     let deadline = Monotonic.nanoseconds() + responseTimeoutNs
     while sent < frame.count {

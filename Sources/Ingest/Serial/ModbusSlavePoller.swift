@@ -79,7 +79,7 @@ final class ModbusSlavePoller {
   /// Reads the whole register map and appends one record. A slave that failed its last poll gets
   /// a single attempt per request, so a dead slave costs the bus one timeout per poll.
   func poll(
-    master: ModbusMaster, port: SerialPort, wake: SerialWakeSignal, attempts: Int,
+    master: ModbusMaster, port: SerialPort, wake: WakePipe, attempts: Int,
     values: UnsafeMutableBufferPointer<UInt16>, writer: JSONWriter, router: LogRouter, clock: any WallClock,
     logger: Logger, shouldStop: () -> Bool
   ) -> Result {

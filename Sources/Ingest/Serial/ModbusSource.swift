@@ -19,7 +19,7 @@ public final class ModbusSource: Sendable {
   private let clock: any WallClock
   private let logger: Logger
   private let metrics: any MetricsFactory
-  private let wake: SerialWakeSignal
+  private let wake: WakePipe
   private let stopping = Atomic<Bool>(false)
   private let started = Atomic<Bool>(false)
   private let statusBox: SerialStatusBox<ModbusSourceStatus>
@@ -39,7 +39,11 @@ public final class ModbusSource: Sendable {
     self.clock = clock
     self.logger = logger
     self.metrics = metrics
-    wake = try SerialWakeSignal()
+    do {
+      wake = try WakePipe()
+    } catch {
+      throw SerialError.system("create wake-up pipe", errno: error.errno)
+    }
     statusBox = SerialStatusBox(
       ModbusSourceStatus(
         port: SerialPortStatus(path: config.port.path, deviceId: config.port.deviceId),
@@ -61,7 +65,7 @@ public final class ModbusSource: Sendable {
   /// Asks the source to stop (a request in flight is abandoned). Safe from any thread.
   public func stop() {
     stopping.store(true, ordering: .relaxed)
-    wake.wake()
+    wake.signal()
   }
 
   private var isStopping: Bool { stopping.load(ordering: .relaxed) }
@@ -99,7 +103,7 @@ public final class ModbusSource: Sendable {
     while !isStopping {
       if router.pendingRecords > 0 {
         guard try commit(&committer, &uncommitted, portStatus) else {
-          wake.sleep(milliseconds: committer.retryDelayMs)
+          wake.wait(timeoutMs: committer.retryDelayMs)
           continue
         }
       }

@@ -18,7 +18,7 @@ public final class SerialLineSource: Sendable {
   private let clock: any WallClock
   private let logger: Logger
   private let metrics: any MetricsFactory
-  private let wake: SerialWakeSignal
+  private let wake: WakePipe
   private let stopping = Atomic<Bool>(false)
   private let started = Atomic<Bool>(false)
   private let statusBox: SerialStatusBox<SerialPortStatus>
@@ -47,7 +47,11 @@ public final class SerialLineSource: Sendable {
     self.clock = clock
     self.logger = logger
     self.metrics = metrics
-    wake = try SerialWakeSignal()
+    do {
+      wake = try WakePipe()
+    } catch {
+      throw SerialError.system("create wake-up pipe", errno: error.errno)
+    }
     statusBox = SerialStatusBox(SerialPortStatus(path: port.path, deviceId: port.deviceId))
   }
 
@@ -68,7 +72,7 @@ public final class SerialLineSource: Sendable {
   /// thread, any number of times.
   public func stop() {
     stopping.store(true, ordering: .relaxed)
-    wake.wake()
+    wake.signal()
   }
 
   private var isStopping: Bool { stopping.load(ordering: .relaxed) }
@@ -89,7 +93,7 @@ public final class SerialLineSource: Sendable {
     while !isStopping {
       if router.pendingRecords > 0 {
         guard try commit(&committer, pipeline) else {
-          wake.sleep(milliseconds: committer.retryDelayMs)
+          wake.wait(timeoutMs: committer.retryDelayMs)
           continue
         }
       }

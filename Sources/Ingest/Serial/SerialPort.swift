@@ -1,4 +1,5 @@
 import SystemPackage
+import WeirCore
 
 #if canImport(Glibc)
   import Glibc
@@ -151,10 +152,10 @@ final class SerialPort {
 
   /// Waits until the port is readable (and writable, when asked), `wake` fires, or `timeoutMs`
   /// passes.
-  func wait(writable: Bool = false, wake: SerialWakeSignal, timeoutMs: Int) throws(SerialError) -> Readiness {
+  func wait(writable: Bool = false, wake: WakePipe, timeoutMs: Int) throws(SerialError) -> Readiness {
     var fds = [
       pollfd(fd: fd.rawValue, events: writable ? Int16(POLLIN) | Int16(POLLOUT) : Int16(POLLIN), revents: 0),
-      pollfd(fd: wake.readEnd.rawValue, events: Int16(POLLIN), revents: 0),
+      pollfd(fd: wake.readFD, events: Int16(POLLIN), revents: 0),
     ]
     var readiness = Readiness()
     guard try SerialPosix.poll(&fds, timeoutMs: Int32(clamping: max(0, timeoutMs)), path) > 0 else { return readiness }

@@ -8,7 +8,7 @@ import WeirCore
 /// with exponential back-off and jitter until it returns. Not thread-safe: the source thread's.
 final class SerialPortConnection {
   let config: SerialPortConfig
-  private let wake: SerialWakeSignal
+  private let wake: WakePipe
   private let logger: Logger
   private let clock: any WallClock
   private let updateStatus: ((inout SerialPortStatus) -> Void) -> Void
@@ -21,7 +21,7 @@ final class SerialPortConnection {
   private var wasLost = false
 
   init(
-    config: SerialPortConfig, wake: SerialWakeSignal, logger: Logger, clock: any WallClock,
+    config: SerialPortConfig, wake: WakePipe, logger: Logger, clock: any WallClock,
     metrics: any MetricsFactory, updateStatus: @escaping ((inout SerialPortStatus) -> Void) -> Void
   ) {
     self.config = config
@@ -38,7 +38,7 @@ final class SerialPortConnection {
   }
 
   /// The open port, opened first if need be, retrying with back-off; nil once `shouldStop`
-  /// says so (checked between attempts, and the back-off sleep ends early on ``SerialWakeSignal``).
+  /// says so (checked between attempts, and the back-off sleep ends early on ``WakePipe``).
   func open(shouldStop: () -> Bool) -> SerialPort? {
     while !shouldStop() {
       if let port { return port }
@@ -50,7 +50,7 @@ final class SerialPortConnection {
       } catch {
         let delay = backoff.nextDelayMs(random: Double.random(in: 0..<1, using: &random))
         markOpenFailed(error, retryInMs: delay)
-        wake.sleep(milliseconds: delay)
+        wake.wait(timeoutMs: delay)
       }
     }
     return nil
@@ -75,7 +75,7 @@ final class SerialPortConnection {
       $0.lastError = error.description
       $0.nextRetryInMs = delay
     }
-    wake.sleep(milliseconds: delay)
+    wake.wait(timeoutMs: delay)
   }
 
   /// Closes the port at shutdown.

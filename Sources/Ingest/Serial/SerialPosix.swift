@@ -118,22 +118,3 @@ enum SerialPosix {
   }
 
 }
-
-extension SerialPosix {
-  /// A non-blocking, close-on-exec pipe: (read end, write end).
-  static func makePipe() throws(SerialError) -> (FileDescriptor, FileDescriptor) {
-    let ends: (readEnd: FileDescriptor, writeEnd: FileDescriptor)
-    do {
-      ends = try FileDescriptor.pipe()
-    } catch let error as Errno {
-      throw SerialError.system("create wake-up pipe", errno: error.rawValue)
-    } catch {
-      throw SerialError(.io, "create wake-up pipe: \(error)")
-    }
-    for fd in [ends.readEnd, ends.writeEnd] {
-      _ = try call("configure wake-up pipe") { fcntl(fd.rawValue, F_SETFL, O_NONBLOCK) }
-      _ = try call("configure wake-up pipe") { fcntl(fd.rawValue, F_SETFD, FD_CLOEXEC) }
-    }
-    return (ends.readEnd, ends.writeEnd)
-  }
-}

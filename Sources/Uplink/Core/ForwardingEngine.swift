@@ -13,6 +13,7 @@ import WeirCore
 ///
 /// Everything but ``run()``, ``stop()`` and ``snapshot()`` runs on one thread of its own, which
 /// also serves the transport's reports (librdkafka's poll loop), so the bookkeeping needs no locks.
+/// `@unchecked Sendable`: all mutable state belongs to the engine's own thread; `stop()` and `snapshot()` touch only the atomics `stopRequested`/`started` and `published` (a `Mutex`).
 final class ForwardingEngine<Transport: UplinkTransport>: @unchecked Sendable {
   let options: UplinkOptions
   let store: LogStore
@@ -23,7 +24,7 @@ final class ForwardingEngine<Transport: UplinkTransport>: @unchecked Sendable {
   /// Lanes by priority, highest first, for strict priority between topics.
   let priorityGroups: [[Lane]]
   var roundRobin: [Int]
-  let wakeup: Wakeup
+  let wakeup: WakePipe
   private let stopRequested = Atomic<Bool>(false)
   private let started = Atomic<Bool>(false)
   let published: Mutex<UplinkSnapshot>
@@ -72,7 +73,11 @@ final class ForwardingEngine<Transport: UplinkTransport>: @unchecked Sendable {
     self.transport = transport
     self.clock = clock
     self.logger = logger
-    self.wakeup = try Wakeup()
+    do {
+      self.wakeup = try WakePipe()
+    } catch {
+      throw UplinkError(.transport, "\(error)")
+    }
     self.gatewayBytes = OwnedBytes(Array(options.gateway.utf8))
     self.headerBuffer = HeaderBuffer()
     let liveFirst: Bool
@@ -174,7 +179,7 @@ final class ForwardingEngine<Transport: UplinkTransport>: @unchecked Sendable {
       housekeeping(now: now)
       var sent = 0
       if transport.brokenReason == nil { sent = sendRound(now: now) }
-      if sent == 0 { wakeup.wait(timeoutMs: idleTimeoutMs(now: Monotonic.nanoseconds())) }
+      if sent == 0 { wakeup.wait(timeoutMs: Int(idleTimeoutMs(now: Monotonic.nanoseconds()))) }
     }
     shutdown()
   }

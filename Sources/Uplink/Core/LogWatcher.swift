@@ -1,9 +1,10 @@
 import PartitionedLog
+import WeirCore
 
 /// Turns a partition's new durable data into a wake-up of the uplink's thread.
 enum LogWatcher {
   /// Wakes the loop whenever a partition's high watermark moves.
-  static func watch(_ partition: Partition, _ wakeup: Wakeup) async {
+  static func watch(_ partition: Partition, _ wakeup: WakePipe) async {
     var seen = partition.highWatermark
     while !Task.isCancelled {
       await partition.waitForData(after: seen)

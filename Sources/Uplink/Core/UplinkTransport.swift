@@ -1,3 +1,5 @@
+import WeirCore
+
 /// What a transport did with one send.
 enum SendOutcome {
   /// Queued; a delivery report will follow.
@@ -26,7 +28,7 @@ protocol UplinkTransport: AnyObject, SendableMetatype {
   /// `kafka` or `mqtt`, for status.
   var kind: String { get }
   /// Lets the transport wake the uplink's thread when reports are ready.
-  func attach(_ wakeup: Wakeup)
+  func attach(_ wakeup: WakePipe)
   /// Registers a remote topic; returns the index ``send(topic:key:value:timestamp:headers:token:)`` takes.
   func remoteTopic(_ name: String) throws(UplinkError) -> Int
   /// Hands over one record; the transport copies what it keeps before returning.

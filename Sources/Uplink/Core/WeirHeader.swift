@@ -11,6 +11,7 @@ enum WeirHeader {
   static let trueValue = Static("true")
 
   /// Immutable bytes allocated once and never freed.
+  /// `@unchecked Sendable`: the bytes are immutable, allocated once and never freed.
   struct Static: @unchecked Sendable {
     let bytes: UnsafeRawBufferPointer
 

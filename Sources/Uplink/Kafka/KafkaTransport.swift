@@ -1,4 +1,5 @@
 import Logging
+import WeirCore
 
 /// The uplink's way to Kafka: one ``RdKafkaProducer``, recreated after a fatal error.
 final class KafkaTransport: UplinkTransport {
@@ -25,7 +26,7 @@ final class KafkaTransport: UplinkTransport {
     }
   }
 
-  func attach(_ wakeup: Wakeup) {
+  func attach(_ wakeup: WakePipe) {
     wakeupFD = wakeup.writeFD
     producer.wakeOnEvents(fd: wakeup.writeFD)
   }

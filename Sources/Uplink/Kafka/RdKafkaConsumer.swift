@@ -7,6 +7,7 @@ import CRdKafka
 /// The one owner of a librdkafka consumer handle: assigned partitions, no consumer group, no
 /// commits. For `weir dev-cluster consume` and tests. Blocking calls: use it from one thread of
 /// its own, never from the cooperative pool.
+/// `@unchecked Sendable`: no lock: one owner thread at a time, as librdkafka's consumer API allows.
 public final class RdKafkaConsumer: @unchecked Sendable {
   private let handle: OpaquePointer
 

@@ -6,6 +6,7 @@ import CRdKafka
 ///
 /// Owns the `rd_kafka_t` the cluster needs for its bookkeeping and the cluster itself; both are
 /// destroyed in `deinit`. Its methods are thread-safe (the mock serialises them on its own thread).
+/// `@unchecked Sendable`: immutable handles; librdkafka's mock cluster serialises every call on its own thread.
 public final class RdKafkaMockCluster: @unchecked Sendable {
   private let handle: OpaquePointer
   private let cluster: OpaquePointer

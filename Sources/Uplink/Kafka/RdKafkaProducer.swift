@@ -8,6 +8,7 @@ public import Logging
 /// ``poll(timeoutMs:onReport:onError:)`` on that thread, as librdkafka serves them from
 /// `rd_kafka_poll`). Only librdkafka's log callback runs on its own threads, and it touches
 /// nothing but the logger.
+/// `@unchecked Sendable`: no lock of ours: the handle is used from one thread (the uplink's); librdkafka is thread-safe for the rest and its log callback touches only the logger.
 public final class RdKafkaProducer: @unchecked Sendable {
   private var handle: OpaquePointer?
   private var topicHandles: [OpaquePointer] = []

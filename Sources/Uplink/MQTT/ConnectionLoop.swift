@@ -6,18 +6,19 @@ import WeirCore
 
 /// The thread that drives one ``MosquittoClient``: connects and reconnects with back-off, writes
 /// queued publishes, reads PUBACKs (the client's callbacks run here) and sends keepalives.
+/// `@unchecked Sendable`: its `let`s are immutable or thread-safe (`running` is atomic, the semaphore and `MosquittoClient` are safe across threads); everything else runs on the loop's own thread.
 final class ConnectionLoop: @unchecked Sendable {
   private let client: MosquittoClient
   private let backoff: Backoff
   private let link: MqttTransport.Link
   private let logger: Logger
   private let name: String
-  private let wakeup: Wakeup?
+  private let wakeup: WakePipe?
   private let running = Atomic<Bool>(true)
   private let finished = DispatchSemaphore(value: 0)
 
   init(
-    client: MosquittoClient, backoff: Backoff, link: MqttTransport.Link, wakeup: Wakeup?, logger: Logger,
+    client: MosquittoClient, backoff: Backoff, link: MqttTransport.Link, wakeup: WakePipe?, logger: Logger,
     name: String
   ) {
     self.wakeup = wakeup

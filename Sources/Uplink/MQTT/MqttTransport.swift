@@ -8,13 +8,14 @@ import WeirCore
 /// QoS 1 publishes on a persistent session, PUBACKs as delivery reports. A thread of its own
 /// drives the connection (connect and reconnect with back-off, reads, writes, keepalive); the
 /// uplink's thread publishes and collects the acknowledgements it queued.
+/// `@unchecked Sendable`: the bookkeeping vars (`pending`, `order`, `client`, `loop`) belong to the uplink's thread; what the connection thread shares with it is in `link.shared` (a `Mutex`).
 final class MqttTransport: UplinkTransport, @unchecked Sendable {
   let kind = "mqtt"
   private let config: MqttUplinkConfig
   private let logger: Logger
   private var client: MosquittoClient
   private var topics: [String] = []
-  private var wakeup: Wakeup?
+  private var wakeup: WakePipe?
   private var loop: ConnectionLoop?
 
   // The uplink thread's: message id to token, and sends in order for the ack timeout.
@@ -63,7 +64,7 @@ final class MqttTransport: UplinkTransport, @unchecked Sendable {
 
   deinit { loop?.stop() }
 
-  func attach(_ wakeup: Wakeup) {
+  func attach(_ wakeup: WakePipe) {
     self.wakeup = wakeup
     startLoop()
   }
