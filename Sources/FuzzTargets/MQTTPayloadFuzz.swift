@@ -5,6 +5,7 @@ import PartitionedLog
 
 /// One MQTT source's decoder with a route of every kind, and the store its router writes to,
 /// made once: opening a store per input would be all the fuzzer measured.
+/// `@unchecked Sendable`: libFuzzer calls the harness from one thread; nothing is shared.
 private final class MQTTPayloadBench: @unchecked Sendable {
   static let shared = MQTTPayloadBench()
 

@@ -3,6 +3,7 @@ import Foundation
 import WeirCore
 
 /// A partition directory whose segment files are the fuzzer's bytes, reopened as after a crash.
+/// `@unchecked Sendable`: libFuzzer calls the harness from one thread; nothing is shared.
 private final class SegmentBench: @unchecked Sendable {
   static let shared = SegmentBench()
   let directory = (FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm/" : NSTemporaryDirectory()) + "weir-fuzz-segment-\(getpid())"

@@ -9,6 +9,7 @@ import CMosquitto
 /// the library and go out at ``writePending()``: the owner acknowledges after the log holds the
 /// messages). Callbacks run on the thread that calls ``readAvailable(maxMessages:timeoutMs:onMessage:)``,
 /// ``writePending()`` or ``misc()``. `publish` and `subscribe` may be called from any thread.
+/// `@unchecked Sendable`: no lock of ours: reads, writes and callbacks run on the owner's one loop thread; `publish`/`subscribe` from other threads are serialised by libmosquitto's own mutexes.
 public final class MosquittoClient: @unchecked Sendable {
   private let handle: OpaquePointer
   public let config: MQTTClientConfig

@@ -6,6 +6,7 @@ import WeirCore
 
 /// The store's one background thread: interval fsyncs, recovery points, free-space measurement
 /// and retention. It sleeps until the next deadline or until an append wakes it.
+/// `@unchecked Sendable`: `stopping` is atomic and `done` (a `ConditionLock`) guards the thread's exit; the rest belongs to the worker's own thread.
 final class BackgroundWorker: @unchecked Sendable {
   private weak var store: LogStore?
   private let context: LogContext

@@ -5,6 +5,7 @@
 /// A mutex with a condition variable, for the few places where a thread must block until another
 /// thread changes shared state (group commit followers, the background flusher). Swift's `Mutex`
 /// has no condition variable.
+/// `@unchecked Sendable`: it is the lock: the pthread mutex guards whatever its users guard with it, and the condition variable is used only with it held.
 final class ConditionLock: @unchecked Sendable {
   private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
   private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)

@@ -15,6 +15,7 @@ public struct RecoveryEvent: Sendable, Equatable {
 /// The partitioned log of one data directory: `<dir>/log/<topic>-<partition>/` segment files and
 /// `<dir>/weir.db`. Open it once per process; it runs one background thread for interval
 /// fsyncs, recovery points and retention.
+/// `@unchecked Sendable`: the topic table is guarded by `topicsLock` and the recovery points by `savedPoints` (both `Mutex`es), topic creation by `createLock`; `background` is set once while opening; partitions guard themselves.
 public final class LogStore: @unchecked Sendable {
   public let directory: String
   public let metadata: MetadataStore

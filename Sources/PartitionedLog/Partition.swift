@@ -20,6 +20,7 @@ struct LogPoint: Equatable {
 /// entry points and retention. All mutable state is guarded by `lock`; file writes happen under
 /// it (they go to the page cache), fsyncs for `fsync: always` outside it, which is what lets
 /// concurrent appends pile up and share one write and one fsync (group commit).
+/// `@unchecked Sendable`: `lock` guards all mutable state (segments, offsets, the fence); fsyncs run outside it on the group commit leader.
 public final class Partition: @unchecked Sendable {
   public let topic: String
   public let id: Int32

@@ -35,6 +35,7 @@ public struct ReadResult {
 
 /// Reads one partition's durable records in order, batch-aligned and bounded by bytes, into a
 /// buffer it reuses. One reader per consumer; not thread-safe.
+/// `@unchecked Sendable`: no lock: one reader per consumer, used by one thread at a time; the partition it reads guards itself.
 public final class PartitionReader: @unchecked Sendable {
   public let partition: Partition
   private let buffer: ByteBuffer

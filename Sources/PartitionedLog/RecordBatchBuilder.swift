@@ -5,6 +5,7 @@ import WeirCore
 /// Fill it with ``append(timestamp:key:value:headers:)``, hand it to ``Partition/append(_:)``, then
 /// ``reset()`` and reuse it: the buffer keeps its memory, so steady-state appends allocate nothing.
 /// The partition stamps the base offset and epoch; the CRC is computed here, outside any lock.
+/// `@unchecked Sendable`: no lock: one owner at a time (a source fills it, the partition reads it during `append`, then the owner resets it).
 public final class RecordBatchBuilder: @unchecked Sendable {
   let buffer: ByteBuffer
   public private(set) var recordCount: Int32 = 0

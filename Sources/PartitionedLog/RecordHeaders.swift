@@ -2,6 +2,7 @@ import WeirCore
 
 /// Headers for one record, encoded as they will sit in the batch. Reuse one instance: ``removeAll()``
 /// keeps its memory, so adding headers allocates nothing once it has grown.
+/// `@unchecked Sendable`: no lock: one owner at a time, like the batch builder it fills.
 public final class RecordHeaders: @unchecked Sendable {
   let buffer = ByteBuffer(capacity: 256)
   public private(set) var count = 0

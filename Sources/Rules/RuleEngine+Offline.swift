@@ -40,10 +40,11 @@ extension RuleEngine {
       out.removeAll()
     }
     var lineNumber = 0
+    let fields = JSONFields(keys: ["timestamp", "key", "value"])
     for line in inputData.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
       lineNumber += 1
       if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
-      let record = try parseLine(Data(line), file: inputFile, line: lineNumber)
+      let record = try parseLine(Data(line), fields, file: inputFile, line: lineNumber)
       clock.now = max(clock.now, record.timestamp)
       record.value.withUnsafeBytes { value in
         record.key.withUnsafeBytes { key in
@@ -59,38 +60,43 @@ extension RuleEngine {
     drain()
   }
 
-  private static func parseLine(_ line: Data, file: String, line number: Int) throws
+  /// One input line, read with the one JSON reader; the payload is passed on as the bytes the line holds.
+  private static func parseLine(_ line: Data, _ fields: JSONFields, file: String, line number: Int) throws
     -> (timestamp: Int64, key: [UInt8], hasKey: Bool, value: [UInt8])
   {
     func fail(_ message: String) -> OfflineInputError { OfflineInputError(file: file, line: number, message: message) }
-    guard let object = try? JSONSerialization.jsonObject(with: line) as? [String: Any] else {
-      throw fail("not a JSON object; expected {\"timestamp\": ..., \"key\": ..., \"value\": {...}}")
-    }
-    let timestamp: Int64
-    switch object["timestamp"] {
-    case let n as NSNumber:
-      guard n.doubleValue.rounded() == n.doubleValue, n.doubleValue.magnitude < 9e15 else {
-        throw fail("timestamp \(n) is not a whole number of epoch milliseconds")
+    let bytes = Array(line)
+    return try bytes.withUnsafeBytes { raw in
+      if let problem = fields.validate(raw, requireObject: true) {
+        throw fail("not a JSON object (\(problem)); expected {\"timestamp\": ..., \"key\": ..., \"value\": {...}}")
       }
-      timestamp = n.int64Value
-    case let s as String:
-      guard let t = RFC3339.parse(s) else { throw fail("timestamp '\(s)' is not RFC 3339") }
-      timestamp = t
-    case nil: throw fail("missing \"timestamp\" (epoch milliseconds or an RFC 3339 string)")
-    default: throw fail("\"timestamp\" must be epoch milliseconds or an RFC 3339 string")
+      func slice(_ span: JSONSpan) -> UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: raw[span.range]) }
+      let timestamp: Int64
+      guard let t = fields[0] else { throw fail("missing \"timestamp\" (epoch milliseconds or an RFC 3339 string)") }
+      switch t.kind {
+      case .number:
+        guard let v = JSONNumber.parse(slice(t)), v.rounded() == v, v.magnitude < 9e15 else {
+          throw fail("timestamp \(String(decoding: slice(t), as: UTF8.self)) is not a whole number of epoch milliseconds")
+        }
+        timestamp = Int64(v)
+      case .string:
+        let text = JSONString.text(slice(t), escaped: t.escaped)
+        guard let ms = RFC3339.parse(text) else { throw fail("timestamp '\(text)' is not RFC 3339") }
+        timestamp = ms
+      default: throw fail("\"timestamp\" must be epoch milliseconds or an RFC 3339 string")
+      }
+      var key: [UInt8] = []
+      var hasKey = false
+      if let k = fields[1], k.kind != .null {
+        guard k.kind == .string else { throw fail("\"key\" must be a string") }
+        key = k.escaped ? JSONString.unescape(slice(k)) : Array(slice(k))
+        hasKey = true
+      }
+      guard let v = fields[2] else { throw fail("missing \"value\" (the payload)") }
+      // A string payload keeps its quotes: the value is the JSON text itself.
+      let value = v.kind == .string ? Array(raw[v.range.lowerBound - 1..<v.range.upperBound + 1]) : Array(slice(v))
+      return (timestamp, key, hasKey, value)
     }
-    var key: [UInt8] = []
-    var hasKey = false
-    switch object["key"] {
-    case let s as String:
-      key = Array(s.utf8)
-      hasKey = true
-    case nil, is NSNull: break
-    default: throw fail("\"key\" must be a string")
-    }
-    guard let value = object["value"] else { throw fail("missing \"value\" (the payload)") }
-    let bytes = try JSONSerialization.data(withJSONObject: value, options: [.fragmentsAllowed, .sortedKeys])
-    return (timestamp, key, hasKey, Array(bytes))
   }
 }
 

@@ -80,6 +80,7 @@ enum Scalar {
 }
 
 /// String literal bytes kept at a stable address for the life of a compiled rule.
+/// `@unchecked Sendable`: immutable after `init` (the bytes are written once and never changed or freed before `deinit`).
 final class TextConstant: @unchecked Sendable {
   let pointer: UnsafeMutableRawPointer
   let count: Int

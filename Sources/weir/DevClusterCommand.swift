@@ -146,6 +146,7 @@ struct DevClusterCommand: ParsableCommand {
 }
 
 /// Resumes a continuation once, keeping the signal sources alive until then.
+/// `@unchecked Sendable`: `lock` (an `NSLock`) guards `continuation` and `sources`.
 private final class OneShot: @unchecked Sendable {
   private let lock = NSLock()
   private var continuation: CheckedContinuation<Int32, Never>?

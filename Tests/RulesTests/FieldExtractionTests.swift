@@ -3,7 +3,7 @@ import Testing
 
 @testable import Rules
 
-@Suite struct JSONFieldExtractorTests {
+@Suite struct FieldExtractionTests {
   static func extract(_ payload: String, _ paths: [FieldPath]) -> [Value]? {
     let fields = TopicPlan.fields(paths)
     let slots = UnsafeMutableBufferPointer<Scalar>.allocate(capacity: max(1, paths.count))
@@ -54,14 +54,14 @@ import Testing
 
   @Test(arguments: cases)
   func field(_ payload: String, _ path: String, _ expected: Value) {
-    #expect(JSONFieldExtractorTests.extract(payload, [JSONFieldExtractorTests.path(path)]) == [expected])
+    #expect(FieldExtractionTests.extract(payload, [FieldExtractionTests.path(path)]) == [expected])
   }
 
   @Test func severalPathsInOneScan() {
-    let paths = ["device", "motor.bearing.temp", "axes[0]", "kind", "missing"].map(JSONFieldExtractorTests.path)
+    let paths = ["device", "motor.bearing.temp", "axes[0]", "kind", "missing"].map(FieldExtractionTests.path)
     let payload = #"{"device":"m-1","motor":{"bearing":{"temp":81.5},"rpm":1500},"axes":[0.1,0.2],"kind":"motor"}"#
     #expect(
-      JSONFieldExtractorTests.extract(payload, paths) == [
+      FieldExtractionTests.extract(payload, paths) == [
         .string("m-1"), .number(81.5), .number(0.1), .string("motor"), .null,
       ])
   }
@@ -72,7 +72,7 @@ import Testing
     (#"{"a":1,"b":2}garbage"#, true), (#"{"b":[1,2,}"#, false), (#"{"a":1, "b":"#, true),
   ])
   func malformed(_ payload: String, _ ok: Bool) {
-    #expect((JSONFieldExtractorTests.extract(payload, [JSONFieldExtractorTests.path("a")]) != nil) == ok)
+    #expect((FieldExtractionTests.extract(payload, [FieldExtractionTests.path("a")]) != nil) == ok)
   }
 
   @Test func malformedPayloadsAreCountedNotFatal() throws {

@@ -26,7 +26,7 @@ import Payload
 
   @Test(arguments: payloads)
   func fieldExtraction(_ payload: String, _ expected: Value?) {
-    let got = JSONFieldExtractorTests.extract(payload, [FieldPath([.key("x")])])
+    let got = FieldExtractionTests.extract(payload, [FieldPath([.key("x")])])
     #expect(got == expected.map { [$0] })
   }
 
@@ -48,8 +48,8 @@ import Payload
 
   @Test func duplicateMembersDoNotHideLaterFields() {
     let paths = [FieldPath([.key("a")]), FieldPath([.key("b")])]
-    #expect(JSONFieldExtractorTests.extract(#"{"a":1,"a":2,"a":3,"b":4}"#, paths) == [.number(1), .number(4)])
-    #expect(JSONFieldExtractorTests.extract(#"{"a":{"c":1},"a":{"c":2},"b":5}"#, [FieldPath([.key("a"), .key("c")]), paths[1]])
+    #expect(FieldExtractionTests.extract(#"{"a":1,"a":2,"a":3,"b":4}"#, paths) == [.number(1), .number(4)])
+    #expect(FieldExtractionTests.extract(#"{"a":{"c":1},"a":{"c":2},"b":5}"#, [FieldPath([.key("a"), .key("c")]), paths[1]])
       == [.number(1), .number(5)])
   }
 
@@ -65,7 +65,7 @@ import Payload
 
   @Test(arguments: longNumbers)
   func longNumber(_ text: String, _ expected: Double) {
-    let got = JSONFieldExtractorTests.extract("{\"x\":\(text)}", [FieldPath([.key("x")])])
+    let got = FieldExtractionTests.extract("{\"x\":\(text)}", [FieldPath([.key("x")])])
     #expect(got == [expected.isFinite ? .number(expected) : .null])
   }
 
