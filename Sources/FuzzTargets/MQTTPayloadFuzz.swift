@@ -1,7 +1,8 @@
 import Foundation
+import PartitionedLog
+
 @testable import Ingest
 @testable import MQTT
-import PartitionedLog
 
 /// One MQTT source's decoder with a route of every kind, and the store its router writes to,
 /// made once: opening a store per input would be all the fuzzer measured.
@@ -53,7 +54,9 @@ private final class MQTTPayloadBench: @unchecked Sendable {
     topic += rest[rest.startIndex..<split]
     let payload = UnsafeRawBufferPointer(rebasing: rest[(split == rest.startIndex ? split : split + 1)...])
     var properties: [(String, String)] = []
-    for i in 0..<Int(data[1] >> 4) { properties.append(("p\(i)", String(repeating: "x", count: Int(data[1] & 0x0f) * 300))) }
+    for i in 0..<Int(data[1] >> 4) {
+      properties.append(("p\(i)", String(repeating: "x", count: Int(data[1] & 0x0f) * 300)))
+    }
     let before = router.pendingRecords
     decoder.now = 1_700_000_000_000
     topic.withUnsafeBytes { t in

@@ -1,7 +1,7 @@
 import Foundation
+import Payload
 
 @testable import Rules
-import Payload
 
 extension FuzzTargets {
   /// Rule files and rule checkpoints. An even first byte: the rest is rule source, loaded the way

@@ -1,12 +1,15 @@
 import Foundation
-@testable import PartitionedLog
 import WeirCore
+
+@testable import PartitionedLog
 
 /// A partition directory whose segment files are the fuzzer's bytes, reopened as after a crash.
 /// `@unchecked Sendable`: libFuzzer calls the harness from one thread; nothing is shared.
 private final class SegmentBench: @unchecked Sendable {
   static let shared = SegmentBench()
-  let directory = (FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm/" : NSTemporaryDirectory()) + "weir-fuzz-segment-\(getpid())"
+  let directory =
+    (FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm/" : NSTemporaryDirectory())
+    + "weir-fuzz-segment-\(getpid())"
   let buffer = ByteBuffer(capacity: 1 << 20)
 
   /// Bytes 0-3: the lengths (in 256-byte units, low 2 bits of each) of the `.index` and

@@ -35,7 +35,8 @@ public final class MosquittoClient: @unchecked Sendable {
     _ = Self.initialised
     self.config = config
     guard let h = mosquitto_new(config.clientID, config.cleanSession, nil) else {
-      throw MQTTError(code: MOSQ_ERR_NOMEM.rawValue, message: "could not create an MQTT client: \(String(cString: strerror(errno)))")
+      throw MQTTError(
+        code: MOSQ_ERR_NOMEM.rawValue, message: "could not create an MQTT client: \(String(cString: strerror(errno)))")
     }
     handle = h
     mosquitto_user_data_set(h, Unmanaged.passUnretained(self).toOpaque())
@@ -44,7 +45,8 @@ public final class MosquittoClient: @unchecked Sendable {
     try check(mosquitto_int_option(h, MOSQ_OPT_PROTOCOL_VERSION, version), "protocol version")
     try check(mosquitto_int_option(h, MOSQ_OPT_TCP_NODELAY, 1), "TCP_NODELAY")
     if config.protocolVersion == .v5 {
-      try check(mosquitto_int_option(h, MOSQ_OPT_RECEIVE_MAXIMUM, Int32(min(config.maxInflight, 65535))), "receive maximum")
+      try check(
+        mosquitto_int_option(h, MOSQ_OPT_RECEIVE_MAXIMUM, Int32(min(config.maxInflight, 65535))), "receive maximum")
     }
     try check(mosquitto_max_inflight_messages_set(h, UInt32(config.maxInflight)), "max inflight")
     if config.username != nil || config.password != nil {
@@ -111,7 +113,8 @@ public final class MosquittoClient: @unchecked Sendable {
     var text = String(cString: mosquitto_strerror(rc))
     if rc == MOSQ_ERR_ERRNO.rawValue { text = String(cString: strerror(errno)) }
     if rc == MOSQ_ERR_TLS.rawValue {
-      text += " (TLS handshake or certificate failure: check the CA file, the client certificate and key, and the host name)"
+      text +=
+        " (TLS handshake or certificate failure: check the CA file, the client certificate and key, and the host name)"
     }
     return MQTTError(code: rc, message: "\(what): \(text)")
   }
@@ -150,12 +153,14 @@ public final class MosquittoClient: @unchecked Sendable {
 
   /// Queues a publish; returns its message id (``onPublish`` reports its acknowledgement).
   @discardableResult
-  public func publish(topic: String, payload: UnsafeRawBufferPointer, qos: Int32, retain: Bool = false) throws(MQTTError)
+  public func publish(topic: String, payload: UnsafeRawBufferPointer, qos: Int32, retain: Bool = false)
+    throws(MQTTError)
     -> Int32
   {
     var mid: Int32 = 0
     try check(
-      mosquitto_publish(handle, &mid, topic, Int32(payload.count), payload.baseAddress, qos, retain), "publish to \(topic)")
+      mosquitto_publish(handle, &mid, topic, Int32(payload.count), payload.baseAddress, qos, retain),
+      "publish to \(topic)")
     return mid
   }
 

@@ -58,7 +58,8 @@ struct BatchFileCursor {
       consumed = 0
       let want = min(Int64(max(1 << 20, needed - buffer.count)), fileLeft)
       buffer.reserve(Int(want))
-      buffer.count += try Posix.pread(fd, buffer.base + buffer.count, Int(want), at: bufferStart + Int64(buffer.count), path)
+      buffer.count += try Posix.pread(
+        fd, buffer.base + buffer.count, Int(want), at: bufferStart + Int64(buffer.count), path)
     }
   }
 }

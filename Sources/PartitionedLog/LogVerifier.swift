@@ -51,7 +51,8 @@ public enum LogVerifier {
         progress("\(topic)-\(partition)/\(name)")
         func problem(_ message: String, offset: Int64? = nil, position: Int64? = nil, file: String = name) {
           summary.problems.append(
-            LogProblem(topic: topic, partition: partition, file: file, offset: offset, position: position, message: message))
+            LogProblem(
+              topic: topic, partition: partition, file: file, offset: offset, position: position, message: message))
         }
         if let e = expected, e != base {
           problem("segment starts at offset \(base) but the previous one ends at \(e)", offset: base)
@@ -104,7 +105,8 @@ struct SegmentCheck {
       if let p = batch.validate() {
         check.problems.append((at, check.nextOffset, p))
       } else if batch.baseOffset != check.nextOffset {
-        check.problems.append((at, check.nextOffset, "batch base offset \(batch.baseOffset), expected \(check.nextOffset)"))
+        check.problems.append(
+          (at, check.nextOffset, "batch base offset \(batch.baseOffset), expected \(check.nextOffset)"))
       }
       check.batches.append((at, batch.baseOffset, batch.lastOffset, batch.maxTimestamp))
       check.records += Int64(batch.recordCount)

@@ -74,7 +74,9 @@ public final class PartitionReader: @unchecked Sendable {
       while true {
         if let size = scanner.sizeOfNextBatch(), size > scanner.remaining {
           // A batch past the window: read on only for the first batch we keep.
-          if keepTo == keepFrom, size >= RecordBatchView.headerSize, Int64(scanner.position + size) <= plan.limit - position {
+          if keepTo == keepFrom, size >= RecordBatchView.headerSize,
+            Int64(scanner.position + size) <= plan.limit - position
+          {
             grow = scanner.position + size
           }
           break

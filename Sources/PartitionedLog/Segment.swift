@@ -64,7 +64,9 @@ final class Segment {
         createdAtMs: nowMs)
     } catch {
       Posix.close(fd)
-      for suffix in [".log", ".index", ".timeindex"] { try? Posix.unlink(directory + "/" + fileName(baseOffset, suffix)) }
+      for suffix in [".log", ".index", ".timeindex"] {
+        try? Posix.unlink(directory + "/" + fileName(baseOffset, suffix))
+      }
       throw error
     }
     do {
@@ -75,7 +77,9 @@ final class Segment {
       return segment
     } catch {
       // A half-made segment (no room for its index files) must not be taken for the active one.
-      for suffix in [".log", ".index", ".timeindex"] { try? Posix.unlink(directory + "/" + fileName(baseOffset, suffix)) }
+      for suffix in [".log", ".index", ".timeindex"] {
+        try? Posix.unlink(directory + "/" + fileName(baseOffset, suffix))
+      }
       throw error
     }
   }

@@ -50,7 +50,8 @@ public struct SegmentFiles: Sendable {
       var cursor = BatchFileCursor(fd: fd, path: path, from: 0, to: try Posix.fileSize(fd, path), buffer: buffer)
       while let (batch, position) = try cursor.next() {
         if let problem = batch.validate() {
-          throw LogError(.corrupt, "\(topic)-\(partition)/\(name) offset \(batch.baseOffset) position \(position): \(problem)")
+          throw LogError(
+            .corrupt, "\(topic)-\(partition)/\(name) offset \(batch.baseOffset) position \(position): \(problem)")
         }
         if batch.nextOffset > offset, try !body(batch) { return }
       }

@@ -3,7 +3,9 @@ import Payload
 /// The aggregate functions of the rule language.
 enum AggregateFunction: String, CaseIterable, Sendable {
   case count, sum, avg, min, max, stddev, variance, rms
-  case peakToPeak = "peak_to_peak", crestFactor = "crest_factor", kurtosis, skewness, percentile
+  case peakToPeak = "peak_to_peak"
+  case crestFactor = "crest_factor"
+  case kurtosis, skewness, percentile
   case first, last, delta, rate, ewma, zscore, slope, forecast
   case timeToThreshold = "time_to_threshold"
 

@@ -208,7 +208,8 @@ struct InputAccumulator: Equatable {
     let delta = o.mean - mean
     if features.contains(.higherMoments) {
       let d2 = delta * delta
-      m4 += o.m4 + d2 * d2 * na * nb * (na * na - na * nb + nb * nb) / (nt * nt * nt)
+      m4 +=
+        o.m4 + d2 * d2 * na * nb * (na * na - na * nb + nb * nb) / (nt * nt * nt)
         + 6 * d2 * (na * na * o.m2 + nb * nb * m2) / (nt * nt) + 4 * delta * (na * o.m3 - nb * m3) / nt
       m3 += o.m3 + d2 * delta * na * nb * (na - nb) / (nt * nt) + 3 * delta * (na * o.m2 - nb * m2) / nt
     }

@@ -39,7 +39,9 @@ struct RuleCompiler {
     var select: [WindowExpression] = []
     for item in definition.select {
       if aliasIndex[item.alias] != nil {
-        throw error("the SELECT list names '\(item.alias)' twice; give one of them another name with AS", at: item.expression.location)
+        throw error(
+          "the SELECT list names '\(item.alias)' twice; give one of them another name with AS",
+          at: item.expression.location)
       }
       select.append(try window(item.expression, clause: "SELECT", aliasesVisible: false))
       aliasIndex[item.alias] = aliases.count
@@ -108,7 +110,9 @@ struct RuleCompiler {
     case .caseWhen(let subject, let branches, let otherwise):
       let s = try subject.map { x throws(RuleError) in try record(x, clause: clause) }
       var compiled: [(RecordExpression, RecordExpression)] = []
-      for b in branches { compiled.append((try record(b.condition, clause: clause), try record(b.result, clause: clause))) }
+      for b in branches {
+        compiled.append((try record(b.condition, clause: clause), try record(b.result, clause: clause)))
+      }
       let o = try otherwise.map { x throws(RuleError) in try record(x, clause: clause) }
       return .caseWhen(subject: s, compiled, otherwise: o)
     }
@@ -120,7 +124,8 @@ struct RuleCompiler {
       throw error("unknown function '\(name)'; the functions are \(known.joined(separator: ", "))", at: location)
     }
     guard function.arity.contains(count) else {
-      let expected = function.arity.lowerBound == function.arity.upperBound
+      let expected =
+        function.arity.lowerBound == function.arity.upperBound
         ? "\(function.arity.lowerBound)" : "\(function.arity.lowerBound) to \(function.arity.upperBound)"
       throw error("\(name)() takes \(expected) argument\(expected == "1" ? "" : "s"), not \(count)", at: location)
     }
@@ -197,7 +202,9 @@ struct RuleCompiler {
     let wanted = function.parameterName == nil ? 1 : 2
     guard arguments.count == wanted else {
       let usage = function.parameterName.map { "\(name)(x, \($0))" } ?? "\(name)(x)"
-      throw error("\(name)() takes \(wanted) argument\(wanted == 1 ? "" : "s") (\(usage)), not \(arguments.count)", at: e.location)
+      throw error(
+        "\(name)() takes \(wanted) argument\(wanted == 1 ? "" : "s") (\(usage)), not \(arguments.count)", at: e.location
+      )
     }
     var parameter = 0.0
     if let parameterName = function.parameterName {
@@ -209,7 +216,9 @@ struct RuleCompiler {
         throw error("the \(parameterName) of \(name)() must be a constant number or duration, not \(p)", at: p.location)
       }
       if function == .percentile, !(0...1).contains(parameter) {
-        throw error("the p of percentile() is a fraction between 0 and 1 (write 0.95 for the 95th percentile), not \(p)", at: p.location)
+        throw error(
+          "the p of percentile() is a fraction between 0 and 1 (write 0.95 for the 95th percentile), not \(p)",
+          at: p.location)
       }
       if function == .ewma, !(parameter > 0 && parameter <= 1) {
         throw error("the alpha of ewma() must be greater than 0 and at most 1, not \(p)", at: p.location)
@@ -234,7 +243,9 @@ struct RuleCompiler {
     var input = 0
     if let argument {
       if let nested = RuleCompiler.firstAggregate(in: argument) {
-        throw error("aggregate functions cannot be nested; \(nested.description) is inside \(function.rawValue)()", at: nested.location)
+        throw error(
+          "aggregate functions cannot be nested; \(nested.description) is inside \(function.rawValue)()",
+          at: nested.location)
       }
       let key = argument.description
       if let i = inputIndex[key] {

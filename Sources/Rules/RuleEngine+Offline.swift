@@ -20,9 +20,10 @@ extension RuleEngine {
   /// to `topic`, partition 0, with the line number as offset. Processing time follows the newest event time seen,
   /// so idle timeouts behave as they would have live. At the end of the input every open window is closed.
   /// Throws `RuleLoadError` for invalid rules and `OfflineInputError` for unreadable input.
-  public static func runOffline(rulesFile: String, inputFile: String, topic: String = "telemetry",
-    output: (String) -> Void) throws
-  {
+  public static func runOffline(
+    rulesFile: String, inputFile: String, topic: String = "telemetry",
+    output: (String) -> Void
+  ) throws {
     guard let rulesData = FileManager.default.contents(atPath: rulesFile) else {
       throw OfflineInputError(file: rulesFile, line: 0, message: "cannot read the rules file")
     }
@@ -76,7 +77,8 @@ extension RuleEngine {
       switch t.kind {
       case .number:
         guard let v = JSONNumber.parse(slice(t)), v.rounded() == v, v.magnitude < 9e15 else {
-          throw fail("timestamp \(String(decoding: slice(t), as: UTF8.self)) is not a whole number of epoch milliseconds")
+          throw fail(
+            "timestamp \(String(decoding: slice(t), as: UTF8.self)) is not a whole number of epoch milliseconds")
         }
         timestamp = Int64(v)
       case .string:

@@ -146,7 +146,9 @@ public final class RuleEngine {
     closeIdleKeysIfDue(now: now(), into: &output)
   }
 
-  @inline(__always) private func process(_ record: RuleInputRecord, topic: Int, now: Int64, into output: inout RuleOutput) {
+  @inline(__always) private func process(
+    _ record: RuleInputRecord, topic: Int, now: Int64, into output: inout RuleOutput
+  ) {
     engineStats.recordsReceived += 1
     guard record.partition >= 0, record.partition < RuleLimits.maximumPartitions else {
       engineStats.invalidPartitions += 1
@@ -173,7 +175,8 @@ public final class RuleEngine {
       return
     }
     let context = RecordContext(slots: plan.slots, key: record.key, timestamp: record.timestamp)
-    let info = RecordInfo(topic: topicNames[topic], partition: record.partition, offset: record.offset, value: record.value)
+    let info = RecordInfo(
+      topic: topicNames[topic], partition: record.partition, offset: record.offset, value: record.value)
     for handle in plan.handles { handle.process(context, info, now: now, into: &output) }
     if let idle = plan.idleTimeout { nextIdleCheck = min(nextIdleCheck, now &+ idle) }
   }

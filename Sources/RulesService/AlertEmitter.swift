@@ -1,8 +1,8 @@
 import Logging
 import PartitionedLog
+import Payload
 import Rules
 import Synchronization
-import Payload
 
 /// Writes what the rule engine produced to the log: alerts to the `alerts` topic (then handed to
 /// `publish`), late records to their side topics. What the log refuses (a full disk) stays in the

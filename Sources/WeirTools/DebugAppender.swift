@@ -1,8 +1,8 @@
 import Foundation
 import Gateway
 public import PartitionedLog
-import WeirCore
 import Payload
+import WeirCore
 
 /// The writer that crash tests and the recovery benchmark kill with SIGKILL: appends batches and
 /// reports each acknowledged offset on stdout, unbuffered, so the killer knows what was acked.

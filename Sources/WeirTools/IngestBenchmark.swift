@@ -3,9 +3,9 @@ import Gateway
 import Ingest
 import MQTT
 import PartitionedLog
+import Payload
 import Synchronization
 import WeirCore
-import Payload
 
 /// `weir bench ingest`: K publishers through a real broker into a real log, beside the same
 /// publishers to a bare libmosquitto subscriber that only counts (the ceiling), in one run.

@@ -1,8 +1,8 @@
 import Foundation
 import Gateway
 public import PartitionedLog
-import WeirCore
 import Payload
+import WeirCore
 
 /// `weir bench log`: appends realistic records to a fresh log, reads them all back, and writes the
 /// same number of bytes to a plain file in the same directory as the ceiling to compare with.

@@ -3,9 +3,9 @@ import Gateway
 import Ingest
 import Logging
 import PartitionedLog
+import Payload
 public import Uplink
 import WeirCore
-import Payload
 
 /// `weir bench uplink`: fills a log, forwards it through a ``KafkaUplink`` to librdkafka's mock
 /// cluster started in this process, then sends the same records with a bare ``RdKafkaProducer``

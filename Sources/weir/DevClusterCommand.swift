@@ -1,8 +1,8 @@
 import ArgumentParser
 import Foundation
 import Gateway
-import Uplink
 import Payload
+import Uplink
 
 /// `weir dev-cluster`: librdkafka's mock Kafka cluster for development, and a consumer to look
 /// at what arrived in it.
@@ -100,7 +100,8 @@ struct DevClusterCommand: ParsableCommand {
     func run() throws {
       var servers = bootstrap
       if servers == nil, let bootstrapFile {
-        servers = try String(contentsOfFile: bootstrapFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        servers = try String(contentsOfFile: bootstrapFile, encoding: .utf8).trimmingCharacters(
+          in: .whitespacesAndNewlines)
       }
       guard let servers, !servers.isEmpty else { throw ValidationError("give --bootstrap or --bootstrap-file") }
       let consumer = try RdKafkaConsumer(bootstrapServers: servers)

@@ -1,8 +1,8 @@
 import Foundation
+import Payload
 import Rules
 import Testing
 import WeirTestSupport
-import Payload
 
 /// The shipped rules (config/rules) against firmware-sim's demo fleet: the two degrading devices
 /// are alerted on before they fail and no healthy device is, whatever the seed and however the
@@ -17,7 +17,10 @@ import Payload
     defer { try? FileManager.default.removeItem(atPath: dir) }
     let dump = try ChildProcess(
       DaemonHarness.firmwareSim,
-      ["dump", "--scenario", DaemonHarness.repository + "/config/fleet/demo.yaml", "--until-failures", "--seed", "\(seed)"],
+      [
+        "dump", "--scenario", DaemonHarness.repository + "/config/fleet/demo.yaml", "--until-failures", "--seed",
+        "\(seed)",
+      ],
       logPath: dir + "/dump.jsonl")
     #expect(await dump.waitForExit(timeout: 60) == 0)
     let lines = dump.output.split(separator: "\n").filter { $0.hasPrefix("{") }.map { Array($0.utf8) }
@@ -50,11 +53,14 @@ import Payload
         line.withUnsafeBytes { value in
           keys[i].withUnsafeBytes { key in
             engine.process(
-              RuleInputRecord(partition: 0, offset: Int64(i), timestamp: ts, key: key, value: value), topic: "telemetry",
+              RuleInputRecord(partition: 0, offset: Int64(i), timestamp: ts, key: key, value: value),
+              topic: "telemetry",
               into: &output)
           }
         }
-        for alert in output.alerts where alert.state == .raised { raised[alert.key] = raised[alert.key] ?? alert.windowEnd }
+        for alert in output.alerts where alert.state == .raised {
+          raised[alert.key] = raised[alert.key] ?? alert.windowEnd
+        }
         output.removeAll()
       }
       #expect(Set(raised.keys) == Set(failures.keys), "seed \(seed), shift \(shift): \(raised)")

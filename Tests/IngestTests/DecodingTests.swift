@@ -39,7 +39,9 @@ import Testing
       ("a/+", "a/", true),
     ]
     for (filter, topic, expected) in cases {
-      Array(topic.utf8).withUnsafeBytes { #expect(TopicFilter(filter).matches($0) == expected, "\(filter) vs \(topic)") }
+      Array(topic.utf8).withUnsafeBytes {
+        #expect(TopicFilter(filter).matches($0) == expected, "\(filter) vs \(topic)")
+      }
     }
     #expect(TopicFilter.problem("a/#/b") != nil)
     #expect(TopicFilter.problem("a/b+") != nil)

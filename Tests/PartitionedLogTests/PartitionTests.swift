@@ -1,9 +1,9 @@
 import Foundation
 import Synchronization
 import Testing
+import WeirCore
 
 @testable import PartitionedLog
-import WeirCore
 
 @Suite struct PartitionTests {
   static let small = TopicConfig(

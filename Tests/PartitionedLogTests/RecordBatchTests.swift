@@ -1,8 +1,8 @@
 import Foundation
 import Testing
+import WeirCore
 
 @testable import PartitionedLog
-import WeirCore
 
 @Suite struct RecordBatchTests {
   /// The records of Fixtures/make_golden.py.
@@ -20,8 +20,10 @@ import WeirCore
   ]
 
   static var goldenPath: String {
-    URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/kafka-python-batch.bin")
-      .path
+    URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+      "Fixtures/kafka-python-batch.bin"
+    )
+    .path
   }
 
   @Test func builderWritesKafkaBytesExactly() {

@@ -1,7 +1,7 @@
 import Testing
+import WeirCore
 
 @testable import PartitionedLog
-import WeirCore
 
 @Suite struct VarintTests {
   /// Zig-zag encodings as Kafka's ByteUtils writes them.

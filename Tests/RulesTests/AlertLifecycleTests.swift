@@ -1,6 +1,6 @@
-import Testing
-import Rules
 import Payload
+import Rules
+import Testing
 
 @Suite struct AlertLifecycleTests {
   static let rule = """
@@ -46,13 +46,14 @@ import Payload
     feed.send(#"{"device":"m/1+#","temperature":96.5}"#, at: 1_700_000_000_000)
     feed.send(#"{"device":"m/1+#","temperature":20}"#, at: 1_700_000_100_000)
     let alert = try #require(feed.alerts.first)
-    #expect(alert.jsonString == """
-      {"rule":"hot","severity":"critical","key":"m/1+#","state":"raised",\
-      "window_start":"2023-11-14T22:13:00.000Z","window_end":"2023-11-14T22:14:00.000Z",\
-      "window_start_ms":1699999980000,"window_end_ms":1700000040000,\
-      "values":{"device":"m/1+#","t_max":96.5,"n":1},\
-      "message":"m/1+# reached 96.5 C (hot, critical, {unknown})"}
-      """)
+    #expect(
+      alert.jsonString == """
+        {"rule":"hot","severity":"critical","key":"m/1+#","state":"raised",\
+        "window_start":"2023-11-14T22:13:00.000Z","window_end":"2023-11-14T22:14:00.000Z",\
+        "window_start_ms":1699999980000,"window_end_ms":1700000040000,\
+        "values":{"device":"m/1+#","t_max":96.5,"n":1},\
+        "message":"m/1+# reached 96.5 C (hot, critical, {unknown})"}
+        """)
     #expect(alert.mqttTopic == "weir/alerts/hot/m_1__")
     #expect(alert.timestamp == 1_700_000_040_000)
     #expect(alert.recordKey == Array("m/1+#".utf8))

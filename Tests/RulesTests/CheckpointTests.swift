@@ -1,6 +1,7 @@
-import Testing
-@testable import Rules
 import Payload
+import Testing
+
+@testable import Rules
 
 @Suite struct CheckpointTests {
   /// One rule per window type, all on one topic, with keys spread over partitions.
@@ -41,9 +42,11 @@ import Payload
       let vibration = Double(device) + Double(i % 400) / 60 + Double.random(in: -1...1, using: &random)
       let temperature = 50 + Double(device) * 7 + Double.random(in: -3...3, using: &random)
       let kind = device == 5 ? "pump" : "motor"
-      out.append(Input(
-        partition: partition, offset: offsets[Int(partition)], timestamp: time, key: "dev-\(device)",
-        payload: #"{"device":"dev-\#(device)","kind":"\#(kind)","vibration":\#(vibration),"temperature":\#(temperature)}"#))
+      out.append(
+        Input(
+          partition: partition, offset: offsets[Int(partition)], timestamp: time, key: "dev-\(device)",
+          payload:
+            #"{"device":"dev-\#(device)","kind":"\#(kind)","vibration":\#(vibration),"temperature":\#(temperature)}"#))
       offsets[Int(partition)] += 1
     }
     return out
@@ -57,7 +60,8 @@ import Payload
       Array(input.payload.utf8).withUnsafeBytes { value in
         Array(input.key.utf8).withUnsafeBytes { key in
           engine.process(
-            RuleInputRecord(partition: input.partition, offset: input.offset, timestamp: input.timestamp, key: key, value: value),
+            RuleInputRecord(
+              partition: input.partition, offset: input.offset, timestamp: input.timestamp, key: key, value: value),
             topic: topic, into: &output)
         }
       }

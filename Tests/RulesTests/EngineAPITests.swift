@@ -1,6 +1,7 @@
-import Testing
-@testable import Rules
 import Payload
+import Testing
+
+@testable import Rules
 
 /// `rewind(topic:partition:lastProcessed:)` and `changeCount`, the two calls the rule service builds recovery and
 /// idle-quiet checkpointing on.
@@ -76,7 +77,9 @@ import Payload
     Step(name: "a reload that changes a rule", moves: true) { feed in
       feed.engine.reload(source: EngineAPITests.rules.replacingAll("m > 80", "m > 81"), fileName: "r.sql")
     },
-    Step(name: "a reload that is refused", moves: false) { $0.engine.reload(source: "CREATE RULE hot AS", fileName: "r.sql") },
+    Step(name: "a reload that is refused", moves: false) {
+      $0.engine.reload(source: "CREATE RULE hot AS", fileName: "r.sql")
+    },
     Step(name: "a restore", moves: true) { feed in try feed.engine.restore(from: feed.engine.checkpoint()) },
     Step(name: "a failed restore", moves: false) { feed in
       _ = try? feed.engine.restore(from: Array(feed.engine.checkpoint().dropLast()))

@@ -1,6 +1,7 @@
-import Testing
-@testable import Rules
 import Payload
+import Testing
+
+@testable import Rules
 
 /// Straightforward two-pass reference computations, to check the incremental ones against.
 struct Reference {
@@ -107,7 +108,10 @@ struct Reference {
     #expect(alert.windowStart == start)
     #expect(alert.windowEnd == start + 3_600_000)
     let ref = Reference(times: times, xs: xs, windowEnd: start + 3_600_000)
-    func check(_ name: String, _ expected: Double?, tolerance: Double = 1e-9, sourceLocation: Testing.SourceLocation = #_sourceLocation) {
+    func check(
+      _ name: String, _ expected: Double?, tolerance: Double = 1e-9,
+      sourceLocation: Testing.SourceLocation = #_sourceLocation
+    ) {
       guard let expected else {
         #expect(alert[name] == .null, "\(name)", sourceLocation: sourceLocation)
         return
@@ -117,7 +121,9 @@ struct Reference {
         return
       }
       let scale = max(1, abs(expected))
-      #expect(abs(actual - expected) <= tolerance * scale, "\(name): \(actual) vs \(expected)", sourceLocation: sourceLocation)
+      #expect(
+        abs(actual - expected) <= tolerance * scale, "\(name): \(actual) vs \(expected)", sourceLocation: sourceLocation
+      )
     }
     check("n", Double(count))
     check("nx", Double(count))
@@ -149,7 +155,9 @@ struct Reference {
   @Test(arguments: [11, 12, 13] as [UInt64])
   func mergeEqualsSinglePass(_ seed: UInt64) {
     var random = SeededRandom(seed: seed)
-    let features: InputFeatures = [.moments, .higherMoments, .extremes, .endpoints, .regression, .values, .anyEndpoints]
+    let features: InputFeatures = [
+      .moments, .higherMoments, .extremes, .endpoints, .regression, .values, .anyEndpoints,
+    ]
     let layout = AccumulatorLayout(features: [features], ewmaAlphas: [[0.1, 0.5]])
     let xs = (0..<300).map { _ in Double.random(in: -1000...1000, using: &random) }
     var whole = WindowAccumulator(layout: layout)
@@ -189,7 +197,8 @@ struct Reference {
 
   /// Welford and compensated sums keep precision where naive sums of squares lose it all.
   @Test func numericallyStableForLargeOffsets() throws {
-    let feed = try Feeder("CREATE RULE v AS SELECT variance(x) AS v, sum(x) AS s FROM telemetry GROUP BY COUNT(4) RAISE ALERT 'i'")
+    let feed = try Feeder(
+      "CREATE RULE v AS SELECT variance(x) AS v, sum(x) AS s FROM telemetry GROUP BY COUNT(4) RAISE ALERT 'i'")
     for (i, x) in [1e9 + 4, 1e9 + 7, 1e9 + 13, 1e9 + 16].enumerated() {
       feed.send(#"{"x":\#(x)}"#, at: t0 + Int64(i))
     }
@@ -199,7 +208,9 @@ struct Reference {
 
   /// (payload values, expected count(x), expected avg(x)): nulls, strings and missing fields are skipped.
   @Test func nonNumbersAreSkipped() throws {
-    let feed = try Feeder("CREATE RULE v AS SELECT count(*) AS n, count(x) AS nx, avg(x) AS a, last(x) AS l FROM telemetry GROUP BY COUNT(5) RAISE ALERT 'i'")
+    let feed = try Feeder(
+      "CREATE RULE v AS SELECT count(*) AS n, count(x) AS nx, avg(x) AS a, last(x) AS l FROM telemetry GROUP BY COUNT(5) RAISE ALERT 'i'"
+    )
     for (i, x) in ["1", "null", "\"text\"", "3", "true"].enumerated() {
       feed.send(#"{"x":\#(x)}"#, at: t0 + Int64(i))
     }

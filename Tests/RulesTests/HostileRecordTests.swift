@@ -1,7 +1,8 @@
 import Foundation
-import Testing
-@testable import Rules
 import Payload
+import Testing
+
+@testable import Rules
 
 /// Whatever bytes a device sends, the engine skips, counts or evaluates the record; it never traps.
 @Suite struct HostileRecordTests {
@@ -21,7 +22,10 @@ import Payload
     (#"{"x":1."#, nil),
     ("{\"x\":\"unterminated\\\"}", nil),
     (#"{"y":"# + String(repeating: "[", count: 300) + "1" + String(repeating: "]", count: 300) + #","x":2}"#, nil),
-    (#"{"y":"# + String(repeating: "[", count: 200) + "1" + String(repeating: "]", count: 200) + #","x":2}"#, .number(2)),
+    (
+      #"{"y":"# + String(repeating: "[", count: 200) + "1" + String(repeating: "]", count: 200) + #","x":2}"#,
+      .number(2)
+    ),
   ]
 
   @Test(arguments: payloads)
@@ -49,8 +53,9 @@ import Payload
   @Test func duplicateMembersDoNotHideLaterFields() {
     let paths = [FieldPath([.key("a")]), FieldPath([.key("b")])]
     #expect(FieldExtractionTests.extract(#"{"a":1,"a":2,"a":3,"b":4}"#, paths) == [.number(1), .number(4)])
-    #expect(FieldExtractionTests.extract(#"{"a":{"c":1},"a":{"c":2},"b":5}"#, [FieldPath([.key("a"), .key("c")]), paths[1]])
-      == [.number(1), .number(5)])
+    #expect(
+      FieldExtractionTests.extract(#"{"a":{"c":1},"a":{"c":2},"b":5}"#, [FieldPath([.key("a"), .key("c")]), paths[1]])
+        == [.number(1), .number(5)])
   }
 
   /// Numbers far longer than a double needs still parse to the correctly rounded double, in time linear in length.
@@ -58,8 +63,8 @@ import Payload
     ("1" + String(repeating: "0", count: 100_000), Double.infinity),
     ("0." + String(repeating: "0", count: 100_000) + "1", 0),
     ("1." + String(repeating: "0", count: 5000) + "1", 1),
-    ("9007199254740993" + String(repeating: "0", count: 2000) + "e-2000", 9007199254740992),
-    ("9007199254740993" + String(repeating: "0", count: 2000) + "1e-2001", 9007199254740994),
+    ("9007199254740993" + String(repeating: "0", count: 2000) + "e-2000", 9_007_199_254_740_992),
+    ("9007199254740993" + String(repeating: "0", count: 2000) + "1e-2001", 9_007_199_254_740_994),
     ("-" + String(repeating: "0", count: 3000) + "2.5", -2.5),
   ]
 

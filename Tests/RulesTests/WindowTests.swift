@@ -1,6 +1,7 @@
-import Testing
-@testable import Rules
 import Payload
+import Testing
+
+@testable import Rules
 
 /// A window as the tests see it: bounds relative to `t0` and the record count.
 struct SeenWindow: Equatable, CustomStringConvertible {
@@ -36,44 +37,57 @@ extension Feeder {
   }
 
   static let cases: [Case] = [
-    Case(name: "tumbling boundaries and an event-time gap", window: "TUMBLING(1m)",
+    Case(
+      name: "tumbling boundaries and an event-time gap", window: "TUMBLING(1m)",
       times: [0, 30, 59, 60, 180],
       expected: [(0, 60, 3), (60, 120, 1), (180, 240, 1)]),
-    Case(name: "tumbling end is exclusive to the millisecond", window: "TUMBLING(10s)",
+    Case(
+      name: "tumbling end is exclusive to the millisecond", window: "TUMBLING(10s)",
       times: [9, 10, 19, 20],
       expected: [(0, 10, 1), (10, 20, 2), (20, 30, 1)]),
-    Case(name: "hopping windows overlap and skip empty stretches", window: "HOPPING(2m, 1m)",
+    Case(
+      name: "hopping windows overlap and skip empty stretches", window: "HOPPING(2m, 1m)",
       times: [0, 90, 300],
       expected: [(-60, 60, 1), (0, 120, 2), (60, 180, 1), (240, 360, 1), (300, 420, 1)]),
-    Case(name: "hopping with an advance that does not divide the size", window: "HOPPING(3m, 2m)",
+    Case(
+      name: "hopping with an advance that does not divide the size", window: "HOPPING(3m, 2m)",
       times: [0, 100, 250],
       expected: [(-120, 60, 1), (0, 180, 2), (120, 300, 1), (240, 420, 1)]),
-    Case(name: "sliding window per record", window: "SLIDING(1m)",
+    Case(
+      name: "sliding window per record", window: "SLIDING(1m)",
       times: [0, 30, 60, 61, 200],
       expected: [(-60, 0, 1), (-30, 30, 2), (0, 60, 2), (1, 61, 3), (140, 200, 1)]),
-    Case(name: "session windows split on the gap", window: "SESSION(1m)",
+    Case(
+      name: "session windows split on the gap", window: "SESSION(1m)",
       times: [0, 30, 80, 200],
       expected: [(0, 140, 3), (200, 260, 1)]),
-    Case(name: "a late record bridges two sessions", window: "SESSION(1m)", options: "WITH (lateness = 5m)",
+    Case(
+      name: "a late record bridges two sessions", window: "SESSION(1m)", options: "WITH (lateness = 5m)",
       times: [0, 100, 50],
       expected: [(0, 160, 3)]),
-    Case(name: "count windows", window: "COUNT(2)",
+    Case(
+      name: "count windows", window: "COUNT(2)",
       times: [0, 500, 1, 2, 3],
       expected: [(0, 500, 2), (1, 2, 2), (3, 3, 1)]),
-    Case(name: "late record dropped without lateness", window: "TUMBLING(1m)",
+    Case(
+      name: "late record dropped without lateness", window: "TUMBLING(1m)",
       times: [0, 70, 10, 65, 70],
       expected: [(0, 60, 1), (60, 120, 2)], late: 2),
-    Case(name: "lateness keeps a window open for stragglers", window: "TUMBLING(1m)", options: "WITH (lateness = 30s)",
+    Case(
+      name: "lateness keeps a window open for stragglers", window: "TUMBLING(1m)", options: "WITH (lateness = 30s)",
       times: [0, 70, 50, 100, 20],
       expected: [(0, 60, 2), (60, 120, 2)], late: 1),
-    Case(name: "sliding waits for the watermark to order stragglers", window: "SLIDING(1m)", options: "WITH (lateness = 10s)",
+    Case(
+      name: "sliding waits for the watermark to order stragglers", window: "SLIDING(1m)",
+      options: "WITH (lateness = 10s)",
       times: [0, 20, 15, 40],
       expected: [(-60, 0, 1), (-45, 15, 2), (-40, 20, 3), (-20, 40, 4)]),
   ]
 
   @Test(arguments: cases)
   func windows(_ c: Case) throws {
-    let feed = try Feeder("""
+    let feed = try Feeder(
+      """
       CREATE RULE w AS SELECT count(*) AS n FROM telemetry GROUP BY dev, \(c.window) RAISE ALERT 'i' \(c.options)
       """)
     let seen = feed.collectWindows()
@@ -84,7 +98,8 @@ extension Feeder {
   }
 
   @Test func lateRecordsGoToTheSideTopic() throws {
-    let feed = try Feeder("""
+    let feed = try Feeder(
+      """
       CREATE RULE w AS SELECT count(*) AS n FROM telemetry GROUP BY dev, TUMBLING(1m)
       RAISE ALERT 'i' WITH (late = 'topic:telemetry-late')
       """)
@@ -105,12 +120,15 @@ extension Feeder {
   /// A device offline for hours uploads its buffered readings: its own watermark lags, so they are on time and its
   /// windows are evaluated as if the readings had arrived live, while other devices are unaffected.
   @Test func perKeyWatermarkWithBufferedUpload() throws {
-    let feed = try Feeder("""
+    let feed = try Feeder(
+      """
       CREATE RULE overheat AS SELECT device, max(temperature) AS t_max FROM telemetry
       GROUP BY device, TUMBLING(1m) HAVING t_max > 95 RAISE ALERT 'critical'
       """)
     func reading(_ device: String, _ seconds: Int64, _ temperature: Double) {
-      feed.send(#"{"device":"\#(device)","temperature":\#(temperature)}"#, at: t0 + seconds * 1000, partition: device == "live" ? 0 : 1)
+      feed.send(
+        #"{"device":"\#(device)","temperature":\#(temperature)}"#, at: t0 + seconds * 1000,
+        partition: device == "live" ? 0 : 1)
     }
     // Both report for an hour; then "buffered" goes offline while "live" reports for three more hours.
     for s in stride(from: Int64(0), to: 3600, by: 10) {
@@ -135,7 +153,8 @@ extension Feeder {
 
   @Test func idleTimeoutClosesASilentKeysWindows() throws {
     let clock = ManualClock()
-    let feed = try Feeder("""
+    let feed = try Feeder(
+      """
       CREATE RULE quiet AS SELECT count(*) AS n, max(temperature) AS t FROM telemetry
       GROUP BY device, TUMBLING(10m) HAVING t > 95 RAISE ALERT 'critical' WITH (idle_timeout = 5m)
       """, clock: clock)
@@ -163,16 +182,19 @@ extension Feeder {
   }
 
   @Test func twoRulesOnOneTopicShareOneRecord() throws {
-    let feed = try Feeder(RulesBenchmark.rules + """
-      ;
-      CREATE RULE pumps AS SELECT count(*) AS n FROM telemetry WHERE kind IN ('pump') GROUP BY device, COUNT(2)
-      RAISE ALERT 'info';
-      CREATE RULE other AS SELECT count(*) AS n FROM other GROUP BY COUNT(1) RAISE ALERT 'info'
-      """)
+    let feed = try Feeder(
+      RulesBenchmark.rules + """
+        ;
+        CREATE RULE pumps AS SELECT count(*) AS n FROM telemetry WHERE kind IN ('pump') GROUP BY device, COUNT(2)
+        RAISE ALERT 'info';
+        CREATE RULE other AS SELECT count(*) AS n FROM other GROUP BY COUNT(1) RAISE ALERT 'info'
+        """)
     for i in 0..<130 {
       let hot = i >= 60 && i < 70
       let vibration = i < 60 ? 9.0 : 2.0
-      feed.send(#"{"device":"m1","kind":"motor","vibration":\#(vibration),"temperature":\#(hot ? 99 : 70)}"#, at: t0 + Int64(i) * 1000)
+      feed.send(
+        #"{"device":"m1","kind":"motor","vibration":\#(vibration),"temperature":\#(hot ? 99 : 70)}"#,
+        at: t0 + Int64(i) * 1000)
       feed.send(#"{"device":"p1","kind":"pump","vibration":1,"temperature":60}"#, at: t0 + Int64(i) * 1000)
     }
     let rules = Set(feed.alerts.map(\.rule))

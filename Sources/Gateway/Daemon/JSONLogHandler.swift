@@ -1,7 +1,7 @@
 import Foundation
 public import Logging
-import Synchronization
 import Payload
+import Synchronization
 
 /// swift-log handler writing one JSON object per line to standard error:
 /// `{"ts":"2026-11-22T10:00:00.123Z","level":"info","logger":"weir.uplink","msg":"...","key":"value"}`.
@@ -38,7 +38,8 @@ public struct JSONLogHandler: LogHandler {
     var parts = tm()
     gmtime_r(&t, &parts)
     return String(
-      format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday, parts.tm_hour,
+      format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday,
+      parts.tm_hour,
       parts.tm_min, parts.tm_sec, Int32(tv.tv_usec / 1000))
   }
 }

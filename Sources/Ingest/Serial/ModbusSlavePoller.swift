@@ -1,8 +1,8 @@
 import Logging
 import Metrics
 import PartitionedLog
-import WeirCore
 import Payload
+import WeirCore
 
 /// One slave as its source polls it: the read plan, the schedule, whether it answers, and the
 /// metrics and status that say so. Owned by the source thread.

@@ -18,7 +18,8 @@ final class KafkaTransport: UplinkTransport {
     producer = try Self.makeProducer(config, logger)
   }
 
-  private static func makeProducer(_ config: KafkaUplinkConfig, _ logger: Logger) throws(UplinkError) -> RdKafkaProducer {
+  private static func makeProducer(_ config: KafkaUplinkConfig, _ logger: Logger) throws(UplinkError) -> RdKafkaProducer
+  {
     do {
       return try RdKafkaProducer(properties: config.librdkafkaProperties, logger: logger)
     } catch {
@@ -46,7 +47,8 @@ final class KafkaTransport: UplinkTransport {
     topic: Int, key: UnsafeRawBufferPointer?, value: UnsafeRawBufferPointer?, timestamp: Int64,
     headers: UnsafeBufferPointer<HeaderRef>, token: UInt64
   ) -> SendOutcome {
-    let code = producer.produce(topic: topic, key: key, value: value, timestamp: timestamp, headers: headers, token: token)
+    let code = producer.produce(
+      topic: topic, key: key, value: value, timestamp: timestamp, headers: headers, token: token)
     if !code.isError { return .accepted }
     switch code {
     case .queueFull: return .busy
@@ -82,7 +84,8 @@ final class KafkaTransport: UplinkTransport {
       } else if error.code == .allBrokersDown {
         reachable = false
       }
-      logger.log(level: fatal ? .error : .info, "librdkafka: \(error.message)", metadata: ["uplink": "\(config.uplink.name)"])
+      logger.log(
+        level: fatal ? .error : .info, "librdkafka: \(error.message)", metadata: ["uplink": "\(config.uplink.name)"])
     }
   }
 

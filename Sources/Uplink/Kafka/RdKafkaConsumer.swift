@@ -12,7 +12,9 @@ public final class RdKafkaConsumer: @unchecked Sendable {
   private let handle: OpaquePointer
 
   public init(bootstrapServers: String, properties: [(String, String)] = []) throws(KafkaError) {
-    guard let conf = rd_kafka_conf_new() else { throw KafkaError(.invalidArgument, "librdkafka: cannot allocate a configuration") }
+    guard let conf = rd_kafka_conf_new() else {
+      throw KafkaError(.invalidArgument, "librdkafka: cannot allocate a configuration")
+    }
     var errstr = [CChar](repeating: 0, count: 512)
     let settings =
       [
@@ -78,7 +80,8 @@ public final class RdKafkaConsumer: @unchecked Sendable {
     }
     let code = rd_kafka_assign(handle, list)
     guard code == RD_KAFKA_RESP_ERR_NO_ERROR else {
-      throw KafkaError(KafkaErrorCode(rawValue: Int32(code.rawValue)), "assign: \(String(cString: rd_kafka_err2str(code)))")
+      throw KafkaError(
+        KafkaErrorCode(rawValue: Int32(code.rawValue)), "assign: \(String(cString: rd_kafka_err2str(code)))")
     }
   }
 
@@ -96,7 +99,8 @@ public final class RdKafkaConsumer: @unchecked Sendable {
       if m.err == RD_KAFKA_RESP_ERR__PARTITION_EOF { return nil }
       let text = rd_kafka_message_errstr(message).map { String(cString: $0) } ?? ""
       throw KafkaError(
-        KafkaErrorCode(rawValue: Int32(m.err.rawValue)), "consume: \(String(cString: rd_kafka_err2str(m.err))): \(text)")
+        KafkaErrorCode(rawValue: Int32(m.err.rawValue)), "consume: \(String(cString: rd_kafka_err2str(m.err))): \(text)"
+      )
     }
     var headers: [KafkaHeader] = []
     var list: OpaquePointer?

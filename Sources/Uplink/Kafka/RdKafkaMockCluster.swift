@@ -18,8 +18,12 @@ public final class RdKafkaMockCluster: @unchecked Sendable {
   public static let produceApiKey: Int16 = 0
 
   public init(brokers: Int) throws(KafkaError) {
-    guard brokers >= 1 else { throw KafkaError(.invalidArgument, "a mock cluster needs at least one broker, got \(brokers)") }
-    guard let conf = rd_kafka_conf_new() else { throw KafkaError(.invalidArgument, "librdkafka: cannot allocate a configuration") }
+    guard brokers >= 1 else {
+      throw KafkaError(.invalidArgument, "a mock cluster needs at least one broker, got \(brokers)")
+    }
+    guard let conf = rd_kafka_conf_new() else {
+      throw KafkaError(.invalidArgument, "librdkafka: cannot allocate a configuration")
+    }
     var errstr = [CChar](repeating: 0, count: 512)
     _ = rd_kafka_conf_set(conf, "log_level", "3", &errstr, errstr.count)
     guard let rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, &errstr, errstr.count) else {
@@ -72,12 +76,15 @@ public final class RdKafkaMockCluster: @unchecked Sendable {
 
   /// Moves a partition's leadership to `broker` (-1: leaderless).
   public func setPartitionLeader(topic: String, partition: Int32, broker: Int32) throws(KafkaError) {
-    try check(rd_kafka_mock_partition_set_leader(cluster, topic, partition, broker), "set leader of \(topic)/\(partition)")
+    try check(
+      rd_kafka_mock_partition_set_leader(cluster, topic, partition, broker), "set leader of \(topic)/\(partition)")
   }
 
   private func check(_ code: rd_kafka_resp_err_t, _ what: String) throws(KafkaError) {
     guard code == RD_KAFKA_RESP_ERR_NO_ERROR else {
-      throw KafkaError(KafkaErrorCode(rawValue: Int32(code.rawValue)), "mock cluster: \(what): \(String(cString: rd_kafka_err2str(code)))")
+      throw KafkaError(
+        KafkaErrorCode(rawValue: Int32(code.rawValue)),
+        "mock cluster: \(what): \(String(cString: rd_kafka_err2str(code)))")
     }
   }
 }

@@ -27,7 +27,9 @@ public final class RdKafkaProducer: @unchecked Sendable {
     self.logger = logger
     vus = .allocate(capacity: 8)
     reports.reserveCapacity(4096)
-    guard let conf = rd_kafka_conf_new() else { throw KafkaError(.invalidArgument, "librdkafka: cannot allocate a configuration") }
+    guard let conf = rd_kafka_conf_new() else {
+      throw KafkaError(.invalidArgument, "librdkafka: cannot allocate a configuration")
+    }
     for (key, value) in properties {
       if let problem = Self.set(conf, key, value) {
         rd_kafka_conf_destroy(conf)
@@ -65,7 +67,11 @@ public final class RdKafkaProducer: @unchecked Sendable {
         producer.errors.append((error, true))
       } else {
         producer.errors.append(
-          (KafkaError(KafkaErrorCode(rawValue: Int32(code.rawValue)), "\(String(cString: rd_kafka_err2str(code))): \(text)"), false))
+          (
+            KafkaError(
+              KafkaErrorCode(rawValue: Int32(code.rawValue)), "\(String(cString: rd_kafka_err2str(code))): \(text)"),
+            false
+          ))
       }
     }
     rd_kafka_conf_set_log_cb(conf) { rk, level, facility, message in
@@ -100,7 +106,8 @@ public final class RdKafkaProducer: @unchecked Sendable {
     if let index = topicNames.firstIndex(of: name) { return index }
     guard let handle, let topic = rd_kafka_topic_new(handle, name, nil) else {
       let code = rd_kafka_last_error()
-      throw KafkaError(KafkaErrorCode(rawValue: Int32(code.rawValue)), "topic \(name): \(String(cString: rd_kafka_err2str(code)))")
+      throw KafkaError(
+        KafkaErrorCode(rawValue: Int32(code.rawValue)), "topic \(name): \(String(cString: rd_kafka_err2str(code)))")
     }
     topicHandles.append(topic)
     topicNames.append(name)

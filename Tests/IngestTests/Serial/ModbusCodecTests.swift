@@ -1,7 +1,7 @@
+import Payload
 import Testing
 
 @testable import Ingest
-import Payload
 
 @Suite struct ModbusCodecTests {
   /// CRC-16/MODBUS vectors: the catalogue's check value and the specification's request frames.

@@ -1,8 +1,8 @@
 import Foundation
+import Payload
 import Testing
 
 @testable import Ingest
-import Payload
 
 /// Decoders on single lines, table-driven: what goes in, the JSON or the rejection that comes out.
 @Suite struct SerialDecoderTests {
