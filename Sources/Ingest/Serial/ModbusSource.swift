@@ -1,9 +1,9 @@
 public import Logging
 public import Metrics
 public import PartitionedLog
+import Payload
 import Synchronization
 public import WeirCore
-import Payload
 
 /// A Modbus RTU master polling the slaves of one serial line into the log.
 ///
@@ -53,12 +53,14 @@ public final class ModbusSource: Sendable {
   public var status: ModbusSourceStatus { statusBox.value }
 
   /// Polls until stopped or cancelled, then commits what is pending and returns. Throws only when
-  /// the log fails for good or when called twice. ``run()`` (the lifecycle `Service`) adds
+  /// the log fails for good or when called while a run is going on. ``run()`` (the lifecycle `Service`) adds
   /// graceful shutdown.
   public func runUntilStopped() async throws {
-    guard !started.exchange(true, ordering: .relaxed) else {
+    guard !started.exchange(true, ordering: .acquiringAndReleasing) else {
       throw SerialError(.alreadyStarted, "modbus source \(config.port.path) is already running")
     }
+    // One run at a time; once it has ended (a failure the supervisor restarts), the source may run again.
+    defer { started.store(false, ordering: .releasing) }
     try await OwnedThread.run(name: "weir-modbus", stop: { [self] in stop() }) { [self] in try pollLoop() }
   }
 

@@ -59,12 +59,14 @@ public final class SerialLineSource: Sendable {
   public var status: SerialPortStatus { statusBox.value }
 
   /// Reads until stopped or cancelled, then drains and commits. Throws only when the log fails for
-  /// good (not when it is merely full) or when called twice. ``run()`` (the lifecycle `Service`)
+  /// good (not when it is merely full) or when called while a run is going on. ``run()`` (the lifecycle `Service`)
   /// adds graceful shutdown.
   public func runUntilStopped() async throws {
-    guard !started.exchange(true, ordering: .relaxed) else {
+    guard !started.exchange(true, ordering: .acquiringAndReleasing) else {
       throw SerialError(.alreadyStarted, "serial source \(port.path) is already running")
     }
+    // One run at a time; once it has ended (a failure the supervisor restarts), the source may run again.
+    defer { started.store(false, ordering: .releasing) }
     try await OwnedThread.run(name: "weir-serial", stop: { [self] in stop() }) { [self] in try readLoop() }
   }
 

@@ -21,7 +21,9 @@ extension SerialPtyTests {
       #expect(log.count("telemetry") == 200)
       #expect(try log.records("deadletter").map(\.error) == ["unparsable: incomplete line: the source stopped"])
       #expect(source.status.lastError == "stopped")
-      await #expect(throws: SerialError.self) { try await source.run() }  // one run per source
+      // A run that has ended does not block the next (the supervisor restarts failed sources); this one was
+      // asked to stop already, so it returns at once.
+      try await source.run()
     }
 
     /// A device spewing short garbage lines: each is a dead letter of ~100 bytes, so one read pass
