@@ -90,6 +90,10 @@ public final class MQTTSource: Sendable {
   private func loop() throws {
     let router = try LogRouter(store: store, source: config.name, deadLetterTopic: config.deadLetterTopic)
     let decoder = try MQTTMessageDecoder(config: config, router: router, source: config.name)
+    var committer = SourceCommitter(router: router, logger: logger, source: config.name) { [self] paused in
+      setStatus { $0.backPressured = paused }
+      backPressureGauge.record(paused ? 1 : 0)
+    }
     var client = try makeClient()
     var connected = false
     var backoff = Backoff(initialMs: config.reconnectMinMs, maxMs: config.reconnectMaxMs)
@@ -161,10 +165,10 @@ public final class MQTTSource: Sendable {
       do {
         // Back-pressure: records the log refused stay pending; read nothing until they fit.
         if router.pendingRecords > 0 {
-          if try commit(router) {
+          if try committer.commit() {
             try client.writePending()
           } else {
-            sleepInterruptibly(ms: 50)
+            sleepInterruptibly(ms: committer.retryDelayMs)
           }
           continue
         }
@@ -174,7 +178,7 @@ public final class MQTTSource: Sendable {
         ) { decoder.handle($0) }
         if read > 0 { setStatus { $0.messages += Int64(read) } }
         if router.pendingRecords > 0 {
-          guard try commit(router) else { continue }
+          guard try committer.commit() else { continue }
           hooks.afterCommitBeforeAck?()
         }
         try client.writePending()
@@ -221,11 +225,7 @@ public final class MQTTSource: Sendable {
     // the log will not take all of it (full), none of the pass is acknowledged: the client is
     // dropped without writing, so its queued PUBACKs never leave and the broker redelivers.
     if connected {
-      var attempts = 0
-      while router.pendingRecords > 0 && attempts < 100 {
-        if (try? commit(router)) != true { usleep(20_000) }
-        attempts += 1
-      }
+      try? committer.commitAtShutdown(patienceMs: 2000)
       if router.pendingRecords == 0 {
         try? client.writePending()
         try? router.flush()
@@ -240,26 +240,6 @@ public final class MQTTSource: Sendable {
     }
     connectedGauge.record(0)
     setStatus { $0.connected = false }
-  }
-
-  /// Appends the pending records; false when the log is full (back-pressure).
-  private func commit(_ router: LogRouter) throws(LogError) -> Bool {
-    do {
-      try router.commit()
-      if status.backPressured {
-        setStatus { $0.backPressured = false }
-        backPressureGauge.record(0)
-        logger.info("the log accepts records again; reading resumes")
-      }
-      return true
-    } catch where error.code == .full {
-      if !status.backPressured {
-        setStatus { $0.backPressured = true }
-        backPressureGauge.record(1)
-        logger.warning("the log is full; not reading from the broker", metadata: ["reason": "\(error.message)"])
-      }
-      return false
-    }
   }
 
   /// Marks subscriptions the broker has not acknowledged in time as stalled.

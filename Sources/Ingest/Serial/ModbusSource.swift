@@ -22,7 +22,7 @@ public final class ModbusSource: Sendable {
   private let wake: WakePipe
   private let stopping = Atomic<Bool>(false)
   private let started = Atomic<Bool>(false)
-  private let statusBox: SerialStatusBox<ModbusSourceStatus>
+  private let statusBox: StatusBox<ModbusSourceStatus>
 
   /// Checks the configuration and throws ``SerialError/Code/invalidConfiguration`` listing every
   /// problem; opens nothing until ``run()``.
@@ -44,7 +44,7 @@ public final class ModbusSource: Sendable {
     } catch {
       throw SerialError.system("create wake-up pipe", errno: error.errno)
     }
-    statusBox = SerialStatusBox(
+    statusBox = StatusBox(
       ModbusSourceStatus(
         port: SerialPortStatus(path: config.port.path, deviceId: config.port.deviceId),
         slaves: config.slaves.map { ModbusSlaveStatus(unitId: $0.unitId, deviceId: $0.deviceId) }))
@@ -73,8 +73,9 @@ public final class ModbusSource: Sendable {
   private var isStopping: Bool { stopping.load(ordering: .relaxed) }
 
   private func pollLoop() throws {
-    let (router, routes) = try SerialTopicSetup.router(
-      store: store, source: "modbus:\(config.port.path)", topics: config.slaves.map { $0.topic ?? config.topic })
+    let router = try LogRouter(store: store, source: "modbus:\(config.port.path)")
+    var routes: [TopicRoute] = []
+    for slave in config.slaves { routes.append(try router.route(slave.topic ?? config.topic)) }
     var slaves: [ModbusSlavePoller] = []
     for (i, slave) in config.slaves.enumerated() {
       let route = routes[i]
@@ -86,9 +87,8 @@ public final class ModbusSource: Sendable {
     let connection = SerialPortConnection(
       config: config.port, wake: wake, logger: logger, clock: clock, metrics: metrics,
       updateStatus: { [statusBox] body in statusBox.update { body(&$0.port) } })
-    var committer = SerialCommitter(router: router, logger: logger, what: "modbus source \(config.port.path)")
-    let portStatus: ((inout SerialPortStatus) -> Void) -> Void = { [statusBox] body in
-      statusBox.update { body(&$0.port) }
+    var committer = SourceCommitter(router: router, logger: logger, source: "modbus:\(config.port.path)") {
+      [statusBox] paused in statusBox.update { $0.port.backPressured = paused }
     }
     let writer = JSONWriter(capacity: 512)
     let values = UnsafeMutableBufferPointer<UInt16>.allocate(
@@ -104,7 +104,7 @@ public final class ModbusSource: Sendable {
     for slave in slaves { slave.nextDueNs = start }
     while !isStopping {
       if router.pendingRecords > 0 {
-        guard try commit(&committer, &uncommitted, portStatus) else {
+        guard try commit(&committer, &uncommitted) else {
           wake.wait(timeoutMs: committer.retryDelayMs)
           continue
         }
@@ -134,19 +134,16 @@ public final class ModbusSource: Sendable {
       }
       if case .recorded = result { uncommitted += 1 }
       slave.scheduleNext(after: Monotonic.nanoseconds())
-      _ = try commit(&committer, &uncommitted, portStatus)
+      _ = try commit(&committer, &uncommitted)
     }
-    try committer.commitAtShutdown(status: portStatus)
+    try committer.commitAtShutdown(patienceMs: 5000)
     countCommitted(&uncommitted)
   }
 
   /// Commits, and once the log has the polls' records counts them in the port's status. False
   /// when the log is full: nothing more is polled until it takes them.
-  private func commit(
-    _ committer: inout SerialCommitter, _ uncommitted: inout Int,
-    _ portStatus: ((inout SerialPortStatus) -> Void) -> Void
-  ) throws(LogError) -> Bool {
-    guard try committer.commit(status: portStatus) else { return false }
+  private func commit(_ committer: inout SourceCommitter, _ uncommitted: inout Int) throws(LogError) -> Bool {
+    guard try committer.commit() else { return false }
     countCommitted(&uncommitted)
     return true
   }

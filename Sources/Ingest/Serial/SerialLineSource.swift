@@ -21,7 +21,7 @@ public final class SerialLineSource: Sendable {
   private let wake: WakePipe
   private let stopping = Atomic<Bool>(false)
   private let started = Atomic<Bool>(false)
-  private let statusBox: SerialStatusBox<SerialPortStatus>
+  private let statusBox: StatusBox<SerialPortStatus>
   /// How long the last commit at shutdown retries a full log before ``run()`` gives up and throws.
   let shutdownPatienceMs = Atomic<Int>(5000)
 
@@ -52,7 +52,7 @@ public final class SerialLineSource: Sendable {
     } catch {
       throw SerialError.system("create wake-up pipe", errno: error.errno)
     }
-    statusBox = SerialStatusBox(SerialPortStatus(path: port.path, deviceId: port.deviceId))
+    statusBox = StatusBox(SerialPortStatus(path: port.path, deviceId: port.deviceId))
   }
 
   /// The port's state and what has been ingested from it.
@@ -80,16 +80,17 @@ public final class SerialLineSource: Sendable {
   private var isStopping: Bool { stopping.load(ordering: .relaxed) }
 
   private func readLoop() throws {
-    let (router, routes) = try SerialTopicSetup.router(
-      store: store, source: "serial:\(port.path)", topics: [lineProtocol.topic])
-    let route = routes[0]
+    let router = try LogRouter(store: store, source: "serial:\(port.path)")
+    let route = try router.route(lineProtocol.topic)
     let pipeline = LinePipeline(config: lineProtocol, port: port, router: router, route: route)
     let framer = LineFramer(maxLineLength: lineProtocol.maxLineLength, terminator: lineProtocol.terminator)
     let connection = SerialPortConnection(
       config: port, wake: wake, logger: logger, clock: clock, metrics: metrics,
       updateStatus: { [statusBox] body in statusBox.update { body(&$0) } })
     let bytesCounter = Counter(label: "weir_serial_bytes_total", dimensions: [("port", port.path)], factory: metrics)
-    var committer = SerialCommitter(router: router, logger: logger, what: "serial source \(port.path)")
+    var committer = SourceCommitter(router: router, logger: logger, source: "serial:\(port.path)") {
+      [statusBox] paused in statusBox.update { $0.backPressured = paused }
+    }
     defer { connection.close() }
 
     while !isStopping {
@@ -137,14 +138,14 @@ public final class SerialLineSource: Sendable {
         pipeline.handleIncomplete(partial, why: "the source stopped", readTime: clock.nowMilliseconds())
       }
     }
-    try committer.commitAtShutdown(status: statusBox, patienceMs: shutdownPatienceMs.load(ordering: .relaxed))
+    try committer.commitAtShutdown(patienceMs: shutdownPatienceMs.load(ordering: .relaxed))
     publish(pipeline)
   }
 
   /// Commits what the pipeline appended and only then counts it in the status: a record is counted
   /// as ingested once the log has it. False when the log is full (the counts wait with the records).
-  private func commit(_ committer: inout SerialCommitter, _ pipeline: LinePipeline) throws(LogError) -> Bool {
-    guard try committer.commit(status: statusBox) else { return false }
+  private func commit(_ committer: inout SourceCommitter, _ pipeline: LinePipeline) throws(LogError) -> Bool {
+    guard try committer.commit() else { return false }
     publish(pipeline)
     return true
   }

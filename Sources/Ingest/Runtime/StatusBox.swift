@@ -2,7 +2,7 @@ import Synchronization
 
 /// Status shared between a source thread, which updates it once per read pass, and readers on
 /// any thread.
-final class SerialStatusBox<Status: Sendable>: Sendable {
+final class StatusBox<Status: Sendable>: Sendable {
   private let state: Mutex<Status>
 
   init(_ initial: Status) { state = Mutex(initial) }
