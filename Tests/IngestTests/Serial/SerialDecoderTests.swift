@@ -196,7 +196,7 @@ import Testing
     #expect(rfc("2024-05-01T25:00:00Z") == nil)
     #expect(rfc("2024-05-01T12:00:00.Z") == nil)
     func epoch(_ s: String, _ unit: LineProtocolConfig.TimestampUnit) -> Int64? {
-      Array(s.utf8).withUnsafeBytes { SerialEventTime.epochNumber($0, unit: unit) }
+      Array(s.utf8).withUnsafeBytes { EpochTime.epochNumber($0, unit: unit) }
     }
     #expect(epoch("1714564800", .seconds) == 1_714_564_800_000)
     #expect(epoch("1714564800.123", .seconds) == 1_714_564_800_123)
@@ -220,12 +220,12 @@ import Testing
     #expect(decimal("000") == "0")
     #expect(decimal("1.5E-03") == "1.5e-03")
     for bad in ["", "-", ".", "1e", "1.2.3", "0x10", "1 ", "e5"] { #expect(decimal(bad) == nil, "\(bad)") }
-    func double(_ s: String) -> Double? { Array(s.utf8).withUnsafeBytes { SerialDecimal.double($0) } }
+    func double(_ s: String) -> Double? { Array(s.utf8).withUnsafeBytes { DecimalText.double($0) } }
     #expect(double("4807.038") == 4807.038)
     #expect(double("0.1") == 0.1)
     #expect(double("12345678901234567890.5") == 12345678901234567890.5)
     #expect(double("-1e-7") == -1e-7)
-    func int(_ s: String) -> Int64? { Array(s.utf8).withUnsafeBytes { SerialDecimal.int64($0) } }
+    func int(_ s: String) -> Int64? { Array(s.utf8).withUnsafeBytes { DecimalText.int64($0) } }
     #expect(int("-9223372036854775808") == .min)
     #expect(int("9223372036854775808") == nil)
     #expect(int("1.0") == nil)

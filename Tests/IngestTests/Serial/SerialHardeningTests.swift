@@ -34,7 +34,7 @@ import Testing
   @Test(arguments: 0..<epochCases.count)
   func epochNumbersAreExactAndChecked(_ i: Int) {
     let (text, unit, expected) = Self.epochCases[i]
-    let ms = Array(text.utf8).withUnsafeBytes { SerialEventTime.epochNumber($0, unit: unit) }
+    let ms = Array(text.utf8).withUnsafeBytes { EpochTime.epochNumber($0, unit: unit) }
     #expect(ms == expected, "\(text) \(unit)")
   }
 

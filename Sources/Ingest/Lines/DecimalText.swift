@@ -1,7 +1,7 @@
 /// A decimal number as a device writes it (`-12.50`, `+3`, `.5`, `1.2E-3`), split into its
 /// parts without converting it, so it can be copied into JSON digit for digit or turned into a
 /// number exactly when that is needed.
-struct SerialDecimal {
+struct DecimalText {
   var negative = false
   /// Digits before the point (may be empty: `.5`).
   var integer: Range<Int> = 0..<0
@@ -133,13 +133,13 @@ struct SerialDecimal {
   /// Parses a whole field as an integer.
   @inline(__always)
   static func int64(_ text: UnsafeRawBufferPointer) -> Int64? {
-    SerialDecimal(text)?.int64Value(text)
+    DecimalText(text)?.int64Value(text)
   }
 
   /// Parses a whole field as a double.
   @inline(__always)
   static func double(_ text: UnsafeRawBufferPointer) -> Double? {
-    guard let d = SerialDecimal(text) else { return nil }
+    guard let d = DecimalText(text) else { return nil }
     return d.doubleValue(text)
   }
 }

@@ -146,7 +146,7 @@ final class LinePipeline {
     var timestamp = readTime
     if timeSlot != nil {
       if let timeValue, timeValue.kind != .null {
-        guard let ms = SerialEventTime.milliseconds(value, timeValue, unit: config.timestampUnit) else {
+        guard let ms = EpochTime.milliseconds(value, timeValue, unit: config.timestampUnit) else {
           let text = String(decoding: value[timeValue.range].prefix(64), as: UTF8.self)
           return deadLetter(line, .badTimestamp, "field '\(config.timestampField!)': '\(text)' is not a time", readTime)
         }

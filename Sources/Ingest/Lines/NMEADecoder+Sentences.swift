@@ -138,7 +138,7 @@ extension NMEADecoder {
   func integer(_ i: Int, _ name: StaticString, _ out: JSONWriter) throws(FieldError) {
     let f = field(i)
     if f.isEmpty { return out.null() }
-    guard let value = SerialDecimal.int64(f) else {
+    guard let value = DecimalText.int64(f) else {
       throw FieldError(index: i, name: name, problem: "is not an integer")
     }
     out.int(value)
@@ -158,7 +158,7 @@ extension NMEADecoder {
   ) throws(FieldError) {
     let f = field(i)
     if f.isEmpty { return out.null() }
-    guard let value = SerialDecimal.double(f) else {
+    guard let value = DecimalText.double(f) else {
       throw FieldError(index: i, name: name, problem: "is not a number")
     }
     guard value.magnitude <= 180 else { throw FieldError(index: i, name: name, problem: "is out of range (over 180)") }
@@ -178,14 +178,14 @@ extension NMEADecoder {
       return nil
     }
     let bad = FieldError(index: i, name: "time", problem: "is not hhmmss[.sss]")
-    guard f.count >= 6, (0..<6).allSatisfy({ SerialDecimal.isDigit(f[$0]) }) else { throw bad }
+    guard f.count >= 6, (0..<6).allSatisfy({ DecimalText.isDigit(f[$0]) }) else { throw bad }
     let h = Int64(f[0] &- 48) * 10 + Int64(f[1] &- 48)
     let m = Int64(f[2] &- 48) * 10 + Int64(f[3] &- 48)
     let s = Int64(f[4] &- 48) * 10 + Int64(f[5] &- 48)
     guard h < 24, m < 60, s < 61 else { throw bad }
     var millis: Int64 = 0
     if f.count > 6 {
-      guard f[6] == UInt8(ascii: "."), f.count > 7, (7..<f.count).allSatisfy({ SerialDecimal.isDigit(f[$0]) }) else {
+      guard f[6] == UInt8(ascii: "."), f.count > 7, (7..<f.count).allSatisfy({ DecimalText.isDigit(f[$0]) }) else {
         throw bad
       }
       var place: Int64 = 100
@@ -212,7 +212,7 @@ extension NMEADecoder {
       return nil
     }
     let bad = FieldError(index: i, name: "date", problem: "is not ddmmyy")
-    guard f.count == 6, (0..<6).allSatisfy({ SerialDecimal.isDigit(f[$0]) }) else { throw bad }
+    guard f.count == 6, (0..<6).allSatisfy({ DecimalText.isDigit(f[$0]) }) else { throw bad }
     let d = Int(f[0] &- 48) * 10 + Int(f[1] &- 48)
     let m = Int(f[2] &- 48) * 10 + Int(f[3] &- 48)
     let yy = Int(f[4] &- 48) * 10 + Int(f[5] &- 48)
@@ -235,7 +235,7 @@ extension NMEADecoder {
     let f = field(i)
     let name: StaticString = latitude ? "latitude" : "longitude"
     if f.isEmpty { return out.null() }
-    guard let decimal = SerialDecimal(f), !decimal.negative, decimal.exponent.isEmpty, decimal.integer.count >= 3 else {
+    guard let decimal = DecimalText(f), !decimal.negative, decimal.exponent.isEmpty, decimal.integer.count >= 3 else {
       throw FieldError(index: i, name: name, problem: "is not ddmm.mmmm")
     }
     let raw = decimal.doubleValue(f)

@@ -117,7 +117,7 @@ final class NMEADecoder {
   }
 
   private func isAddressByte(_ b: UInt8) -> Bool {
-    (b >= UInt8(ascii: "A") && b <= UInt8(ascii: "Z")) || SerialDecimal.isDigit(b)
+    (b >= UInt8(ascii: "A") && b <= UInt8(ascii: "Z")) || DecimalText.isDigit(b)
   }
 
   private func hex(_ b: UInt8) -> String {

@@ -2,7 +2,7 @@ import Payload
 
 /// Event times read from records: epoch numbers in a configured unit and RFC 3339 text, to epoch
 /// milliseconds, without allocating.
-enum SerialEventTime {
+enum EpochTime {
   /// A JSON value (number, or string holding RFC 3339 text or a number) as epoch milliseconds;
   /// nil when it is neither or out of range.
   static func milliseconds(
@@ -24,7 +24,7 @@ enum SerialEventTime {
   /// past); nil when it does not fit in 64-bit milliseconds. Exact, in integer arithmetic with every
   /// step checked: `1714564800.25` s is 1714564800250 ms, `1e19` ms and `-1e400` s are nil.
   static func epochNumber(_ text: UnsafeRawBufferPointer, unit: LineProtocolConfig.TimestampUnit) -> Int64? {
-    guard let decimal = SerialDecimal(text) else { return nil }
+    guard let decimal = DecimalText(text) else { return nil }
     var exponent = 0
     for i in decimal.exponent { exponent = min(exponent * 10 + Int(text[i] &- 48), 100_000) }
     if decimal.exponentNegative { exponent = -exponent }

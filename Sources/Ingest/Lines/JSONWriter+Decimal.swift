@@ -7,7 +7,7 @@ extension JSONWriter {
   /// Returns false, writing nothing, when `text` is not a decimal number or lies beyond a double's
   /// range (a reader would take `1e999` for infinity).
   func decimalText(_ text: UnsafeRawBufferPointer) -> Bool {
-    guard let number = SerialDecimal(text), number.isFinite(text) else { return false }
+    guard let number = DecimalText(text), number.isFinite(text) else { return false }
     beforeValue()
     if number.negative { buffer.appendByte(UInt8(ascii: "-")) }
     var intStart = number.integer.lowerBound

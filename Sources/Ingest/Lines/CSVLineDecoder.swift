@@ -107,7 +107,7 @@ final class CSVLineDecoder {
     }
     switch type {
     case .int:
-      guard let v = SerialDecimal.int64(text) else { return mismatch(text, i, "a 64-bit int") }
+      guard let v = DecimalText.int64(text) else { return mismatch(text, i, "a 64-bit int") }
       out.int(v)
     case .float:
       if out.decimalText(text) { return nil }
@@ -119,7 +119,7 @@ final class CSVLineDecoder {
       if !string(text, column: i, out: out) { return .reject(.invalidText, "column '\(names[i])' is not UTF-8") }
     case .auto:
       if !quoted[i] {
-        if let v = SerialDecimal.int64(text) {
+        if let v = DecimalText.int64(text) {
           out.int(v)
           return nil
         }
