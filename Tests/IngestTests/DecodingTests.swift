@@ -13,15 +13,21 @@ import Testing
     ("2023-11-14T23:13:20.5+01:00", true, .rfc3339, 1_700_000_000_500),
     ("1970-01-01T00:00:00Z", true, .rfc3339, 0),
     ("2000-02-29T12:00:00-00:30", true, .rfc3339, 951_827_400_000),
+    // Exact, in integer arithmetic: no digit goes through a double.
+    ("1700000000.123456", false, .epochS, 1_700_000_000_123), ("1.7e12", false, .auto, 1_700_000_000_000),
+    ("1700000000123.9", false, .epochMs, 1_700_000_000_123),
   ])
   func parsesTimestamps(_ text: String, _ isString: Bool, _ format: TimeFormat, _ expected: Int64) {
-    Array(text.utf8).withUnsafeBytes { #expect(Timestamps.parse($0, isString: isString, format: format) == expected) }
+    Array(text.utf8).withUnsafeBytes { #expect(EpochTime.parse($0, isString: isString, format: format) == expected) }
   }
 
-  @Test(arguments: ["2023-13-01T00:00:00Z", "2023-11-14 22:13", "yesterday", "2023-11-14T22:13:20", "1e999"])
+  @Test(arguments: [
+    "2023-13-01T00:00:00Z", "2023-11-14 22:13", "yesterday", "2023-11-14T22:13:20", "1e999", "1e19", "-9.3e18",
+    "2023-02-30T00:00:00Z",
+  ])
   func rejectsBadTimestamps(_ text: String) {
     let isString = !text.hasPrefix("1e")
-    Array(text.utf8).withUnsafeBytes { #expect(Timestamps.parse($0, isString: isString, format: .auto) == nil) }
+    Array(text.utf8).withUnsafeBytes { #expect(EpochTime.parse($0, isString: isString, format: .auto) == nil) }
   }
 
   @Test func topicFiltersMatchAsMQTTSays() {

@@ -1,8 +1,31 @@
 import Payload
 
-/// Event times read from records: epoch numbers in a configured unit and RFC 3339 text, to epoch
-/// milliseconds, without allocating.
+/// How a payload's event-time field is written (MQTT subscriptions' `time_format`).
+public enum TimeFormat: String, Sendable, Codable {
+  /// Numbers of at least 10^11 are milliseconds, others seconds; strings are RFC 3339.
+  case auto
+  case epochMs = "epoch_ms"
+  case epochS = "epoch_s"
+  case rfc3339
+}
+
+/// The one event-time reader of every source: epoch numbers in a unit and RFC 3339 text to epoch milliseconds,
+/// without allocating. Every result is a value the input really denotes, in checked integer arithmetic: a number
+/// past Int64 milliseconds is nil, never a trap, and no digit goes through a binary float.
 enum EpochTime {
+  /// A time field of an MQTT payload: `bytes` is a JSON number's text or a string's contents.
+  static func parse(_ bytes: UnsafeRawBufferPointer, isString: Bool, format: TimeFormat) -> Int64? {
+    switch format {
+    case .rfc3339: return isString ? RFC3339.parse(bytes) : nil
+    case .epochMs: return isString ? nil : epochNumber(bytes, unit: .milliseconds)
+    case .epochS: return isString ? nil : epochNumber(bytes, unit: .seconds)
+    case .auto:
+      if isString { return RFC3339.parse(bytes) }
+      guard let v = JSONNumber.parse(bytes), v.isFinite else { return nil }
+      return epochNumber(bytes, unit: v.magnitude >= 1e11 ? .milliseconds : .seconds)
+    }
+  }
+
   /// A JSON value (number, or string holding RFC 3339 text or a number) as epoch milliseconds;
   /// nil when it is neither or out of range.
   static func milliseconds(

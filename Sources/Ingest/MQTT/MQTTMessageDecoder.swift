@@ -138,7 +138,7 @@ final class MQTTMessageDecoder {
       }
       let bytes = UnsafeRawBufferPointer(rebasing: payload[field.range])
       guard !field.escaped,
-        let t = Timestamps.parse(bytes, isString: field.kind == .string, format: route.subscription.timeFormat)
+        let t = EpochTime.parse(bytes, isString: field.kind == .string, format: route.subscription.timeFormat)
       else {
         router.deadLetter(
           payload, reason: .badTimestamp,
