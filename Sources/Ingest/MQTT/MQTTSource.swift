@@ -36,6 +36,8 @@ public final class MQTTSource: Sendable {
   let store: LogStore
   let logger: Logger
   private let stopping = Atomic<Bool>(false)
+  /// Wakes the loop's back-off and retry sleeps when ``stop()`` is called (set while a loop runs).
+  private let wake = Mutex<WakePipe?>(nil)
   private let statusLock = Mutex(MQTTSourceStatus())
   private let connectedGauge: Gauge
   private let reconnects: Counter
@@ -77,7 +79,10 @@ public final class MQTTSource: Sendable {
     OwnedThread.start(name: "weir-mqtt-\(config.name)") { [self] in onExit(Result { try loop() }) }
   }
 
-  public func stop() { stopping.store(true, ordering: .relaxed) }
+  public func stop() {
+    stopping.store(true, ordering: .relaxed)
+    wake.withLock { $0?.signal() }
+  }
 
   private var isStopping: Bool { stopping.load(ordering: .relaxed) }
 
@@ -88,6 +93,11 @@ public final class MQTTSource: Sendable {
   // MARK: The loop
 
   private func loop() throws {
+    let pipe = try WakePipe()
+    wake.withLock { $0 = pipe }
+    defer { wake.withLock { $0 = nil } }
+    // A stop asked before the pipe was published must still end the sleeps.
+    if isStopping { pipe.signal() }
     let router = try LogRouter(store: store, source: config.name, deadLetterTopic: config.deadLetterTopic)
     let decoder = try MQTTMessageDecoder(config: config, router: router, source: config.name)
     var committer = SourceCommitter(router: router, logger: logger, source: config.name) { [self] paused in
@@ -254,13 +264,11 @@ public final class MQTTSource: Sendable {
     try MosquittoClient(config: config.client)
   }
 
+  /// Sleeps up to `ms`, ending at once when ``stop()`` is called (the pipe stays signalled from then on).
   private func sleepInterruptibly(ms: Int) {
-    var left = ms
-    while left > 0 && !isStopping {
-      usleep(UInt32(min(left, 50)) * 1000)
-      left -= 50
-    }
+    wake.withLock { $0 }?.wait(timeoutMs: ms)
   }
+
 }
 
 /// The testing seam of ``MQTTSource``: points where crash tests and `weir debug mqtt-ingest` step
