@@ -16,6 +16,7 @@ struct ConfigCommand: ParsableCommand {
     func run() throws {
       do {
         let config = try GatewayConfig.load(path: file)
+        for warning in config.warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
         print(
           "\(file): ok: gateway \(config.gatewayID), data in \(config.dataDirectory), \(config.topics.count) topics, "
             + "\(config.mqttSources.count) MQTT sources, \(config.serialSources.count + config.modbusSources.count) serial sources, "

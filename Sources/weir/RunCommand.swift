@@ -48,6 +48,11 @@ struct RunCommand: AsyncParsableCommand {
       FileHandle.standardError.write(Data((error.description + "\n").utf8))
       throw ExitCode(2)
     }
+    for warning in gatewayConfig.warnings {
+      logger.warning(
+        "configuration: \(warning.key): \(warning.message)",
+        metadata: ["file": "\(warning.file)", "line": "\(warning.line)"])
+    }
     let daemon: Daemon
     do {
       daemon = try Daemon(config: gatewayConfig, registry: registry, logger: logger)

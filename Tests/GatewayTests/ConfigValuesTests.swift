@@ -1,5 +1,6 @@
 import Gateway
 import Testing
+import WeirCore
 
 /// Sizes and durations: every text either parses to the value meant or is refused with a reason;
 /// none traps, however large.

@@ -40,7 +40,9 @@ struct DaemonEndToEndTests {
       #expect(first != nil, "no alert for \(device)")
       if let first { #expect(first.timestampMs < failure, "\(device) alerted after its failure") }
     }
-    #expect(raised.filter { !failing.contains($0.key) }.isEmpty, "false alarms: \(raised.filter { !failing.contains($0.key) })")
+    #expect(
+      raised.filter { !failing.contains($0.key) }.isEmpty,
+      "false alarms: \(raised.filter { !failing.contains($0.key) })")
     let centralAlerts = try await h.centralRecords("edge.alerts")
     #expect(Int64(centralAlerts.distinct) == alerts.total)
     // Alerts also reach local MQTT (weir/alerts/<rule>/<key>) and the central MQTT broker (the `cloud` uplink).
@@ -48,7 +50,9 @@ struct DaemonEndToEndTests {
     #expect(await eventually(timeout: 10) { localAlerts.output.split(separator: "\n").count >= count })
     #expect(localAlerts.output.split(separator: "\n").allSatisfy { $0.hasPrefix("weir/alerts/") })
     #expect(await eventually(timeout: 10) { cloudAlerts.output.split(separator: "\n").count >= count })
-    #expect(cloudAlerts.output.split(separator: "\n").allSatisfy { $0.hasPrefix("weir/e2e-edge/alerts ") }, "\(cloudAlerts.output)")
+    #expect(
+      cloudAlerts.output.split(separator: "\n").allSatisfy { $0.hasPrefix("weir/e2e-edge/alerts ") },
+      "\(cloudAlerts.output)")
     var cloud: UplinkSummary?
     let confirmed = await eventually(timeout: 10) {
       cloud = (try? await h.api.get(UplinksResponse.self, "api/v1/uplinks"))?.uplinks.first { $0.name == "cloud" }
@@ -61,7 +65,9 @@ struct DaemonEndToEndTests {
     let topicsTable = try await h.cli(["topics"])
     for topic in topics.topics {
       let row = topicsTable.split(separator: "\n").first { $0.hasPrefix(topic.name + " ") }
-      #expect(row?.contains(Self.grouped(topic.records)) == true, "weir topics: \(topic.name) \(topic.records)\n\(topicsTable)")
+      #expect(
+        row?.contains(Self.grouped(topic.records)) == true,
+        "weir topics: \(topic.name) \(topic.records)\n\(topicsTable)")
     }
     let topicsJSON = try await h.cli(["topics", "--json"])
     let decoded = try APICoding.decoder().decode(TopicsResponse.self, from: Data(topicsJSON.utf8))
@@ -80,7 +86,8 @@ struct DaemonEndToEndTests {
     // Metrics.
     let metrics = String(decoding: try await h.api.get("metrics"), as: UTF8.self)
     for name in [
-      "weir_ingest_records_total", "weir_uplink_acked_records_total", "weir_log_bytes", "weir_process_resident_memory_bytes",
+      "weir_ingest_records_total", "weir_uplink_acked_records_total", "weir_log_bytes",
+      "weir_process_resident_memory_bytes",
       "weir_rules_alerts_raised_total", "weir_uplink_lag_records",
     ] {
       #expect(metrics.contains(name), "no \(name) in /metrics")
@@ -96,7 +103,8 @@ struct DaemonEndToEndTests {
 
     // Stopped: the CLI reads the data directory itself and agrees with what the API said.
     let offline = try ChildProcess(
-      DaemonHarness.weir, ["topics", "--json", "--data-dir", h.directory + "/data"], logPath: h.directory + "/offline.json")
+      DaemonHarness.weir, ["topics", "--json", "--data-dir", h.directory + "/data"],
+      logPath: h.directory + "/offline.json")
     #expect(await offline.waitForExit(timeout: 30) == 0, "\(offline.output)")
     let offlineTopics = try APICoding.decoder().decode(TopicsResponse.self, from: Data(offline.output.utf8))
     #expect(offlineTopics.topics.map(\.name) == topics.topics.map(\.name))
@@ -171,7 +179,8 @@ struct DaemonEndToEndTests {
   /// With `http.token` the API answers 401 without it and 200 with it; probes stay open.
   @Test func apiTokenIsRequired() async throws {
     let h = try await DaemonHarness(token: "s3cret")
-    let child = try ChildProcess(DaemonHarness.weir, ["run", "--config", h.configPath], logPath: h.directory + "/weir.log")
+    let child = try ChildProcess(
+      DaemonHarness.weir, ["run", "--config", h.configPath], logPath: h.directory + "/weir.log")
     h.daemon = child
     let up = await eventually(timeout: 30) { (try? await h.api.get("healthz")) != nil }
     #expect(up, "\(child.output)")
@@ -180,7 +189,8 @@ struct DaemonEndToEndTests {
     let status = try await authorized.get(StatusResponse.self, "api/v1/status")
     #expect(status.gateway == "e2e-edge")
     let cli = try ChildProcess(
-      DaemonHarness.weir, ["status", "--api", "http://127.0.0.1:\(h.httpPort)"], environment: ["WEIR_API_TOKEN": "s3cret"],
+      DaemonHarness.weir, ["status", "--api", "http://127.0.0.1:\(h.httpPort)"],
+      environment: ["WEIR_API_TOKEN": "s3cret"],
       logPath: h.directory + "/cli.log")
     #expect(await cli.waitForExit(timeout: 30) == 0, "\(cli.output)")
     #expect(await h.stopDaemon() == 0)
@@ -194,18 +204,21 @@ struct DaemonEndToEndTests {
     try FileManager.default.createDirectory(atPath: rulesDir, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: rulesDir) }
     let file = rulesDir + "/r.sql"
-    let hot = "CREATE RULE hot AS SELECT device, max(temperature) AS t FROM telemetry GROUP BY device, TUMBLING(1m) HAVING t > 95 RAISE ALERT 'critical';\n"
+    let hot =
+      "CREATE RULE hot AS SELECT device, max(temperature) AS t FROM telemetry GROUP BY device, TUMBLING(1m) HAVING t > 95 RAISE ALERT 'critical';\n"
     try hot.write(toFile: file, atomically: true, encoding: .utf8)
     let h = try await DaemonHarness(ruleFiles: [file])
     let notify = try NotifySocket(directory: h.directory)
-    try await h.startDaemon(["--log-format", "json"], environment: ["NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "30000000"])
+    try await h.startDaemon(
+      ["--log-format", "json"], environment: ["NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "30000000"])
     let startup = notify.messages(for: 1)
     #expect(startup.contains { $0.hasPrefix("READY=1") }, "no READY=1 on NOTIFY_SOCKET: \(startup)")
     #expect(startup.contains("WATCHDOG=1"), "no WATCHDOG=1 on NOTIFY_SOCKET: \(startup)")
     let first = try await h.api.get(RulesResponse.self, "api/v1/rules")
     #expect(first.rules.map(\.name) == ["hot"])
 
-    let cold = "CREATE RULE cold AS SELECT device, min(temperature) AS t FROM telemetry GROUP BY device, TUMBLING(1m) HAVING t < 5 RAISE ALERT 'info';\n"
+    let cold =
+      "CREATE RULE cold AS SELECT device, min(temperature) AS t FROM telemetry GROUP BY device, TUMBLING(1m) HAVING t < 5 RAISE ALERT 'info';\n"
     let broken = "CREATE RULE broken AS SELECT device FROM telemetry GROUP BY device, TUMBLING(1m) HAVING;\n"
     try (hot + cold + broken).write(toFile: file, atomically: true, encoding: .utf8)
     h.daemon?.signal(SIGHUP)
@@ -245,14 +258,18 @@ struct DaemonEndToEndTests {
     defer { try? FileManager.default.removeItem(atPath: dir) }
     let jsonl = try ChildProcess(
       DaemonHarness.firmwareSim,
-      ["serial", "--protocol", "jsonl", "--link", dir + "/ttyJSON", "--kind", "motor", "--device-id", "motor-0042", "--interval", "0.1"],
+      [
+        "serial", "--protocol", "jsonl", "--link", dir + "/ttyJSON", "--kind", "motor", "--device-id", "motor-0042",
+        "--interval", "0.1",
+      ],
       logPath: dir + "/jsonl.log")
     let modbus = try ChildProcess(
       DaemonHarness.firmwareSim,
       ["serial", "--protocol", "modbus-rtu", "--link", dir + "/ttyRS485", "--kind", "pump", "--address", "7"],
       logPath: dir + "/modbus.log")
     let linked = await eventually(timeout: 10) {
-      FileManager.default.fileExists(atPath: dir + "/ttyJSON") && FileManager.default.fileExists(atPath: dir + "/ttyRS485")
+      FileManager.default.fileExists(atPath: dir + "/ttyJSON")
+        && FileManager.default.fileExists(atPath: dir + "/ttyRS485")
     }
     #expect(linked, "\(jsonl.output)\(modbus.output)")
     let h = try await DaemonHarness(
@@ -267,7 +284,7 @@ struct DaemonEndToEndTests {
             slaves:
               - unit_id: 7
                 device_id: pump-7
-                interval_ms: 100
+                interval: 100ms
                 registers:
                   - {name: pressure, address: 0, type: float32}
                   - {name: kind, address: 48, type: uint16}
@@ -313,7 +330,8 @@ struct DaemonEndToEndTests {
   static func checkStatusPage(_ h: DaemonHarness) async throws {
     if chromium() == nil {
       // Setup: Debian's chromium, through the same idempotent bootstrap `make test` runs.
-      let bootstrap = try ChildProcess(DaemonHarness.repository + "/scripts/bootstrap", ["--test"], logPath: h.directory + "/bootstrap.log")
+      let bootstrap = try ChildProcess(
+        DaemonHarness.repository + "/scripts/bootstrap", ["--test"], logPath: h.directory + "/bootstrap.log")
       _ = await bootstrap.waitForExit(timeout: 900)
     }
     guard let browser = chromium() else {

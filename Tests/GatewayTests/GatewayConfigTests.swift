@@ -5,6 +5,7 @@ import MQTT
 import PartitionedLog
 import Testing
 import Uplink
+import WeirCore
 
 @Suite struct GatewayConfigTests {
   static var shipped: String {
@@ -219,5 +220,47 @@ import Uplink
       do { _ = try GatewayConfig.parse(yaml, file: "w.yaml") } catch { text = "\(error)" }
       #expect(text.contains("w.yaml:3: uplinks[0]." + expected), "\(text)")
     }
+  }
+}
+
+@Suite struct DeprecatedKeyTests {
+  /// One duration syntax everywhere: the serial and Modbus durations take units; the older `_ms` keys still work for
+  /// one release, each with a warning at its line, and giving both spellings is refused.
+  @Test func msKeysStillWorkWithAWarningAtTheirLine() throws {
+    let yaml = """
+      gateway: {id: gw-1, data_dir: /tmp/weir-deprecated}
+      serial:
+        - port:
+            path: /dev/ttyUSB0
+            reopen_initial_delay_ms: 250
+            reopen_max_delay: 2m
+          line_protocol: {format: nmea}
+      modbus:
+        - port: {path: /dev/ttyS1, parity: even}
+          response_timeout_ms: 800
+          slaves:
+            - unit_id: 3
+              device_id: p
+              interval: 1.5s
+              registers: [{name: x, address: 4}]
+      """
+    let config = try GatewayConfig.parse(yaml, file: "weir.yaml")
+    #expect(config.serialSources[0].port.reopenInitialDelayMs == 250)
+    #expect(config.serialSources[0].port.reopenMaxDelayMs == 120_000)
+    #expect(config.modbusSources[0].responseTimeoutMs == 800)
+    #expect(config.modbusSources[0].slaves[0].intervalMs == 1500)
+    #expect(config.warnings.map(\.line) == [5, 10])
+    #expect(config.warnings.map(\.key) == ["serial[0].port.reopen_initial_delay_ms", "modbus[0].response_timeout_ms"])
+    #expect(config.warnings[0].message.hasPrefix("deprecated: write reopen_initial_delay with a unit"))
+  }
+
+  @Test func bothSpellingsOfOneSettingAreRefused() {
+    let yaml = """
+      gateway: {id: gw-1, data_dir: /tmp/weir-deprecated}
+      serial:
+        - port: {path: /dev/ttyUSB0, reopen_initial_delay: 1s, reopen_initial_delay_ms: 250}
+          line_protocol: {format: nmea}
+      """
+    #expect(throws: ConfigError.self) { try GatewayConfig.parse(yaml, file: "weir.yaml") }
   }
 }

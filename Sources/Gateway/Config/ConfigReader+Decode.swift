@@ -1,4 +1,5 @@
 import Foundation
+import Ingest
 import Yams
 
 extension ConfigReader {
@@ -121,6 +122,11 @@ extension ConfigReader {
         guard let name = k.scalar?.string else { continue }
         if let match = knownKeys[name] {
           reportUnknown(v, known: match, path: join(path, name), docs: docs)
+        } else if let replacement = DeprecatedKeys.replacements[name], knownKeys[replacement] != nil {
+          warning(
+            k, join(path, name),
+            "deprecated: write \(replacement) with a unit (e.g. \(replacement): \(v.scalar?.string ?? "500")ms); the _ms keys are read for one more release"
+          )
         } else if !Self.isNull(v) {
           problem(k, join(path, name), "unknown key (\(docs) lists the keys of this section)")
         }

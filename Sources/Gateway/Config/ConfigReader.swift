@@ -1,4 +1,5 @@
 import Foundation
+import WeirCore
 import Yams
 
 /// One thing wrong in a configuration file: where, which key, and what to do about it.
@@ -23,6 +24,8 @@ public struct ConfigProblem: Sendable, CustomStringConvertible, Equatable {
 final class ConfigReader {
   let file: String
   private(set) var problems: [ConfigProblem] = []
+  /// What the file should change but that still works (deprecated keys), with its line.
+  private(set) var warnings: [ConfigProblem] = []
 
   init(file: String) { self.file = file }
 
@@ -32,6 +35,10 @@ final class ConfigReader {
 
   /// A problem in another file (a rule file the configuration names).
   func extra(_ problem: ConfigProblem) { problems.append(problem) }
+
+  func warning(_ node: Node?, _ key: String, _ message: String) {
+    warnings.append(ConfigProblem(file: file, line: (node?.mark?.line ?? 0), key: key, message: message))
+  }
 
   /// A mapping's entries by key, each with its key node (for the line) and value.
   struct Section {

@@ -2,6 +2,7 @@ import Foundation
 import Ingest
 import MQTT
 import PartitionedLog
+import WeirCore
 import Yams
 
 extension GatewayConfig {

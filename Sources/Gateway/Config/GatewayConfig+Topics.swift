@@ -1,4 +1,5 @@
 import PartitionedLog
+import WeirCore
 import Yams
 
 extension GatewayConfig {

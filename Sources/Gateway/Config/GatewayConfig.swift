@@ -2,6 +2,7 @@ import Foundation
 public import Ingest
 import MQTT
 public import PartitionedLog
+import WeirCore
 import Yams
 
 /// The gateway's whole configuration, read from YAML (`config/weir.yaml` is the commented
@@ -9,6 +10,9 @@ import Yams
 public struct GatewayConfig: Sendable {
   /// Names this gateway upstream and derives stable MQTT client ids. Required.
   public var gatewayID: String
+  /// What the file should change but that still works (deprecated keys), each with its line; `weir run` logs them
+  /// and `weir config check` prints them.
+  public var warnings: [ConfigProblem] = []
   /// Where the log and `weir.db` live; a relative path starts at the configuration file's
   /// directory. Default: `/var/lib/weir`.
   public var dataDirectory: String
@@ -156,6 +160,7 @@ public struct GatewayConfig: Sendable {
       }
       throw ConfigError(problems: order.map { problems[$0] })
     }
+    config.warnings = reader.warnings
     return config
   }
 

@@ -1,3 +1,5 @@
+import WeirCore
+
 /// A Modbus RTU master on one serial line: the port, the timing of the bus, and the slaves it
 /// polls. Decoded from YAML with snake_case keys.
 public struct ModbusConfig: Sendable, Equatable, Codable {
@@ -6,7 +8,8 @@ public struct ModbusConfig: Sendable, Equatable, Codable {
   public var port: SerialPortConfig
   /// The topic of the polls' records. Default: `telemetry`.
   public var topic: String
-  /// How long to wait for a response after the request has gone out, in milliseconds. Default: 500.
+  /// How long to wait for a response after the request has gone out, in milliseconds (YAML
+  /// `response_timeout`, a duration). Default: 500.
   public var responseTimeoutMs: Int
   /// Further attempts after a timeout, a CRC error, a malformed response or a busy exception. A slave
   /// that is already down gets a single attempt per poll, so it cannot hold up the others. Default: 2.
@@ -31,6 +34,7 @@ public struct ModbusConfig: Sendable, Equatable, Codable {
 
   enum CodingKeys: String, CodingKey {
     case port, topic, retries, slaves
+    case responseTimeout = "response_timeout"
     case responseTimeoutMs = "response_timeout_ms"
     case interFrameDelayUs = "inter_frame_delay_us"
   }
@@ -40,10 +44,20 @@ public struct ModbusConfig: Sendable, Equatable, Codable {
     self.init(
       port: try c.decode(SerialPortConfig.self, forKey: .port),
       topic: try c.decodeIfPresent(String.self, forKey: .topic) ?? "telemetry",
-      responseTimeoutMs: try c.decodeIfPresent(Int.self, forKey: .responseTimeoutMs) ?? 500,
+      responseTimeoutMs: try c.duration(.responseTimeout, legacyMs: .responseTimeoutMs) ?? 500,
       retries: try c.decodeIfPresent(Int.self, forKey: .retries) ?? 2,
       interFrameDelayUs: try c.decodeIfPresent(Int.self, forKey: .interFrameDelayUs),
       slaves: try c.decode([ModbusSlaveConfig].self, forKey: .slaves))
+  }
+
+  public func encode(to encoder: any Encoder) throws {
+    var c = encoder.container(keyedBy: CodingKeys.self)
+    try c.encode(port, forKey: .port)
+    try c.encode(topic, forKey: .topic)
+    try c.encode(ConfigValues.describeMilliseconds(Int64(responseTimeoutMs)), forKey: .responseTimeout)
+    try c.encode(retries, forKey: .retries)
+    try c.encodeIfPresent(interFrameDelayUs, forKey: .interFrameDelayUs)
+    try c.encode(slaves, forKey: .slaves)
   }
 
   /// Microseconds one character takes on the wire.
@@ -67,7 +81,8 @@ public struct ModbusConfig: Sendable, Equatable, Codable {
     if port.dataBits != 8 { problems.append("port.data_bits: Modbus RTU needs 8 data bits, not \(port.dataBits)") }
     if topic.isEmpty { problems.append("topic: must not be empty") }
     if responseTimeoutMs < 1 || responseTimeoutMs > 60_000 {
-      problems.append("response_timeout_ms: \(responseTimeoutMs) must be between 1 and 60000")
+      problems.append(
+        "response_timeout: \(ConfigValues.describeMilliseconds(Int64(responseTimeoutMs))) must be between 1ms and 60s")
     }
     if retries < 0 || retries > 10 { problems.append("retries: \(retries) must be between 0 and 10") }
     if let interFrameDelayUs, interFrameDelayUs < 0 || interFrameDelayUs > 1_000_000 {

@@ -1,3 +1,5 @@
+import WeirCore
+
 /// One Modbus RTU slave on a bus: its unit id, the device id its records are keyed by, how often
 /// it is polled and what is read. Decoded from YAML with snake_case keys.
 public struct ModbusSlaveConfig: Sendable, Equatable, Codable {
@@ -5,7 +7,7 @@ public struct ModbusSlaveConfig: Sendable, Equatable, Codable {
   public var unitId: Int
   /// The record key of every poll of this slave. Required.
   public var deviceId: String
-  /// Time between polls, in milliseconds, at most a day. Default: 1000.
+  /// Time between polls, in milliseconds, at most a day (YAML `interval`, a duration). Default: 1000.
   public var intervalMs: Int
   /// Topic for this slave's records. Default: the source's `topic`.
   public var topic: String?
@@ -35,9 +37,21 @@ public struct ModbusSlaveConfig: Sendable, Equatable, Codable {
     case topic, registers
     case unitId = "unit_id"
     case deviceId = "device_id"
+    case interval
     case intervalMs = "interval_ms"
     case maxGap = "max_gap"
     case maxRegistersPerRead = "max_registers_per_read"
+  }
+
+  public func encode(to encoder: any Encoder) throws {
+    var c = encoder.container(keyedBy: CodingKeys.self)
+    try c.encode(unitId, forKey: .unitId)
+    try c.encode(deviceId, forKey: .deviceId)
+    try c.encode(ConfigValues.describeMilliseconds(Int64(intervalMs)), forKey: .interval)
+    try c.encodeIfPresent(topic, forKey: .topic)
+    try c.encode(registers, forKey: .registers)
+    try c.encode(maxGap, forKey: .maxGap)
+    try c.encode(maxRegistersPerRead, forKey: .maxRegistersPerRead)
   }
 
   public init(from decoder: any Decoder) throws {
@@ -45,7 +59,7 @@ public struct ModbusSlaveConfig: Sendable, Equatable, Codable {
     self.init(
       unitId: try c.decode(Int.self, forKey: .unitId),
       deviceId: try c.decode(String.self, forKey: .deviceId),
-      intervalMs: try c.decodeIfPresent(Int.self, forKey: .intervalMs) ?? 1000,
+      intervalMs: try c.duration(.interval, legacyMs: .intervalMs) ?? 1000,
       topic: try c.decodeIfPresent(String.self, forKey: .topic),
       registers: try c.decode([RegisterMapEntry].self, forKey: .registers),
       maxGap: try c.decodeIfPresent(Int.self, forKey: .maxGap) ?? 0,
@@ -58,7 +72,8 @@ public struct ModbusSlaveConfig: Sendable, Equatable, Codable {
     if !(1...247).contains(unitId) { problems.append("\(path).unit_id: \(unitId) must be between 1 and 247") }
     if deviceId.isEmpty { problems.append("\(path).device_id: required (it keys the slave's records)") }
     if intervalMs < 10 || intervalMs > 86_400_000 {
-      problems.append("\(path).interval_ms: \(intervalMs) must be between 10 and 86400000 (a day)")
+      problems.append(
+        "\(path).interval: \(ConfigValues.describeMilliseconds(Int64(intervalMs))) must be between 10ms and 1d")
     }
     if let topic, topic.isEmpty { problems.append("\(path).topic: must not be empty when given") }
     if registers.isEmpty { problems.append("\(path).registers: at least one entry is required") }

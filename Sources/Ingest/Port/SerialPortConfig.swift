@@ -1,3 +1,5 @@
+import WeirCore
+
 /// How to open one serial port: the line settings (termios) and how to reopen it when the device
 /// goes away. Decoded from YAML with snake_case keys; every field but `path` has a default.
 public struct SerialPortConfig: Sendable, Equatable, Codable {
@@ -35,9 +37,11 @@ public struct SerialPortConfig: Sendable, Equatable, Codable {
   /// Take exclusive use of the port (`TIOCEXCL`), so a second program cannot open it by mistake.
   /// Default: true.
   public var exclusive: Bool
-  /// First delay before reopening a port that failed or went away, in milliseconds. Default: 500.
+  /// First delay before reopening a port that failed or went away, in milliseconds (YAML
+  /// `reopen_initial_delay`, a duration). Default: 500.
   public var reopenInitialDelayMs: Int
-  /// Longest delay between reopen attempts; the delay doubles up to it. Default: 30000.
+  /// Longest delay between reopen attempts; the delay doubles up to it (YAML `reopen_max_delay`).
+  /// Default: 30000.
   public var reopenMaxDelayMs: Int
   /// Fraction of each delay taken off at random (0...1), so a fleet of gateways does not retry
   /// in step. Default: 0.2.
@@ -77,9 +81,26 @@ public struct SerialPortConfig: Sendable, Equatable, Codable {
     case stopBits = "stop_bits"
     case flowControl = "flow_control"
     case exclusive
+    case reopenInitialDelay = "reopen_initial_delay"
+    case reopenMaxDelay = "reopen_max_delay"
     case reopenInitialDelayMs = "reopen_initial_delay_ms"
     case reopenMaxDelayMs = "reopen_max_delay_ms"
     case reopenJitter = "reopen_jitter"
+  }
+
+  public func encode(to encoder: any Encoder) throws {
+    var c = encoder.container(keyedBy: CodingKeys.self)
+    try c.encode(path, forKey: .path)
+    try c.encodeIfPresent(deviceId, forKey: .deviceId)
+    try c.encode(baudRate, forKey: .baudRate)
+    try c.encode(dataBits, forKey: .dataBits)
+    try c.encode(parity, forKey: .parity)
+    try c.encode(stopBits, forKey: .stopBits)
+    try c.encode(flowControl, forKey: .flowControl)
+    try c.encode(exclusive, forKey: .exclusive)
+    try c.encode(ConfigValues.describeMilliseconds(Int64(reopenInitialDelayMs)), forKey: .reopenInitialDelay)
+    try c.encode(ConfigValues.describeMilliseconds(Int64(reopenMaxDelayMs)), forKey: .reopenMaxDelay)
+    try c.encode(reopenJitter, forKey: .reopenJitter)
   }
 
   public init(from decoder: any Decoder) throws {
@@ -93,8 +114,9 @@ public struct SerialPortConfig: Sendable, Equatable, Codable {
     stopBits = try c.decodeIfPresent(Int.self, forKey: .stopBits) ?? d.stopBits
     flowControl = try c.decodeIfPresent(FlowControl.self, forKey: .flowControl) ?? d.flowControl
     exclusive = try c.decodeIfPresent(Bool.self, forKey: .exclusive) ?? d.exclusive
-    reopenInitialDelayMs = try c.decodeIfPresent(Int.self, forKey: .reopenInitialDelayMs) ?? d.reopenInitialDelayMs
-    reopenMaxDelayMs = try c.decodeIfPresent(Int.self, forKey: .reopenMaxDelayMs) ?? d.reopenMaxDelayMs
+    reopenInitialDelayMs =
+      try c.duration(.reopenInitialDelay, legacyMs: .reopenInitialDelayMs) ?? d.reopenInitialDelayMs
+    reopenMaxDelayMs = try c.duration(.reopenMaxDelay, legacyMs: .reopenMaxDelayMs) ?? d.reopenMaxDelayMs
     reopenJitter = try c.decodeIfPresent(Double.self, forKey: .reopenJitter) ?? d.reopenJitter
   }
 
@@ -118,13 +140,17 @@ public struct SerialPortConfig: Sendable, Equatable, Codable {
     if !(5...8).contains(dataBits) { problems.append("data_bits: \(dataBits) must be 5, 6, 7 or 8") }
     if stopBits != 1 && stopBits != 2 { problems.append("stop_bits: \(stopBits) must be 1 or 2") }
     if reopenInitialDelayMs < 1 || reopenInitialDelayMs > Self.maxReopenDelayMs {
-      problems.append("reopen_initial_delay_ms: \(reopenInitialDelayMs) must be between 1 and \(Self.maxReopenDelayMs)")
+      problems.append(
+        "reopen_initial_delay: \(ConfigValues.describeMilliseconds(Int64(reopenInitialDelayMs))) must be between 1ms and 1h"
+      )
     }
     if reopenMaxDelayMs > Self.maxReopenDelayMs {
-      problems.append("reopen_max_delay_ms: \(reopenMaxDelayMs) must be at most \(Self.maxReopenDelayMs) (an hour)")
+      problems.append(
+        "reopen_max_delay: \(ConfigValues.describeMilliseconds(Int64(reopenMaxDelayMs))) must be at most 1h")
     } else if reopenMaxDelayMs < reopenInitialDelayMs {
       problems.append(
-        "reopen_max_delay_ms: \(reopenMaxDelayMs) must be at least reopen_initial_delay_ms (\(reopenInitialDelayMs))")
+        "reopen_max_delay: \(ConfigValues.describeMilliseconds(Int64(reopenMaxDelayMs))) must be at least reopen_initial_delay (\(ConfigValues.describeMilliseconds(Int64(reopenInitialDelayMs))))"
+      )
     }
     if !(0...1).contains(reopenJitter) { problems.append("reopen_jitter: \(reopenJitter) must be between 0 and 1") }
     return problems

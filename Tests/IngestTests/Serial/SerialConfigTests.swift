@@ -72,7 +72,7 @@ import WeirCore
         "baud_rate: 12345 is not a rate termios can set; use one of 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600 (or another standard rate)",
         "data_bits: 9 must be 5, 6, 7 or 8",
         "stop_bits: 3 must be 1 or 2",
-        "reopen_initial_delay_ms: 0 must be between 1 and 3600000",
+        "reopen_initial_delay: 0ms must be between 1ms and 1h",
         "reopen_jitter: 2.0 must be between 0 and 1",
       ])
     #expect(
@@ -109,11 +109,11 @@ import WeirCore
       modbus.validate() == [
         "port.flow_control: xon_xoff would eat 0x11 and 0x13 bytes of binary Modbus frames; use none or rts_cts",
         "port.data_bits: Modbus RTU needs 8 data bits, not 7",
-        "response_timeout_ms: 0 must be between 1 and 60000",
+        "response_timeout: 0ms must be between 1ms and 60s",
         "retries: 11 must be between 0 and 10",
         "slaves[0].unit_id: 0 must be between 1 and 247",
         "slaves[0].device_id: required (it keys the slave's records)",
-        "slaves[0].interval_ms: 5 must be between 10 and 86400000 (a day)",
+        "slaves[0].interval: 5ms must be between 10ms and 1d",
         "slaves[0].registers[0].address: 65535 must be between 0 and 65534 for a int32",
         "slaves[0].registers[1].type: a coil holds one bit; its type must be bool, not uint16",
         "slaves[0].registers[1].name: 'a' appears twice",

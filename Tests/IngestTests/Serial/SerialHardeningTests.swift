@@ -291,12 +291,12 @@ import Testing
     let entry = RegisterMapEntry(name: "x", address: .max, type: .uint32)
     #expect(entry.validate(path: "r") == ["r.address: \(Int.max) must be between 0 and 65534 for a uint32"])
     let slave = ModbusSlaveConfig(unitId: 1, deviceId: "d", intervalMs: .max, registers: [entry])
-    #expect(slave.validate(path: "s").contains("s.interval_ms: \(Int.max) must be between 10 and 86400000 (a day)"))
+    #expect(slave.validate(path: "s").contains("s.interval: \(Int.max)ms must be between 10ms and 1d"))
     let port = SerialPortConfig(path: "/dev/x", reopenInitialDelayMs: .max, reopenMaxDelayMs: .max)
     #expect(
       port.validate() == [
-        "reopen_initial_delay_ms: \(Int.max) must be between 1 and 3600000",
-        "reopen_max_delay_ms: \(Int.max) must be at most 3600000 (an hour)",
+        "reopen_initial_delay: \(Int.max)ms must be between 1ms and 1h",
+        "reopen_max_delay: \(Int.max)ms must be at most 1h",
       ])
   }
 }
