@@ -44,8 +44,8 @@ enum AggregateFunction: String, CaseIterable, Sendable {
     }
     switch self {
     case .count: return .number(Double(star ? records : a.nonNull))
-    case .first: return a.anyFirst.value
-    case .last: return a.anyLast.value
+    case .first: return a.anyFirst
+    case .last: return a.anyLast
     default: break
     }
     guard a.n > 0 else { return .null }

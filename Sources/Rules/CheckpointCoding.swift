@@ -1,3 +1,5 @@
+import Payload
+
 /// Writes the engine's checkpoint: little-endian integers, IEEE-754 bit patterns for doubles (so every value
 /// restores bit for bit), and length-prefixed bytes. The same state always gives the same bytes.
 struct CheckpointWriter {
@@ -88,7 +90,9 @@ struct CheckpointReader {
   /// A double that a live engine only ever holds finite.
   mutating func finite() throws(CheckpointError) -> Double {
     let v = try double()
-    guard v.isFinite else { throw CheckpointError(message: "checkpoint has a non-finite value at byte \(position - 8)") }
+    guard v.isFinite else {
+      throw CheckpointError(message: "checkpoint has a non-finite value at byte \(position - 8)")
+    }
     return v
   }
 
@@ -130,7 +134,9 @@ extension WindowAccumulator {
   init(from r: inout CheckpointReader, layout: AccumulatorLayout) throws(CheckpointError) {
     self.init(layout: layout)
     records = try r.counter()
-    guard try r.count() == inputs.count else { throw CheckpointError(message: "accumulator shape does not match the rule") }
+    guard try r.count() == inputs.count else {
+      throw CheckpointError(message: "accumulator shape does not match the rule")
+    }
     for i in inputs.indices { inputs[i] = try InputAccumulator(from: &r, alphas: layout.ewmaAlphas[i]) }
   }
 }
@@ -184,9 +190,9 @@ extension InputAccumulator {
     values.reserveCapacity(valueCount)
     for _ in 0..<valueCount { values.append(try r.finite()) }
     anyFirstTime = try r.time(or: Int64.max)
-    anyFirst = try StoredValue(from: &r)
+    anyFirst = try Value(from: &r)
     anyLastTime = try r.time(or: Int64.min)
-    anyLast = try StoredValue(from: &r)
+    anyLast = try Value(from: &r)
     guard try r.count(bytesEach: 40) == alphas.count else {
       throw CheckpointError(message: "an ewma() state does not match the rule at byte \(r.position)")
     }
@@ -200,33 +206,6 @@ extension InputAccumulator {
       e.decay = try r.double()
       e.count = try r.counter()
       ewma.append(e)
-    }
-  }
-}
-
-extension StoredValue {
-  func encode(into w: inout CheckpointWriter) {
-    switch self {
-    case .null: w.int(0)
-    case .number(let v):
-      w.int(1)
-      w.double(v)
-    case .bool(let b):
-      w.int(2)
-      w.bool(b)
-    case .text(let bytes):
-      w.int(3)
-      w.bytes(bytes)
-    }
-  }
-
-  init(from r: inout CheckpointReader) throws(CheckpointError) {
-    switch try r.int() {
-    case 0: self = .null
-    case 1: self = .number(try r.double())
-    case 2: self = .bool(try r.bool())
-    case 3: self = .text(try r.bytes())
-    case let tag: throw CheckpointError(message: "unknown value tag \(tag)")
     }
   }
 }

@@ -18,32 +18,6 @@ struct InputFeatures: OptionSet, Hashable, Sendable {
   static let anyEndpoints = InputFeatures(rawValue: 64)
 }
 
-/// An owned copy of a record value, kept by `first`/`last`.
-enum StoredValue: Equatable {
-  case null
-  case number(Double)
-  case bool(Bool)
-  case text([UInt8])
-
-  init(_ scalar: Scalar) {
-    switch scalar {
-    case .null: self = .null
-    case .number(let v): self = .number(v)
-    case .bool(let b): self = .bool(b)
-    case .text(let p, let n, let escaped): self = .text(Scalar.bytes(p, n, escaped: escaped))
-    }
-  }
-
-  var value: Value {
-    switch self {
-    case .null: .null
-    case .number(let v): v.isFinite ? .number(v) : .null
-    case .bool(let b): .bool(b)
-    case .text(let bytes): .string(String(decoding: bytes, as: UTF8.self))
-    }
-  }
-}
-
 /// The running state of an exponentially weighted moving average, mergeable in order.
 ///
 /// For values x₀…xₙ₋₁ and s₀ = x₀, sₙ = decay·x₀ + weighted with decay = (1-α)ⁿ and weighted = Σ α(1-α)ⁿ⁻¹⁻ʲxⱼ,
@@ -101,9 +75,9 @@ struct InputAccumulator: Equatable {
   var coMoment = 0.0
   var values: [Double] = []
   var anyFirstTime = Int64.max
-  var anyFirst = StoredValue.null
+  var anyFirst = Value.null
   var anyLastTime = Int64.min
-  var anyLast = StoredValue.null
+  var anyLast = Value.null
   var ewma: [EWMAState] = []
 
   init(ewmaAlphas: [Double]) {
@@ -118,16 +92,17 @@ struct InputAccumulator: Equatable {
     if features.contains(.anyEndpoints) {
       if time < anyFirstTime {
         anyFirstTime = time
-        anyFirst = StoredValue(scalar)
+        anyFirst = scalar.value
       }
       if time >= anyLastTime {
         anyLastTime = time
-        if case .text(let p, let c, let e) = scalar, case .text(let old) = anyLast, !e, old.count == c,
-          old.withUnsafeBytes({ c == 0 || Scalar.memcmpBytes($0.baseAddress!, p, c) == 0 })
+        if case .text(let p, let c, let e) = scalar, case .string(let old) = anyLast, !e, old.utf8.count == c,
+          old.utf8.withContiguousStorageIfAvailable({ c == 0 || Scalar.memcmpBytes($0.baseAddress!, p, c) == 0 })
+            == true
         {
           // The same text as before (a device name, say): keep the copy we have.
         } else {
-          anyLast = StoredValue(scalar)
+          anyLast = scalar.value
         }
       }
     }
