@@ -17,7 +17,7 @@ public enum DebugMQTTIngest {
     let config = MQTTSourceConfig(
       client: MQTTClientConfig(host: url.host, port: url.port, clientID: clientID),
       subscriptions: [MQTTSubscription(filter: filter, topic: "telemetry", format: .raw)])
-    let source = MQTTSource(
+    let source = try MQTTSource(
       config: config, store: store, hooks: .pauseBeforeAck(milliseconds: pauseBeforeAckMs))
     let running = Task { try await source.run() }
     while !(source.status.connected && source.status.subscriptions.allSatisfy(\.acknowledged)) {

@@ -95,7 +95,7 @@ public enum IngestBenchmark {
     defer { try? FileManager.default.removeItem(atPath: dir) }
     let store = try LogStore.open(directory: dir, options: LogOptions(minFreeBytes: 0))
     let topic = try store.createTopic("telemetry", config: TopicConfig(partitions: 4, maxAgeMs: nil))
-    let source = MQTTSource(
+    let source = try MQTTSource(
       config: MQTTSourceConfig(
         client: MQTTClientConfig(host: host, port: port, clientID: "\(topicRoot)-weir", cleanSession: true),
         subscriptions: [

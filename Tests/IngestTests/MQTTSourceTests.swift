@@ -62,8 +62,8 @@ final class RunningSource: @unchecked Sendable {
   private let exited = DispatchSemaphore(value: 0)
   private var result: Result<Void, any Error>?
 
-  init(_ config: MQTTSourceConfig, store: LogStore, pauseBeforeAckMs: Int = 0) {
-    let s = MQTTSource(config: config, store: store, hooks: .pauseBeforeAck(milliseconds: pauseBeforeAckMs))
+  init(_ config: MQTTSourceConfig, store: LogStore, pauseBeforeAckMs: Int = 0) throws {
+    let s = try MQTTSource(config: config, store: store, hooks: .pauseBeforeAck(milliseconds: pauseBeforeAckMs))
     source = s
     s.start { [self] in
       result = $0
@@ -101,7 +101,7 @@ func sourceConfig(
     let dir = TempDir()
     let store = try LogStore.open(directory: dir.path)
     try store.createTopic("telemetry", config: TopicConfig(partitions: 4))
-    let source = RunningSource(sourceConfig(port: broker.port, [Self.telemetry]), store: store)
+    let source = try RunningSource(sourceConfig(port: broker.port, [Self.telemetry]), store: store)
     #expect(source.waitConnected())
     let publishers = 4
     let perPublisher = 25_000
@@ -147,13 +147,13 @@ func sourceConfig(
     let dir = TempDir()
     let store = try LogStore.open(directory: dir.path)
     let config = sourceConfig(port: broker.port, id: "weir-persistent", [Self.telemetry])
-    let first = RunningSource(config, store: store)
+    let first = try RunningSource(config, store: store)
     #expect(first.waitConnected())
     try await first.stop()
     let publisher = try TestPublisher(port: broker.port, id: "pub")
     let messages = (0..<5000).map { n in ("sensors/d\(n % 7)/telemetry", Array("{\"n\":\(n)}".utf8)) }
     #expect(try publisher.publishAll(messages, qos: 1).count == 5000)
-    let second = RunningSource(config, store: store)
+    let second = try RunningSource(config, store: store)
     #expect(waitFor(30) { totalRecords(store, "telemetry") >= 5000 })
     try await second.stop()
     #expect(Set(try records(store, "telemetry").map(\.3)).count == 5000)
@@ -164,7 +164,7 @@ func sourceConfig(
     let broker = try MosquittoBroker()
     let dir = TempDir()
     let store = try LogStore.open(directory: dir.path)
-    let source = RunningSource(sourceConfig(port: broker.port, id: "weir-restart", [Self.telemetry]), store: store)
+    let source = try RunningSource(sourceConfig(port: broker.port, id: "weir-restart", [Self.telemetry]), store: store)
     #expect(source.waitConnected())
     let ackedBox = LockedBox<[[UInt8]]>([])
     let finished = DispatchSemaphore(value: 0)
@@ -203,7 +203,7 @@ func sourceConfig(
       MQTTSubscription(filter: "json/#", topic: "telemetry", key: .field(["device"]), timeField: ["ts"]),
       MQTTSubscription(filter: "text/#", topic: "notes", format: .text),
     ]
-    let source = RunningSource(sourceConfig(port: broker.port, subs, maxPayload: 1000), store: store)
+    let source = try RunningSource(sourceConfig(port: broker.port, subs, maxPayload: 1000), store: store)
     #expect(source.waitConnected())
     let publisher = try TestPublisher(port: broker.port, id: "pub-bad")
     let cases: [(String, [UInt8], String?)] = [
@@ -247,7 +247,7 @@ func sourceConfig(
       MQTTSubscription(
         filter: "plant/+/line/+/#", topic: "telemetry", key: .topicLevel(3), format: .raw, headers: [("site", "north")])
     ]
-    let source = RunningSource(sourceConfig(port: broker.port, subs, version: .v5), store: store)
+    let source = try RunningSource(sourceConfig(port: broker.port, subs, version: .v5), store: store)
     #expect(source.waitConnected())
     // mosquitto_pub sends MQTT 5 user properties.
     let pub = Process()

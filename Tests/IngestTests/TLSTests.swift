@@ -59,7 +59,7 @@ final class TestCertificates {
     let store = try LogStore.open(directory: dir.path)
     let tls = MQTTClientConfig.TLS(
       caFile: certs.path + "/ca.crt", certFile: certs.path + "/client.crt", keyFile: certs.path + "/client.key")
-    let source = RunningSource(
+    let source = try RunningSource(
       sourceConfig(port: broker.port, [MQTTSourceTests.telemetry], tls: tls), store: store)
     #expect(source.waitConnected(), "\(source.source.status)")
     let publisher = try TestPublisher(port: plainPort, id: "tls-pub")
@@ -76,7 +76,7 @@ final class TestCertificates {
     let store = try LogStore.open(directory: dir.path)
     let tls = MQTTClientConfig.TLS(
       caFile: certs.path + "/other.crt", certFile: certs.path + "/client.crt", keyFile: certs.path + "/client.key")
-    let source = RunningSource(sourceConfig(port: broker.port, [MQTTSourceTests.telemetry], tls: tls), store: store)
+    let source = try RunningSource(sourceConfig(port: broker.port, [MQTTSourceTests.telemetry], tls: tls), store: store)
     #expect(waitFor(10) { source.source.status.lastError?.contains("TLS") == true }, "\(source.source.status)")
     #expect(!source.source.status.connected)
     try await source.stop()

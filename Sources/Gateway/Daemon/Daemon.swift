@@ -76,8 +76,8 @@ public final class Daemon: Sendable {
     sourceTopics = written.sorted()
 
     let store = store
-    mqttSources = config.mqttSources.map {
-      MQTTSource(config: $0, store: store, logger: logger.child("weir.ingest.mqtt"))
+    mqttSources = try config.mqttSources.map {
+      try MQTTSource(config: $0, store: store, logger: logger.child("weir.ingest.mqtt"))
     }
     serialSources = try config.serialSources.map {
       try SerialLineSource(

@@ -18,9 +18,8 @@ public final class SerialLineSource: Sendable {
   private let clock: any WallClock
   private let logger: Logger
   private let metrics: any MetricsFactory
-  private let wake: WakePipe
-  private let stopping = Atomic<Bool>(false)
-  private let started = Atomic<Bool>(false)
+  private let runner: SourceRunner
+  private var wake: WakePipe { runner.wake }
   private let statusBox: StatusBox<SerialPortStatus>
   /// How long the last commit at shutdown retries a full log before ``run()`` gives up and throws.
   let shutdownPatienceMs = Atomic<Int>(5000)
@@ -48,7 +47,7 @@ public final class SerialLineSource: Sendable {
     self.logger = logger
     self.metrics = metrics
     do {
-      wake = try WakePipe()
+      runner = try SourceRunner(threadName: "weir-serial", source: "serial:\(port.path)")
     } catch {
       throw SerialError.system("create wake-up pipe", errno: error.errno)
     }
@@ -62,22 +61,17 @@ public final class SerialLineSource: Sendable {
   /// good (not when it is merely full) or when called while a run is going on. ``run()`` (the lifecycle `Service`)
   /// adds graceful shutdown.
   public func runUntilStopped() async throws {
-    guard !started.exchange(true, ordering: .acquiringAndReleasing) else {
-      throw SerialError(.alreadyStarted, "serial source \(port.path) is already running")
+    try await runner.run(alreadyRunning: SerialError(.alreadyStarted, "serial source \(port.path) is already running"))
+    {
+      [self] in try readLoop()
     }
-    // One run at a time; once it has ended (a failure the supervisor restarts), the source may run again.
-    defer { started.store(false, ordering: .releasing) }
-    try await OwnedThread.run(name: "weir-serial", stop: { [self] in stop() }) { [self] in try readLoop() }
   }
 
   /// Asks the source to stop; ``run()`` returns once it has drained and committed. Safe from any
   /// thread, any number of times.
-  public func stop() {
-    stopping.store(true, ordering: .relaxed)
-    wake.signal()
-  }
+  public func stop() { runner.stop() }
 
-  private var isStopping: Bool { stopping.load(ordering: .relaxed) }
+  private var isStopping: Bool { runner.isStopping }
 
   private func readLoop() throws {
     let router = try LogRouter(store: store, source: "serial:\(port.path)")

@@ -4,7 +4,7 @@ import MQTT
 import Metrics
 public import PartitionedLog
 import Synchronization
-import WeirCore
+public import WeirCore
 
 /// What the MQTT source is doing, for status pages and tests.
 public struct MQTTSourceStatus: Sendable {
@@ -35,9 +35,7 @@ public final class MQTTSource: Sendable {
   public let config: MQTTSourceConfig
   let store: LogStore
   let logger: Logger
-  private let stopping = Atomic<Bool>(false)
-  /// Wakes the loop's back-off and retry sleeps when ``stop()`` is called (set while a loop runs).
-  private let wake = Mutex<WakePipe?>(nil)
+  private let runner: SourceRunner
   private let statusLock = Mutex(MQTTSourceStatus())
   private let connectedGauge: Gauge
   private let reconnects: Counter
@@ -49,7 +47,8 @@ public final class MQTTSource: Sendable {
   public init(
     config: MQTTSourceConfig, store: LogStore, logger: Logger = Logger(label: "weir.ingest.mqtt"),
     hooks: MQTTSourceHooks = MQTTSourceHooks()
-  ) {
+  ) throws(WakePipeError) {
+    runner = try SourceRunner(threadName: "weir-mqtt-\(config.name)", source: config.name)
     self.config = config
     self.hooks = hooks
     self.store = store
@@ -70,21 +69,18 @@ public final class MQTTSource: Sendable {
   /// Runs until cancelled or ``stop()``; then drains what was read into the log, fsyncs,
   /// acknowledges and disconnects. ``run()`` (the lifecycle `Service`) adds graceful shutdown.
   public func runUntilStopped() async throws {
-    try await OwnedThread.run(name: "weir-mqtt-\(config.name)", stop: { [self] in stop() }) { [self] in try loop() }
+    try await runner.run(alreadyRunning: MQTTSourceError.alreadyRunning(config.name)) { [self] in try loop() }
   }
 
   /// Starts the loop on a thread of its own, needing nothing from Swift's cooperative pool;
   /// `onExit` runs on that thread when the loop ends (callers that are not async).
   public func start(onExit: @escaping @Sendable (Result<Void, any Error>) -> Void) {
-    OwnedThread.start(name: "weir-mqtt-\(config.name)") { [self] in onExit(Result { try loop() }) }
+    runner.start(alreadyRunning: MQTTSourceError.alreadyRunning(config.name), { [self] in try loop() }, onExit: onExit)
   }
 
-  public func stop() {
-    stopping.store(true, ordering: .relaxed)
-    wake.withLock { $0?.signal() }
-  }
+  public func stop() { runner.stop() }
 
-  private var isStopping: Bool { stopping.load(ordering: .relaxed) }
+  private var isStopping: Bool { runner.isStopping }
 
   private func setStatus(_ change: (inout MQTTSourceStatus) -> Void) {
     statusLock.withLock { status in change(&status) }
@@ -93,11 +89,6 @@ public final class MQTTSource: Sendable {
   // MARK: The loop
 
   private func loop() throws {
-    let pipe = try WakePipe()
-    wake.withLock { $0 = pipe }
-    defer { wake.withLock { $0 = nil } }
-    // A stop asked before the pipe was published must still end the sleeps.
-    if isStopping { pipe.signal() }
     let router = try LogRouter(store: store, source: config.name, deadLetterTopic: config.deadLetterTopic)
     let decoder = try MQTTMessageDecoder(config: config, router: router, source: config.name)
     var committer = SourceCommitter(router: router, logger: logger, source: config.name) { [self] paused in
@@ -264,11 +255,20 @@ public final class MQTTSource: Sendable {
     try MosquittoClient(config: config.client)
   }
 
-  /// Sleeps up to `ms`, ending at once when ``stop()`` is called (the pipe stays signalled from then on).
-  private func sleepInterruptibly(ms: Int) {
-    wake.withLock { $0 }?.wait(timeoutMs: ms)
-  }
+  private func sleepInterruptibly(ms: Int) { runner.sleep(ms: ms) }
 
+}
+
+/// Why an MQTT source could not run.
+public enum MQTTSourceError: Error, CustomStringConvertible {
+  /// ``MQTTSource/run()`` was called while a run was going on.
+  case alreadyRunning(String)
+
+  public var description: String {
+    switch self {
+    case .alreadyRunning(let name): "MQTT source \(name) is already running"
+    }
+  }
 }
 
 /// The testing seam of ``MQTTSource``: points where crash tests and `weir debug mqtt-ingest` step

@@ -19,9 +19,8 @@ public final class ModbusSource: Sendable {
   private let clock: any WallClock
   private let logger: Logger
   private let metrics: any MetricsFactory
-  private let wake: WakePipe
-  private let stopping = Atomic<Bool>(false)
-  private let started = Atomic<Bool>(false)
+  private let runner: SourceRunner
+  private var wake: WakePipe { runner.wake }
   private let statusBox: StatusBox<ModbusSourceStatus>
 
   /// Checks the configuration and throws ``SerialError/Code/invalidConfiguration`` listing every
@@ -40,7 +39,7 @@ public final class ModbusSource: Sendable {
     self.logger = logger
     self.metrics = metrics
     do {
-      wake = try WakePipe()
+      runner = try SourceRunner(threadName: "weir-modbus", source: "modbus:\(config.port.path)")
     } catch {
       throw SerialError.system("create wake-up pipe", errno: error.errno)
     }
@@ -56,21 +55,15 @@ public final class ModbusSource: Sendable {
   /// the log fails for good or when called while a run is going on. ``run()`` (the lifecycle `Service`) adds
   /// graceful shutdown.
   public func runUntilStopped() async throws {
-    guard !started.exchange(true, ordering: .acquiringAndReleasing) else {
-      throw SerialError(.alreadyStarted, "modbus source \(config.port.path) is already running")
-    }
-    // One run at a time; once it has ended (a failure the supervisor restarts), the source may run again.
-    defer { started.store(false, ordering: .releasing) }
-    try await OwnedThread.run(name: "weir-modbus", stop: { [self] in stop() }) { [self] in try pollLoop() }
+    try await runner.run(
+      alreadyRunning: SerialError(.alreadyStarted, "modbus source \(config.port.path) is already running")
+    ) { [self] in try pollLoop() }
   }
 
   /// Asks the source to stop (a request in flight is abandoned). Safe from any thread.
-  public func stop() {
-    stopping.store(true, ordering: .relaxed)
-    wake.signal()
-  }
+  public func stop() { runner.stop() }
 
-  private var isStopping: Bool { stopping.load(ordering: .relaxed) }
+  private var isStopping: Bool { runner.isStopping }
 
   private func pollLoop() throws {
     let router = try LogRouter(store: store, source: "modbus:\(config.port.path)")
