@@ -288,7 +288,7 @@ private func appended(_ text: String, _ key: String, line: Int) -> ConfigMutatio
     // Int.max trapped in the address check (address + width).
     appended(
       "modbus:\n  - port: {path: /dev/ttyUSB1}\n    slaves: [{unit_id: 1, device_id: p, registers: [{name: x, address: 9223372036854775807}]}]",
-      "modbus[0]", line: 2),
+      "modbus[0].slaves[0].registers[0].address", line: 3),
     appended("modbus:\n  - port: {path: /dev/ttyUSB1}\n    slaves: {unit_id: 1}", "modbus[0].slaves", line: 3),
     appended("modbus: {port: x}", "modbus", line: 1),
     // demo.yaml, with its environment

@@ -120,8 +120,9 @@ extension GatewayConfig {
     return subscription
   }
 
-  /// An RFC 3339 instant or epoch milliseconds, for `time_min` and `time_max`.
-  private static func instant(_ reader: ConfigReader, _ m: inout ConfigReader.Section, _ key: String, path: String)
+  /// An RFC 3339 instant or epoch milliseconds, for `time_min` and `time_max` (MQTT subscriptions
+  /// and serial line protocols).
+  static func instant(_ reader: ConfigReader, _ m: inout ConfigReader.Section, _ key: String, path: String)
     -> Int64?
   {
     guard let text = reader.string(&m, key) else { return nil }

@@ -173,30 +173,4 @@ extension GatewayConfig {
     if key == "ssl.ca.location" && value == "probe" { return false }
     return key.hasSuffix(".location") || key == "sasl.kerberos.keytab"
   }
-
-  /// `serial:` entries: `port` and `line_protocol`, with the keys of docs/serial.md.
-  static func serialSource(_ reader: ConfigReader, _ node: Node, path: String) -> SerialSourceConfig? {
-    guard var s = reader.section(node, path: path) else { return nil }
-    let portNode = reader.value(&s, "port")
-    let protocolNode = reader.value(&s, "line_protocol")
-    reader.finish(s)
-    guard let portNode, let protocolNode else {
-      reader.problem(node, path, "a serial source needs 'port:' and 'line_protocol:' sections")
-      return nil
-    }
-    guard let port = reader.decode(SerialPortConfig.self, portNode, path: path + ".port", docs: "docs/serial.md"),
-      let line = reader.decode(
-        LineProtocolConfig.self, protocolNode, path: path + ".line_protocol", docs: "docs/serial.md")
-    else { return nil }
-    for p in port.validate() { reader.problem(portNode, path + ".port", p) }
-    for p in line.validate() { reader.problem(protocolNode, path + ".line_protocol", p) }
-    return SerialSourceConfig(port: port, lineProtocol: line)
-  }
-
-  /// `modbus:` entries, with the keys of docs/serial.md.
-  static func modbusSource(_ reader: ConfigReader, _ node: Node, path: String) -> ModbusConfig? {
-    guard let config = reader.decode(ModbusConfig.self, node, path: path, docs: "docs/serial.md") else { return nil }
-    for p in config.validate() { reader.problem(node, path, p) }
-    return config
-  }
 }

@@ -1,6 +1,6 @@
 /// One CSV column: its name in the record and how its text is typed.
-public struct CSVColumn: Sendable, Equatable, Codable {
-  public enum ColumnType: String, Sendable, Codable, CaseIterable {
+public struct CSVColumn: Sendable, Equatable {
+  public enum ColumnType: String, Sendable, CaseIterable {
     /// A 64-bit signed integer.
     case int
     /// A decimal number (`nan` and `inf` become null).
@@ -20,13 +20,5 @@ public struct CSVColumn: Sendable, Equatable, Codable {
   public init(_ name: String, _ type: ColumnType = .auto) {
     self.name = name
     self.type = type
-  }
-
-  enum CodingKeys: String, CodingKey { case name, type }
-
-  public init(from decoder: any Decoder) throws {
-    let c = try decoder.container(keyedBy: CodingKeys.self)
-    name = try c.decode(String.self, forKey: .name)
-    type = try c.decodeIfPresent(ColumnType.self, forKey: .type) ?? .auto
   }
 }

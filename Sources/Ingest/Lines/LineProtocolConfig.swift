@@ -1,8 +1,9 @@
 /// How to turn the lines a serial device sends into records: the framing, the decoder, the
-/// topic, the key and the event time. Decoded from YAML with snake_case keys.
-public struct LineProtocolConfig: Sendable, Equatable, Codable {
+/// topic, the key and the event time. Read from the configuration by Gateway (snake_case keys,
+/// docs/serial.md).
+public struct LineProtocolConfig: Sendable, Equatable {
   /// The line format.
-  public enum Format: String, Sendable, Codable, CaseIterable {
+  public enum Format: String, Sendable, CaseIterable {
     /// NMEA 0183 sentences (`$GPGGA,...*hh`), checksum verified; GGA, RMC, VTG and XDR decoded
     /// into named fields, other sentences into a `fields` array.
     case nmea
@@ -13,7 +14,7 @@ public struct LineProtocolConfig: Sendable, Equatable, Codable {
   }
 
   /// What ends a line.
-  public enum Terminator: String, Sendable, Codable {
+  public enum Terminator: String, Sendable, CaseIterable {
     /// `\n`; a `\r` before it is removed. Also right for `\r\n`.
     case lf
     /// `\r` alone, as some instruments send; a `\n` after it is ignored.
@@ -21,7 +22,7 @@ public struct LineProtocolConfig: Sendable, Equatable, Codable {
   }
 
   /// Units of a numeric event-time field.
-  public enum TimestampUnit: String, Sendable, Codable, CaseIterable {
+  public enum TimestampUnit: String, Sendable, CaseIterable {
     case seconds = "s"
     case milliseconds = "ms"
     case microseconds = "us"
@@ -29,7 +30,7 @@ public struct LineProtocolConfig: Sendable, Equatable, Codable {
   }
 
   /// What to do with a line that lacks the configured timestamp field.
-  public enum MissingTimestamp: String, Sendable, Codable {
+  public enum MissingTimestamp: String, Sendable, CaseIterable {
     /// Send it to the dead-letter topic (`missing_timestamp`).
     case deadLetter = "dead_letter"
     /// Use the time the line was read.
@@ -94,73 +95,6 @@ public struct LineProtocolConfig: Sendable, Equatable, Codable {
     self.delimiter = delimiter
     self.nmeaRequireChecksum = nmeaRequireChecksum
     self.nmeaSentences = nmeaSentences
-  }
-
-  enum CodingKeys: String, CodingKey {
-    case format, topic, terminator, columns, delimiter
-    case maxLineLength = "max_line_length"
-    case keyField = "key_field"
-    case timestampField = "timestamp_field"
-    case timestampUnit = "timestamp_unit"
-    case timestampMissing = "timestamp_missing"
-    case timeMin = "time_min"
-    case timeMax = "time_max"
-    case csvHeader = "csv_header"
-    case nmeaRequireChecksum = "nmea_require_checksum"
-    case nmeaSentences = "nmea_sentences"
-  }
-
-  public init(from decoder: any Decoder) throws {
-    let c = try decoder.container(keyedBy: CodingKeys.self)
-    let d = LineProtocolConfig(format: .jsonLines)
-    format = try c.decode(Format.self, forKey: .format)
-    topic = try c.decodeIfPresent(String.self, forKey: .topic) ?? d.topic
-    maxLineLength = try c.decodeIfPresent(Int.self, forKey: .maxLineLength) ?? d.maxLineLength
-    terminator = try c.decodeIfPresent(Terminator.self, forKey: .terminator) ?? d.terminator
-    keyField = try c.decodeIfPresent(String.self, forKey: .keyField)
-    timestampField = try c.decodeIfPresent(String.self, forKey: .timestampField)
-    timestampUnit = try c.decodeIfPresent(TimestampUnit.self, forKey: .timestampUnit) ?? d.timestampUnit
-    timestampMissing = try c.decodeIfPresent(MissingTimestamp.self, forKey: .timestampMissing) ?? d.timestampMissing
-    timeRange = EventTimeRange(
-      earliestMs: try Self.instant(c, .timeMin) ?? d.timeRange.earliestMs,
-      latestMs: try Self.instant(c, .timeMax) ?? d.timeRange.latestMs)
-    csvHeader = try c.decodeIfPresent(Bool.self, forKey: .csvHeader) ?? d.csvHeader
-    columns = try c.decodeIfPresent([CSVColumn].self, forKey: .columns) ?? d.columns
-    delimiter = try c.decodeIfPresent(String.self, forKey: .delimiter) ?? d.delimiter
-    nmeaRequireChecksum = try c.decodeIfPresent(Bool.self, forKey: .nmeaRequireChecksum) ?? d.nmeaRequireChecksum
-    nmeaSentences = try c.decodeIfPresent([String].self, forKey: .nmeaSentences)
-  }
-
-  /// `time_min` or `time_max`: RFC 3339 text or epoch milliseconds (YAML may give either as a number).
-  private static func instant(_ c: KeyedDecodingContainer<CodingKeys>, _ key: CodingKeys) throws -> Int64? {
-    guard c.contains(key) else { return nil }
-    if let ms = try? c.decode(Int64.self, forKey: key) { return ms }
-    let text = try c.decode(String.self, forKey: key)
-    guard let ms = EventTimeRange.instant(text) else {
-      throw DecodingError.dataCorruptedError(
-        forKey: key, in: c,
-        debugDescription: "'\(text)' is not an RFC 3339 time (2000-01-01T00:00:00Z) or epoch milliseconds")
-    }
-    return ms
-  }
-
-  public func encode(to encoder: any Encoder) throws {
-    var c = encoder.container(keyedBy: CodingKeys.self)
-    try c.encode(format, forKey: .format)
-    try c.encode(topic, forKey: .topic)
-    try c.encode(maxLineLength, forKey: .maxLineLength)
-    try c.encode(terminator, forKey: .terminator)
-    try c.encodeIfPresent(keyField, forKey: .keyField)
-    try c.encodeIfPresent(timestampField, forKey: .timestampField)
-    try c.encode(timestampUnit, forKey: .timestampUnit)
-    try c.encode(timestampMissing, forKey: .timestampMissing)
-    try c.encode(timeRange.earliestMs, forKey: .timeMin)
-    try c.encode(timeRange.latestMs, forKey: .timeMax)
-    try c.encode(csvHeader, forKey: .csvHeader)
-    try c.encode(columns, forKey: .columns)
-    try c.encode(delimiter, forKey: .delimiter)
-    try c.encode(nmeaRequireChecksum, forKey: .nmeaRequireChecksum)
-    try c.encodeIfPresent(nmeaSentences, forKey: .nmeaSentences)
   }
 
   /// What is wrong with this configuration, one sentence per problem; empty when it can be used.

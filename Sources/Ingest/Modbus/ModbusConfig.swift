@@ -1,8 +1,8 @@
 import WeirCore
 
 /// A Modbus RTU master on one serial line: the port, the timing of the bus, and the slaves it
-/// polls. Decoded from YAML with snake_case keys.
-public struct ModbusConfig: Sendable, Equatable, Codable {
+/// polls. Read from the configuration by Gateway (snake_case keys, docs/serial.md).
+public struct ModbusConfig: Sendable, Equatable {
   /// The serial line. Modbus RTU devices usually run 19200 or 9600 baud with even parity (8E1,
   /// the standard's default) or no parity and two stop bits (8N2): set it to match. Required.
   public var port: SerialPortConfig
@@ -30,34 +30,6 @@ public struct ModbusConfig: Sendable, Equatable, Codable {
     self.retries = retries
     self.interFrameDelayUs = interFrameDelayUs
     self.slaves = slaves
-  }
-
-  enum CodingKeys: String, CodingKey {
-    case port, topic, retries, slaves
-    case responseTimeout = "response_timeout"
-    case responseTimeoutMs = "response_timeout_ms"
-    case interFrameDelayUs = "inter_frame_delay_us"
-  }
-
-  public init(from decoder: any Decoder) throws {
-    let c = try decoder.container(keyedBy: CodingKeys.self)
-    self.init(
-      port: try c.decode(SerialPortConfig.self, forKey: .port),
-      topic: try c.decodeIfPresent(String.self, forKey: .topic) ?? "telemetry",
-      responseTimeoutMs: try c.duration(.responseTimeout, legacyMs: .responseTimeoutMs) ?? 500,
-      retries: try c.decodeIfPresent(Int.self, forKey: .retries) ?? 2,
-      interFrameDelayUs: try c.decodeIfPresent(Int.self, forKey: .interFrameDelayUs),
-      slaves: try c.decode([ModbusSlaveConfig].self, forKey: .slaves))
-  }
-
-  public func encode(to encoder: any Encoder) throws {
-    var c = encoder.container(keyedBy: CodingKeys.self)
-    try c.encode(port, forKey: .port)
-    try c.encode(topic, forKey: .topic)
-    try c.encode(ConfigValues.describeMilliseconds(Int64(responseTimeoutMs)), forKey: .responseTimeout)
-    try c.encode(retries, forKey: .retries)
-    try c.encodeIfPresent(interFrameDelayUs, forKey: .interFrameDelayUs)
-    try c.encode(slaves, forKey: .slaves)
   }
 
   /// Microseconds one character takes on the wire.

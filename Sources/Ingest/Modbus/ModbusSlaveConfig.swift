@@ -1,8 +1,9 @@
 import WeirCore
 
 /// One Modbus RTU slave on a bus: its unit id, the device id its records are keyed by, how often
-/// it is polled and what is read. Decoded from YAML with snake_case keys.
-public struct ModbusSlaveConfig: Sendable, Equatable, Codable {
+/// it is polled and what is read. Read from the configuration by Gateway (snake_case keys,
+/// docs/serial.md).
+public struct ModbusSlaveConfig: Sendable, Equatable {
   /// The slave address, 1...247. Required.
   public var unitId: Int
   /// The record key of every poll of this slave. Required.
@@ -31,39 +32,6 @@ public struct ModbusSlaveConfig: Sendable, Equatable, Codable {
     self.registers = registers
     self.maxGap = maxGap
     self.maxRegistersPerRead = maxRegistersPerRead
-  }
-
-  enum CodingKeys: String, CodingKey {
-    case topic, registers
-    case unitId = "unit_id"
-    case deviceId = "device_id"
-    case interval
-    case intervalMs = "interval_ms"
-    case maxGap = "max_gap"
-    case maxRegistersPerRead = "max_registers_per_read"
-  }
-
-  public func encode(to encoder: any Encoder) throws {
-    var c = encoder.container(keyedBy: CodingKeys.self)
-    try c.encode(unitId, forKey: .unitId)
-    try c.encode(deviceId, forKey: .deviceId)
-    try c.encode(ConfigValues.describeMilliseconds(Int64(intervalMs)), forKey: .interval)
-    try c.encodeIfPresent(topic, forKey: .topic)
-    try c.encode(registers, forKey: .registers)
-    try c.encode(maxGap, forKey: .maxGap)
-    try c.encode(maxRegistersPerRead, forKey: .maxRegistersPerRead)
-  }
-
-  public init(from decoder: any Decoder) throws {
-    let c = try decoder.container(keyedBy: CodingKeys.self)
-    self.init(
-      unitId: try c.decode(Int.self, forKey: .unitId),
-      deviceId: try c.decode(String.self, forKey: .deviceId),
-      intervalMs: try c.duration(.interval, legacyMs: .intervalMs) ?? 1000,
-      topic: try c.decodeIfPresent(String.self, forKey: .topic),
-      registers: try c.decode([RegisterMapEntry].self, forKey: .registers),
-      maxGap: try c.decodeIfPresent(Int.self, forKey: .maxGap) ?? 0,
-      maxRegistersPerRead: try c.decodeIfPresent(Int.self, forKey: .maxRegistersPerRead) ?? 125)
   }
 
   /// Problems with this slave, each prefixed by `path` (`slaves[0]`).

@@ -1,9 +1,9 @@
 /// One value a Modbus slave exposes: where it is (table and address), how its registers are laid
 /// out, and how the raw number becomes the value recorded (`raw * scale + offset`, in `unit`).
-/// Decoded from YAML with snake_case keys.
-public struct RegisterMapEntry: Sendable, Equatable, Codable {
+/// Read from the configuration by Gateway (snake_case keys, docs/serial.md).
+public struct RegisterMapEntry: Sendable, Equatable {
   /// The Modbus data table, which decides the function code used to read it.
-  public enum Table: String, Sendable, Codable, CaseIterable {
+  public enum Table: String, Sendable, CaseIterable {
     /// Read with function code 3.
     case holdingRegister = "holding_register"
     /// Read with function code 4.
@@ -27,7 +27,7 @@ public struct RegisterMapEntry: Sendable, Equatable, Codable {
     public var isBits: Bool { self == .coil || self == .discreteInput }
   }
 
-  public enum ValueType: String, Sendable, Codable, CaseIterable {
+  public enum ValueType: String, Sendable, CaseIterable {
     case int16, uint16, int32, uint32, float32
     /// A coil or discrete input.
     case bool
@@ -42,7 +42,7 @@ public struct RegisterMapEntry: Sendable, Equatable, Codable {
   }
 
   /// Order of the two registers of a 32-bit value, or of the two bytes within a register.
-  public enum Order: String, Sendable, Codable, CaseIterable {
+  public enum Order: String, Sendable, CaseIterable {
     /// Most significant first: the Modbus standard for bytes, and the usual word order (`ABCD`).
     case big
     /// Least significant first (word swap `CDAB`; with byte order little too, `DCBA`).
@@ -87,27 +87,6 @@ public struct RegisterMapEntry: Sendable, Equatable, Codable {
     self.offset = offset
     self.unit = unit
     self.decimals = decimals
-  }
-
-  enum CodingKeys: String, CodingKey {
-    case name, table, address, type, scale, offset, unit, decimals
-    case wordOrder = "word_order"
-    case byteOrder = "byte_order"
-  }
-
-  public init(from decoder: any Decoder) throws {
-    let c = try decoder.container(keyedBy: CodingKeys.self)
-    self.init(
-      name: try c.decode(String.self, forKey: .name),
-      table: try c.decodeIfPresent(Table.self, forKey: .table) ?? .holdingRegister,
-      address: try c.decode(Int.self, forKey: .address),
-      type: try c.decodeIfPresent(ValueType.self, forKey: .type),
-      wordOrder: try c.decodeIfPresent(Order.self, forKey: .wordOrder) ?? .big,
-      byteOrder: try c.decodeIfPresent(Order.self, forKey: .byteOrder) ?? .big,
-      scale: try c.decodeIfPresent(Double.self, forKey: .scale) ?? 1,
-      offset: try c.decodeIfPresent(Double.self, forKey: .offset) ?? 0,
-      unit: try c.decodeIfPresent(String.self, forKey: .unit),
-      decimals: try c.decodeIfPresent(Int.self, forKey: .decimals))
   }
 
   /// Problems with this entry, each prefixed by `path` (`slaves[0].registers[2]`).

@@ -1,15 +1,16 @@
 import WeirCore
 
 /// How to open one serial port: the line settings (termios) and how to reopen it when the device
-/// goes away. Decoded from YAML with snake_case keys; every field but `path` has a default.
-public struct SerialPortConfig: Sendable, Equatable, Codable {
+/// goes away. Read from the configuration by Gateway (snake_case keys, docs/serial.md); every
+/// field but `path` has a default.
+public struct SerialPortConfig: Sendable, Equatable {
   /// Parity bit.
-  public enum Parity: String, Sendable, Codable, CaseIterable {
+  public enum Parity: String, Sendable, CaseIterable {
     case none, even, odd, mark, space
   }
 
   /// Flow control.
-  public enum FlowControl: String, Sendable, Codable, CaseIterable {
+  public enum FlowControl: String, Sendable, CaseIterable {
     case none
     /// Hardware handshake on the RTS and CTS lines (`CRTSCTS`).
     case rtsCts = "rts_cts"
@@ -70,54 +71,6 @@ public struct SerialPortConfig: Sendable, Equatable, Codable {
     self.reopenInitialDelayMs = reopenInitialDelayMs
     self.reopenMaxDelayMs = reopenMaxDelayMs
     self.reopenJitter = reopenJitter
-  }
-
-  enum CodingKeys: String, CodingKey {
-    case path
-    case deviceId = "device_id"
-    case baudRate = "baud_rate"
-    case dataBits = "data_bits"
-    case parity
-    case stopBits = "stop_bits"
-    case flowControl = "flow_control"
-    case exclusive
-    case reopenInitialDelay = "reopen_initial_delay"
-    case reopenMaxDelay = "reopen_max_delay"
-    case reopenInitialDelayMs = "reopen_initial_delay_ms"
-    case reopenMaxDelayMs = "reopen_max_delay_ms"
-    case reopenJitter = "reopen_jitter"
-  }
-
-  public func encode(to encoder: any Encoder) throws {
-    var c = encoder.container(keyedBy: CodingKeys.self)
-    try c.encode(path, forKey: .path)
-    try c.encodeIfPresent(deviceId, forKey: .deviceId)
-    try c.encode(baudRate, forKey: .baudRate)
-    try c.encode(dataBits, forKey: .dataBits)
-    try c.encode(parity, forKey: .parity)
-    try c.encode(stopBits, forKey: .stopBits)
-    try c.encode(flowControl, forKey: .flowControl)
-    try c.encode(exclusive, forKey: .exclusive)
-    try c.encode(ConfigValues.describeMilliseconds(Int64(reopenInitialDelayMs)), forKey: .reopenInitialDelay)
-    try c.encode(ConfigValues.describeMilliseconds(Int64(reopenMaxDelayMs)), forKey: .reopenMaxDelay)
-    try c.encode(reopenJitter, forKey: .reopenJitter)
-  }
-
-  public init(from decoder: any Decoder) throws {
-    let c = try decoder.container(keyedBy: CodingKeys.self)
-    let d = SerialPortConfig(path: "")
-    path = try c.decode(String.self, forKey: .path)
-    deviceId = try c.decodeIfPresent(String.self, forKey: .deviceId)
-    baudRate = try c.decodeIfPresent(Int.self, forKey: .baudRate) ?? d.baudRate
-    dataBits = try c.decodeIfPresent(Int.self, forKey: .dataBits) ?? d.dataBits
-    parity = try c.decodeIfPresent(Parity.self, forKey: .parity) ?? d.parity
-    stopBits = try c.decodeIfPresent(Int.self, forKey: .stopBits) ?? d.stopBits
-    flowControl = try c.decodeIfPresent(FlowControl.self, forKey: .flowControl) ?? d.flowControl
-    exclusive = try c.decodeIfPresent(Bool.self, forKey: .exclusive) ?? d.exclusive
-    reopenInitialDelayMs =
-      try c.duration(.reopenInitialDelay, legacyMs: .reopenInitialDelayMs) ?? d.reopenInitialDelayMs
-    reopenMaxDelayMs = try c.duration(.reopenMaxDelay, legacyMs: .reopenMaxDelayMs) ?? d.reopenMaxDelayMs
-    reopenJitter = try c.decodeIfPresent(Double.self, forKey: .reopenJitter) ?? d.reopenJitter
   }
 
   /// The longest reopen delay: an hour (a longer one would overflow the back-off's doubling).

@@ -5,62 +5,8 @@ import WeirCore
 @testable import Ingest
 
 @Suite struct SerialConfigTests {
-  static func decode<T: Decodable>(_ type: T.Type, _ json: String) throws -> T {
-    try JSONDecoder().decode(type, from: Data(json.utf8))
-  }
-
-  @Test func defaultsWhenKeysAreMissing() throws {
-    let port = try Self.decode(SerialPortConfig.self, #"{"path":"/dev/ttyUSB0"}"#)
-    #expect(port == SerialPortConfig(path: "/dev/ttyUSB0"))
-    #expect(port.baudRate == 9600 && port.dataBits == 8 && port.parity == .none && port.stopBits == 1)
-    #expect(
-      port.flowControl == .none && port.exclusive && port.reopenInitialDelayMs == 500 && port.reopenMaxDelayMs == 30_000
-    )
-
-    let lines = try Self.decode(LineProtocolConfig.self, #"{"format":"nmea"}"#)
-    #expect(lines == LineProtocolConfig(format: .nmea))
-    #expect(lines.topic == "telemetry" && lines.maxLineLength == 4096 && lines.timestampMissing == .deadLetter)
-
-    let modbus = try Self.decode(
-      ModbusConfig.self,
-      #"{"port":{"path":"/dev/ttyS1","baud_rate":19200,"parity":"even"},"slaves":[{"unit_id":3,"device_id":"p","registers":[{"name":"x","address":4},{"name":"c","table":"coil","address":1}]}]}"#
-    )
-    #expect(modbus.responseTimeoutMs == 500 && modbus.retries == 2 && modbus.interFrameDelayUs == nil)
-    #expect(
-      modbus.slaves[0].intervalMs == 1000 && modbus.slaves[0].maxGap == 0 && modbus.slaves[0].maxRegistersPerRead == 125
-    )
-    #expect(modbus.slaves[0].registers[0] == RegisterMapEntry(name: "x", address: 4))
-    #expect(modbus.slaves[0].registers[0].type == .uint16 && modbus.slaves[0].registers[0].scale == 1)
-    #expect(modbus.slaves[0].registers[1].type == .bool)
-    #expect(modbus.validate().isEmpty)
-  }
-
-  @Test func snakeCaseKeysRoundTrip() throws {
-    let lines = LineProtocolConfig(
-      format: .csv, topic: "t", maxLineLength: 100, terminator: .cr, keyField: "k", timestampField: "ts",
-      timestampUnit: .seconds, timestampMissing: .readTime, csvHeader: true, columns: [CSVColumn("a", .int)],
-      delimiter: ";")
-    let json = String(decoding: try JSONEncoder().encode(lines), as: UTF8.self)
-    for key in ["max_line_length", "key_field", "timestamp_field", "timestamp_unit", "timestamp_missing", "csv_header"]
-    {
-      #expect(json.contains("\"\(key)\""), "\(key)")
-    }
-    #expect(try Self.decode(LineProtocolConfig.self, json) == lines)
-    let entry = try Self.decode(
-      RegisterMapEntry.self,
-      #"{"name":"p","table":"input_register","address":7,"type":"float32","word_order":"little","byte_order":"little","scale":0.5,"offset":-1,"unit":"bar","decimals":2}"#
-    )
-    #expect(
-      entry
-        == RegisterMapEntry(
-          name: "p", table: .inputRegister, address: 7, type: .float32, wordOrder: .little, byteOrder: .little,
-          scale: 0.5,
-          offset: -1, unit: "bar", decimals: 2))
-    #expect(throws: DecodingError.self) {
-      try Self.decode(SerialPortConfig.self, #"{"path":"/x","parity":"sometimes"}"#)
-    }
-  }
-
+  // Reading these types from the configuration (keys, defaults, spellings, lines) is tested in
+  // GatewayTests' SerialModbusConfigTests; here, their own checks and use.
   @Test func validationNamesEveryProblem() {
     var port = SerialPortConfig(
       path: "", baudRate: 12345, dataBits: 9, stopBits: 3, reopenInitialDelayMs: 0, reopenJitter: 2)
