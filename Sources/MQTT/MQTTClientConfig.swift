@@ -1,9 +1,9 @@
 /// How to reach an MQTT broker. Turned into libmosquitto settings only by ``MosquittoClient``.
 public struct MQTTClientConfig: Sendable, Equatable {
-  public enum ProtocolVersion: String, Sendable, Codable { case v311 = "3.1.1", v5 = "5" }
+  public enum ProtocolVersion: String, Sendable { case v311 = "3.1.1", v5 = "5" }
 
   /// TLS settings for `mqtts://`.
-  public struct TLS: Sendable, Equatable, Codable {
+  public struct TLS: Sendable, Equatable {
     /// CA certificate file (PEM) that signed the broker's certificate.
     public var caFile: String
     /// Client certificate and key (PEM) when the broker requires them. Default: none.
@@ -20,19 +20,6 @@ public struct MQTTClientConfig: Sendable, Equatable {
       self.keyFile = keyFile
       self.version = version
       self.insecure = insecure
-    }
-
-    enum CodingKeys: String, CodingKey {
-      case caFile = "ca_file", certFile = "cert_file", keyFile = "key_file", version, insecure
-    }
-
-    public init(from decoder: any Decoder) throws {
-      let c = try decoder.container(keyedBy: CodingKeys.self)
-      caFile = try c.decode(String.self, forKey: .caFile)
-      certFile = try c.decodeIfPresent(String.self, forKey: .certFile)
-      keyFile = try c.decodeIfPresent(String.self, forKey: .keyFile)
-      version = try c.decodeIfPresent(String.self, forKey: .version)
-      insecure = try c.decodeIfPresent(Bool.self, forKey: .insecure) ?? false
     }
   }
 

@@ -1,7 +1,7 @@
 import Payload
 
 /// How a payload's event-time field is written (MQTT subscriptions' `time_format`).
-public enum TimeFormat: String, Sendable, Codable {
+public enum TimeFormat: String, Sendable {
   /// Numbers of at least 10^11 are milliseconds, others seconds; strings are RFC 3339.
   case auto
   case epochMs = "epoch_ms"
