@@ -16,6 +16,7 @@ public enum FuzzTargets {
     ("rules", rules),
     ("segment", segmentRecovery),
     ("http-query", httpQuery),
+    ("payload", payload),
   ]
 
   public static func harness(named name: String) -> Harness? { all.first { $0.name == name }?.run }
