@@ -45,7 +45,7 @@ extension RuleEngine {
     for line in inputData.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
       lineNumber += 1
       if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
-      let record = try parseLine(Data(line), fields, file: inputFile, line: lineNumber)
+      let record = try parseLine(line, fields, file: inputFile, line: lineNumber)
       clock.now = max(clock.now, record.timestamp)
       record.value.withUnsafeBytes { value in
         record.key.withUnsafeBytes { key in
@@ -66,8 +66,7 @@ extension RuleEngine {
     -> (timestamp: Int64, key: [UInt8], hasKey: Bool, value: [UInt8])
   {
     func fail(_ message: String) -> OfflineInputError { OfflineInputError(file: file, line: number, message: message) }
-    let bytes = Array(line)
-    return try bytes.withUnsafeBytes { raw in
+    return try line.withUnsafeBytes { raw in
       if let problem = fields.validate(raw, requireObject: true) {
         throw fail("not a JSON object (\(problem)); expected {\"timestamp\": ..., \"key\": ..., \"value\": {...}}")
       }

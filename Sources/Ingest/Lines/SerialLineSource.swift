@@ -46,11 +46,7 @@ public final class SerialLineSource: Sendable {
     self.clock = clock
     self.logger = logger
     self.metrics = metrics
-    do {
-      runner = try SourceRunner(threadName: "weir-serial", source: "serial:\(port.path)")
-    } catch {
-      throw SerialError.system("create wake-up pipe", errno: error.errno)
-    }
+    runner = try SourceRunner.serial(threadName: "weir-serial")
     statusBox = StatusBox(SerialPortStatus(path: port.path, deviceId: port.deviceId))
   }
 

@@ -48,7 +48,7 @@ public final class MQTTSource: Sendable {
     config: MQTTSourceConfig, store: LogStore, logger: Logger = Logger(label: "weir.ingest.mqtt"),
     hooks: MQTTSourceHooks = MQTTSourceHooks()
   ) throws(WakePipeError) {
-    runner = try SourceRunner(threadName: "weir-mqtt-\(config.name)", source: config.name)
+    runner = try SourceRunner(threadName: "weir-mqtt-\(config.name)")
     self.config = config
     self.hooks = hooks
     self.store = store

@@ -38,11 +38,7 @@ public final class ModbusSource: Sendable {
     self.clock = clock
     self.logger = logger
     self.metrics = metrics
-    do {
-      runner = try SourceRunner(threadName: "weir-modbus", source: "modbus:\(config.port.path)")
-    } catch {
-      throw SerialError.system("create wake-up pipe", errno: error.errno)
-    }
+    runner = try SourceRunner.serial(threadName: "weir-modbus")
     statusBox = StatusBox(
       ModbusSourceStatus(
         port: SerialPortStatus(path: config.port.path, deviceId: config.port.deviceId),

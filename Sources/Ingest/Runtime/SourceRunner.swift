@@ -8,17 +8,23 @@ import WeirCore
 final class SourceRunner: Sendable {
   /// The loop thread's name (`weir-serial`, `weir-mqtt-<name>`).
   let threadName: String
-  /// The source, for the error a second concurrent run gets.
-  let source: String
   /// Signalled by ``stop()`` and never cleared: a stopping source sees it in every wait.
   let wake: WakePipe
   private let stopping = Atomic<Bool>(false)
   private let started = Atomic<Bool>(false)
 
-  init(threadName: String, source: String) throws(WakePipeError) {
+  init(threadName: String) throws(WakePipeError) {
     self.threadName = threadName
-    self.source = source
     wake = try WakePipe()
+  }
+
+  /// For the serial sources, whose errors are ``SerialError``s.
+  static func serial(threadName: String) throws(SerialError) -> SourceRunner {
+    do {
+      return try SourceRunner(threadName: threadName)
+    } catch {
+      throw SerialError.system("create wake-up pipe", errno: error.errno)
+    }
   }
 
   /// Whether ``stop()`` was called.
