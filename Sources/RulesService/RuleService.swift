@@ -114,15 +114,6 @@ public final class RuleService: @unchecked Sendable {
     try await OwnedThread.run(name: "weir-rules", stop: { [self] in stop() }) { [self] in try loop() }
   }
 
-  /// One partition the rules read, and where.
-  struct Source {
-    var id: TopicID
-    var topic: String
-    var partition: Partition
-    var reader: PartitionReader
-    var position: Int64
-  }
-
   private func loop() throws {
     let alerts =
       try store.topic(options.alertsTopic) ?? store.createTopic(options.alertsTopic, config: Self.alertsTopicConfig)
@@ -131,18 +122,18 @@ public final class RuleService: @unchecked Sendable {
       try restore(alertPartition)
       restored = true
     }
-    var sources: [Source] = []
+    // The rules' place in each partition is the `rules` cursor, moved with every checkpoint.
+    let consumer = LogConsumer(store: store, name: options.checkpointName)
+    var ids: [TopicID] = []  // the engine's id of each member's topic
     func addSources(_ names: [String]) throws {
-      for name in names where !sources.contains(where: { $0.topic == name }) {
+      for name in names where !consumer.members.contains(where: { $0.topic == name }) {
         guard let topic = store.topic(name) else {
           throw RuleServiceError("rules read topic '\(name)', which does not exist")
         }
         let id = engine.topic(name)
-        for p in topic.partitions {
-          sources.append(
-            Source(
-              id: id, topic: name, partition: p, reader: PartitionReader(partition: p), position: startPosition(name, p)
-            ))
+        for i in try consumer.add(topic: topic, startAt: .earliest, now: SystemWallClock.milliseconds()) {
+          ids.append(id)
+          consumer.seek(i, to: startPosition(consumer.members[i]))
         }
       }
     }
@@ -183,23 +174,23 @@ public final class RuleService: @unchecked Sendable {
         continue
       }
       var progressed = false
-      let generation = store.dataGeneration
-      for i in sources.indices {
-        if try step(&sources[i]) { progressed = true }
+      let generation = consumer.generation
+      for i in consumer.members.indices {
+        if try step(consumer, i, ids[i]) { progressed = true }
         if !output.isEmpty, try !emitter.emit(&output, alreadyWritten: &alreadyWritten, count: alertCount) { break }
       }
       if !progressed {
         engine.tick(into: &output)
         _ = try emitter.emit(&output, alreadyWritten: &alreadyWritten, count: alertCount)
         // Sleeps until some partition gets records (wakes at once) or the next tick is due.
-        _ = store.waitForData(after: generation, timeoutNs: Self.idleTickNs)
+        _ = consumer.waitForData(after: generation, timeoutNs: Self.idleTickNs)
       }
       // Never checkpoint past alerts not yet in the log: a restart would not make them again.
-      if output.isEmpty { checkpointer.saveIfDue(self, alertPartition, sources) }
+      if output.isEmpty { checkpointer.saveIfDue(self, alertPartition, consumer) }
       if Date().timeIntervalSince(lastShared) >= 0.5 { try share() }
     }
     if try emitter.emit(&output, alreadyWritten: &alreadyWritten, count: alertCount) {
-      checkpointer.save(self, alertPartition, sources, force: true)
+      checkpointer.save(self, alertPartition, consumer, force: true)
     } else {
       logger.warning(
         "stopping with alerts the log did not take; the checkpoint stays before them, so the next start makes them again",
@@ -208,19 +199,19 @@ public final class RuleService: @unchecked Sendable {
   }
 
   /// Reads and processes one stretch of a partition; false when there was nothing new.
-  private func step(_ source: inout Source) throws -> Bool {
-    switch try source.reader.readOrSkip(from: source.position) {
+  private func step(_ consumer: LogConsumer, _ index: Int, _ id: TopicID) throws -> Bool {
+    let member = consumer.members[index]
+    let partitionID = member.partition.id
+    let topic = member.topic
+    switch try consumer.read(index) {
     case .caughtUp:
       return false
     case .skip(let from, let to, let reason):
-      skip(source, from: from, to: to, reason: reason)
-      source.position = to
+      skip(topic: topic, partitionID, from: from, to: to, reason: reason)
+      consumer.seek(index, to: to)
       return true
     case .batches(let result):
-      var expected = source.position
-      let id = source.id
-      let partitionID = source.partition.id
-      let topic = source.topic
+      var expected = member.position
       result.forEachRecord { rec in
         if rec.offset > expected {
           // A batch vanished between two good ones.
@@ -233,13 +224,9 @@ public final class RuleService: @unchecked Sendable {
             value: rec.value ?? UnsafeRawBufferPointer(start: nil, count: 0)),
           topic: id, into: &output)
       }
-      source.position = max(result.nextOffset, expected)
+      consumer.seek(index, to: max(result.nextOffset, expected))
       return true
     }
-  }
-
-  private func skip(_ source: Source, from: Int64, to: Int64, reason: SkipReason) {
-    skip(topic: source.topic, source.partition.id, from: from, to: to, reason: reason)
   }
 
   private func skip(topic: String, _ partition: Int32, from: Int64, to: Int64, reason: SkipReason) {
@@ -257,10 +244,12 @@ public final class RuleService: @unchecked Sendable {
   /// Where the rules start in a partition: their cursor (clamped to the log at open), else just
   /// after the engine's last processed offset; never below the log start. When recovery cut the
   /// log below the engine's position, the engine is rewound so the reused offsets are processed.
-  private func startPosition(_ topic: String, _ partition: Partition) -> Int64 {
+  private func startPosition(_ member: LogConsumer.Member) -> Int64 {
+    let topic = member.topic
+    let partition = member.partition
     let state = partition.state
     let engineNext = engine.lastOffset(topic: topic, partition: partition.id).map { $0 + 1 }
-    let cursor = store.metadata.cursor(options.checkpointName, topic: topic, partition: partition.id)
+    let cursor = member.isNew ? nil : member.position
     var start: Int64
     switch (cursor, engineNext) {
     case (let c?, let e?): start = min(c, e)
@@ -321,14 +310,14 @@ public final class RuleService: @unchecked Sendable {
 
     init(everyMs: Int) { self.everyMs = everyMs }
 
-    mutating func saveIfDue(_ service: RuleService, _ alerts: Partition, _ sources: [Source]) {
+    mutating func saveIfDue(_ service: RuleService, _ alerts: Partition, _ consumer: LogConsumer) {
       guard Date().timeIntervalSince(last) * 1000 >= Double(everyMs) else { return }
-      save(service, alerts, sources, force: false)
+      save(service, alerts, consumer, force: false)
     }
 
     /// An idle engine (nothing processed, no window closed) writes nothing. A failed save (a full
     /// disk) is retried at the next interval; the log still holds everything after the last one.
-    mutating func save(_ service: RuleService, _ alerts: Partition, _ sources: [Source], force: Bool) {
+    mutating func save(_ service: RuleService, _ alerts: Partition, _ consumer: LogConsumer, force: Bool) {
       last = Date()
       let change = service.engine.changeCount
       let alertsEnd = alerts.state.logEndOffset
@@ -337,9 +326,8 @@ public final class RuleService: @unchecked Sendable {
         try alerts.flush()
         var bytes = (0..<8).map { UInt8(truncatingIfNeeded: alertsEnd >> (56 - 8 * $0)) }
         bytes += service.engine.checkpoint()
-        try service.store.metadata.saveCheckpoint(
-          service.options.checkpointName, bytes, cursor: service.options.checkpointName,
-          sources.map { ($0.topic, $0.partition.id, $0.position) }, now: Int64(Date().timeIntervalSince1970 * 1000))
+        try consumer.commit(
+          checkpoint: service.options.checkpointName, bytes, now: Int64(Date().timeIntervalSince1970 * 1000))
         savedChange = change
         savedAlertsEnd = alertsEnd
         if failing { service.logger.notice("rules checkpoint saved again") }

@@ -224,6 +224,8 @@ struct TailCommand: AsyncParsableCommand {
     var offsets: [PartitionOffset] = []
     while true {
       var path = "api/v1/topics/\(topic)/records?limit=\(limit)"
+      // Following: the server holds an empty page until a record arrives (a long poll).
+      if follow && !offsets.isEmpty { path += "&wait=5" }
       if !offsets.isEmpty {
         path += "&offsets=" + offsets.map { "\($0.partition):\($0.offset)" }.joined(separator: ",")
       } else if fromBeginning {
@@ -246,7 +248,6 @@ struct TailCommand: AsyncParsableCommand {
       }
       offsets = page.next
       if !follow { return }
-      if page.records.isEmpty { try await Task.sleep(for: .milliseconds(500)) }
     }
   }
 }

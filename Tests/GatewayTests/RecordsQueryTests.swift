@@ -164,6 +164,41 @@ import Testing
     #expect(seen.count == Int(log.end - log.start) + 5)
   }
 
+  @Test(arguments: [("wait=5", 5), ("wait=0", 0), ("wait=-3", 0), ("wait=31", 30), ("wait=99999999999999999999", 30)])
+  func waitsAreClamped(_ query: String, _ seconds: Int) throws {
+    #expect(try RecordsQuery(query: query).waitSeconds == seconds)
+  }
+
+  @Test func aWaitThatIsNotANumberIsRefused() {
+    #expect(throws: QueryError("wait: expected a whole number of seconds (0 to 30), got '1s'")) {
+      try RecordsQuery(query: "wait=1s")
+    }
+  }
+
+  /// The long poll of `weir tail --follow`: an empty page waits for the next record, and no
+  /// longer than the deadline when none comes.
+  @Test func theLongPollEndsWhenARecordArrives() async throws {
+    let log = try Log()
+    let next = try log.records([0: log.end, 1: 5]).next
+    let t0 = ContinuousClock.now
+    await log.daemon.awaitRecords(topic: "t", after: next, seconds: 1)
+    let waited = ContinuousClock.now - t0
+    #expect(waited >= .milliseconds(900), "no record came, so it waited the whole second (\(waited))")
+    let partition = try #require(log.daemon.store.topic("t")).partitions[1]
+    let appender = Task {
+      try await Task.sleep(for: .milliseconds(200))
+      let b = RecordBatchBuilder()
+      b.append(timestamp: Int64(Date().timeIntervalSince1970 * 1000), key: nil, value: Array("{}".utf8))
+      _ = try await partition.append(b)
+    }
+    let t1 = ContinuousClock.now
+    await log.daemon.awaitRecords(topic: "t", after: next, seconds: 20)
+    #expect(ContinuousClock.now - t1 < .seconds(10))
+    try await appender.value
+    let page = try log.records(Dictionary(uniqueKeysWithValues: next.map { ($0.partition, $0.offset) }))
+    #expect(page.records.map(\.offset) == [5] && page.records.first?.partition == 1)
+  }
+
   @Test func anUnknownTopicIsNil() throws {
     let log = try Log()
     #expect(log.daemon.records(topic: "nope", offsets: [:], fromBeginning: false, limit: 10) == nil)

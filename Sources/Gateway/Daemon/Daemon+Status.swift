@@ -313,42 +313,53 @@ extension Daemon {
     var records: [RecordInfo] = []
     var next: [PartitionOffset] = []
     let perPartition = max(1, limit / max(1, topic.partitions.count))
-    for p in topic.partitions {
+    // A reader without a name: `weir tail` holds no cursor, so it never holds back retention.
+    let consumer = LogConsumer(store: store, name: nil, bufferCapacity: 256 << 10)
+    consumer.add(topic: topic) { p in
+      let tail = p.highWatermark.subtractingReportingOverflow(Int64(perPartition))
+      return offsets[p.id] ?? (fromBeginning || tail.overflow ? p.logStartOffset : tail.partialValue)
+    }
+    for (i, member) in consumer.members.enumerated() {
+      let p = member.partition
       let hw = p.highWatermark
-      func clamp(_ o: Int64) -> Int64 { min(max(o, p.logStartOffset), max(hw, p.logStartOffset)) }
-      let tail = hw.subtractingReportingOverflow(Int64(perPartition))
-      var offset = clamp(offsets[p.id] ?? (fromBeginning || tail.overflow ? p.logStartOffset : tail.partialValue))
-      let reader = PartitionReader(partition: p, bufferCapacity: 256 << 10)
       var taken = 0
-      var retried = false
-      while taken < perPartition, offset < hw {
-        let r: ReadResult
-        do throws(LogError) { r = try reader.read(from: offset, maxBytes: 256 << 10) } catch {
-          // Retention may have deleted the segment since the clamp: start again once from the
-          // new log start; any other error ends this partition's page.
-          guard error.code == .offsetOutOfRange, !retried else { break }
-          retried = true
-          offset = clamp(offset)
-          continue
+      reading: while taken < perPartition, consumer.members[i].position < hw {
+        let offset = consumer.members[i].position
+        let read: ConsumerRead
+        do throws(LogError) { read = try consumer.read(i, maxBytes: 256 << 10, limit: hw) } catch { break }
+        switch read {
+        case .caughtUp:
+          break reading
+        case .skip(_, let to, _):
+          // Deleted by retention or damaged since the page started: the page goes on after it.
+          consumer.seek(i, to: max(to, offset + 1))
+        case .batches(let r):
+          var last = offset
+          r.forEachRecord { rec in
+            guard taken < perPartition, rec.offset >= offset else { return }
+            records.append(Self.recordInfo(rec, partition: p.id))
+            taken += 1
+            last = rec.offset < Int64.max ? rec.offset + 1 : rec.offset
+          }
+          // Both only move forward, so the loop ends.
+          consumer.seek(i, to: taken < perPartition ? max(r.nextOffset, offset + 1) : max(last, offset))
         }
-        if r.isEmpty { break }
-        var last = offset
-        r.forEachRecord { rec in
-          guard taken < perPartition else { return }
-          records.append(Self.recordInfo(rec, partition: p.id))
-          taken += 1
-          last = rec.offset < Int64.max ? rec.offset + 1 : rec.offset
-        }
-        // Both only move forward, so the loop ends.
-        offset = taken < perPartition ? max(r.nextOffset, offset + 1) : max(last, offset)
       }
-      next.append(PartitionOffset(partition: p.id, offset: min(offset, hw)))
+      next.append(PartitionOffset(partition: p.id, offset: min(consumer.members[i].position, hw)))
     }
     records.sort { ($0.timestampMs, $0.partition, $0.offset) < ($1.timestampMs, $1.partition, $1.offset) }
     if offsets.isEmpty && records.count > limit {
       records = fromBeginning ? Array(records.prefix(limit)) : Array(records.suffix(limit))
     }
     return RecordsResponse(topic: name, records: records, next: next)
+  }
+
+  /// Waits up to `seconds` for a record at or after `next` in some partition of `topic` (the long
+  /// poll of `weir tail --follow`).
+  func awaitRecords(topic name: String, after next: [PartitionOffset], seconds: Int) async {
+    guard let topic = store.topic(name), seconds > 0 else { return }
+    let positions = topic.partitions.map { p in (p, next.first { $0.partition == p.id }?.offset ?? p.highWatermark) }
+    await LogConsumer.awaitData(positions, timeoutNs: Int64(seconds) * 1_000_000_000)
   }
 
   static func recordInfo(_ rec: RecordView, partition: Int32) -> RecordInfo {

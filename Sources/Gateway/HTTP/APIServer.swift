@@ -59,10 +59,19 @@ struct APIServer {
       } catch {
         throw HTTPError(.badRequest, message: error.message)
       }
-      let records = daemon.records(
-        topic: topic, offsets: query.offsets, fromBeginning: query.fromBeginning, limit: query.limit)
-      guard let result = records else {
+      guard
+        var result = daemon.records(
+          topic: topic, offsets: query.offsets, fromBeginning: query.fromBeginning, limit: query.limit)
+      else {
         throw HTTPError(.notFound, message: "no topic named '\(RecordsQuery.quote(topic))'")
+      }
+      if result.records.isEmpty, query.waitSeconds > 0 {
+        // A long poll: the next page as soon as a record arrives, or the empty one at the deadline.
+        await daemon.awaitRecords(topic: topic, after: result.next, seconds: query.waitSeconds)
+        let offsets = Dictionary(result.next.map { ($0.partition, $0.offset) }, uniquingKeysWith: { a, _ in a })
+        if let again = daemon.records(topic: topic, offsets: offsets, fromBeginning: false, limit: query.limit) {
+          result = again
+        }
       }
       return try Self.json(result)
     }

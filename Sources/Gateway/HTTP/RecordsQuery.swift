@@ -6,6 +6,8 @@
 /// - `from`: `beginning` reads each partition from its start instead of its last records.
 /// - `offsets`: `partition:offset,...` (partitions 0 to `Int32.max`, offsets 0 to `Int64.max`),
 ///   at most ``maxOffsetPairs`` pairs, each partition once.
+/// - `wait`: whole seconds, clamped to 0...``maxWaitSeconds``: when the page would be empty, wait
+///   up to that long for a record to arrive (a long poll; `weir tail --follow`).
 ///
 /// Each parameter may appear once; unknown parameters are ignored, as HTTP clients expect.
 struct RecordsQuery: Equatable, Sendable {
@@ -15,15 +17,22 @@ struct RecordsQuery: Equatable, Sendable {
   static let maxOffsetPairs = 10_000
   /// Longer query strings are refused before they are split.
   static let maxQueryBytes = 256 << 10
+  /// The longest long poll.
+  static let maxWaitSeconds = 30
 
   var limit = RecordsQuery.defaultLimit
   var offsets: [Int32: Int64] = [:]
   var fromBeginning = false
+  var waitSeconds = 0
 
-  init(limit: Int = RecordsQuery.defaultLimit, offsets: [Int32: Int64] = [:], fromBeginning: Bool = false) {
+  init(
+    limit: Int = RecordsQuery.defaultLimit, offsets: [Int32: Int64] = [:], fromBeginning: Bool = false,
+    waitSeconds: Int = 0
+  ) {
     self.limit = limit
     self.offsets = offsets
     self.fromBeginning = fromBeginning
+    self.waitSeconds = waitSeconds
   }
 
   /// Parses `query` (what follows `?`, percent-encoded); nil is an empty query.
@@ -35,6 +44,9 @@ struct RecordsQuery: Equatable, Sendable {
       fromBeginning = true
     }
     if let text = parameters["offsets"] { offsets = try Self.offsets(text) }
+    if let text = parameters["wait"] {
+      waitSeconds = try Self.whole("wait", text, in: 0...Self.maxWaitSeconds, unit: "seconds")
+    }
   }
 
   /// The `limit` of `GET /api/v1/alerts`: default 50, clamped to 1...`maximum`.
@@ -58,7 +70,7 @@ struct RecordsQuery: Equatable, Sendable {
           (part[...], part[part.endIndex...])
         }
       let name = try decode(rawName)
-      guard ["limit", "from", "offsets"].contains(name) else { continue }
+      guard ["limit", "from", "offsets", "wait"].contains(name) else { continue }
       guard out[name] == nil else { throw QueryError("\(name): given more than once") }
       out[name] = try decode(rawValue)
     }
@@ -101,11 +113,19 @@ struct RecordsQuery: Equatable, Sendable {
 
   /// A whole number clamped to `range`; one too long for `Int` clamps to the bound on its side.
   static func limit(_ text: String, in range: ClosedRange<Int>) throws(QueryError) -> Int {
+    try whole("limit", text, in: range, unit: nil)
+  }
+
+  /// A whole number clamped to `range`, for parameter `name`.
+  static func whole(_ name: String, _ text: String, in range: ClosedRange<Int>, unit: String?) throws(QueryError)
+    -> Int
+  {
     let negative = text.hasPrefix("-")
     let digits = negative || text.hasPrefix("+") ? text.dropFirst() : Substring(text)
     guard !digits.isEmpty, digits.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else {
+      let what = unit.map { " of \($0)" } ?? ""
       throw QueryError(
-        "limit: expected a whole number (\(range.lowerBound) to \(range.upperBound)), got '\(quote(text))'")
+        "\(name): expected a whole number\(what) (\(range.lowerBound) to \(range.upperBound)), got '\(quote(text))'")
     }
     guard let n = Int(digits) else { return negative ? range.lowerBound : range.upperBound }
     return min(max(negative ? -n : n, range.lowerBound), range.upperBound)

@@ -21,6 +21,8 @@ final class ForwardingEngine<Transport: UplinkTransport>: @unchecked Sendable {
   let clock: any WallClock
   let logger: Logger
   let lanes: [Lane]
+  /// The uplink's cursor; its members are the lanes, in lane order.
+  let consumer: LogConsumer
   /// Lanes by priority, highest first, for strict priority between topics.
   let priorityGroups: [[Lane]]
   var roundRobin: [Int]
@@ -83,7 +85,8 @@ final class ForwardingEngine<Transport: UplinkTransport>: @unchecked Sendable {
     let liveFirst: Bool
     if case .liveFirst = options.drainOrder { liveFirst = true } else { liveFirst = false }
     var lanes: [Lane] = []
-    var positions: [(topic: String, partition: Int32, offset: Int64)] = []
+    // The uplink's place in each partition is its cursor: what the remote end confirmed.
+    let consumer = LogConsumer(store: store, name: options.cursorName)
     for uplinkTopic in options.topics {
       guard let topic = store.topic(uplinkTopic.name) else {
         throw UplinkError(
@@ -92,15 +95,23 @@ final class ForwardingEngine<Transport: UplinkTransport>: @unchecked Sendable {
       }
       let remote = try TopicTemplate.render(
         uplinkTopic.remote ?? options.topicTemplate, gateway: options.gateway, topic: uplinkTopic.name)
-      for partition in topic.partitions {
-        let state = partition.state
-        let saved = store.metadata.cursor(options.cursorName, topic: topic.name, partition: partition.id)
-        var start = saved ?? (options.startAt == .earliest ? state.logStartOffset : state.highWatermark)
-        start = min(start, state.logEndOffset)
-        if saved == nil { positions.append((topic.name, partition.id, start)) }
+      let added: Range<Int>
+      do {
+        // A cursor that exists is counted by retention when it deletes records not yet read.
+        added = try consumer.add(
+          topic: topic, startAt: options.startAt == .earliest ? .earliest : .latest, now: clock.nowMilliseconds())
+      } catch {
+        throw UplinkError(.log, "uplink \(options.name): cannot create its cursor: \(error)")
+      }
+      guard added.count == topic.partitions.count else {
+        throw UplinkError(.configuration, "uplink \(options.name): local topic \(topic.name) is listed twice")
+      }
+      for member in consumer.members[added] {
+        let partition = member.partition
+        let start = member.position
         let lane = Lane(
           slot: lanes.count, topic: topic.name, partition: partition, priority: uplinkTopic.priority,
-          remoteTopic: remote, start: start, committed: start, highWatermark: state.highWatermark,
+          remoteTopic: remote, start: start, committed: start, highWatermark: partition.state.highWatermark,
           liveFirst: liveFirst, readBytes: options.readBytes,
           metrics: LaneMetrics(uplink: options.name, topic: topic.name, partition: partition.id, factory: metrics))
         lane.remoteIndex = try transport.remoteTopic(remote)
@@ -110,12 +121,7 @@ final class ForwardingEngine<Transport: UplinkTransport>: @unchecked Sendable {
     if lanes.count >= 1 << 16 {
       throw UplinkError(.configuration, "uplink \(options.name): more than 65535 partitions")
     }
-    do {
-      // A cursor that exists is counted by retention when it deletes records not yet read.
-      try store.metadata.commit(cursor: options.cursorName, positions, now: clock.nowMilliseconds())
-    } catch {
-      throw UplinkError(.log, "uplink \(options.name): cannot create its cursor: \(error)")
-    }
+    self.consumer = consumer
     self.lanes = lanes
     let priorities = Set(lanes.map(\.priority)).sorted(by: >)
     priorityGroups = priorities.map { p in lanes.filter { $0.priority == p } }
@@ -135,11 +141,9 @@ final class ForwardingEngine<Transport: UplinkTransport>: @unchecked Sendable {
     }
     try await withTaskCancellationHandler {
       try await withThrowingTaskGroup(of: Void.self) { group in
-        for lane in lanes {
-          let partition = lane.partition
-          let wakeup = self.wakeup
-          group.addTask { await LogWatcher.watch(partition, wakeup) }
-        }
+        let partitions = consumer.partitions
+        let wakeup = self.wakeup
+        group.addTask { await LogConsumer.watch(partitions) { wakeup.signal() } }
         try await OwnedThread.run(name: "weir-uplink-\(options.name)", stackSize: 1 << 20) { self.threadMain() }
         group.cancelAll()
         try await group.waitForAll()
@@ -234,13 +238,8 @@ final class ForwardingEngine<Transport: UplinkTransport>: @unchecked Sendable {
 
   /// Commits every confirmed position that moved.
   func commit() {
-    var positions: [(topic: String, partition: Int32, offset: Int64)] = []
-    for lane in lanes where lane.confirmed != lane.committed {
-      positions.append((lane.topic, lane.partitionID, lane.confirmed))
-    }
-    guard !positions.isEmpty else { return }
     do {
-      try store.metadata.commit(cursor: options.cursorName, positions, now: clock.nowMilliseconds())
+      try consumer.commit(lanes.map(\.confirmed), now: clock.nowMilliseconds())
       for lane in lanes { lane.committed = lane.confirmed }
     } catch {
       lastError = "commit of cursor \(options.cursorName) failed: \(error)"
