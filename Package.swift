@@ -39,8 +39,11 @@ let package = Package(
     // CRC-32C with the SSE4.2 instruction (Swift cannot enable a CPU feature per function).
     .target(name: "CWeirCRC32C", cSettings: [.unsafeFlags(["-O3"])]),
 
-    // The primitives every module shares (back-off, ...); depends on nothing.
-    .target(name: "WeirCore", swiftSettings: upcoming),
+    // The primitives every module shares (back-off, ...); depends only on the lifecycle's `Service`.
+    .target(
+      name: "WeirCore",
+      dependencies: [.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+      swiftSettings: upcoming),
     // Payload formats every module reads and writes: the one JSON reader, writer and time parser.
     .target(name: "Payload", dependencies: ["WeirCore"], swiftSettings: upcoming),
 

@@ -110,9 +110,10 @@ public final class RuleService: @unchecked Sendable {
 
   /// Runs the loop on its own thread until cancelled or ``stop()``, then checkpoints and returns.
   /// ``run()`` (the lifecycle `Service`) adds graceful shutdown.
-  public func runUntilStopped() async throws {
-    try await OwnedThread.run(name: "weir-rules", stop: { [self] in stop() }) { [self] in try loop() }
-  }
+  public func runUntilStopped() async throws { try await thread.runUntilStopped() }
+
+  /// The loop's thread: the service is this thread (see ``run()``).
+  var thread: OwnedThread { OwnedThread(name: "weir-rules", stop: { [self] in stop() }) { [self] in try loop() } }
 
   private func loop() throws {
     let alerts =

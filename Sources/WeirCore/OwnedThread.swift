@@ -1,15 +1,57 @@
 import Foundation
+public import ServiceLifecycle
 import Synchronization
 
 /// Threads the package owns, outside Swift's cooperative pool: every blocking loop (a source
 /// reading a socket or a port, the rule service, an uplink's send loop, the log's background
 /// work) runs on one of these, never on the pool's few threads. The one place that starts a
 /// `Thread`.
-public enum OwnedThread {
+///
+/// An `OwnedThread` value is a lifecycle `Service`, as an event loop group owns its threads in
+/// SwiftNIO: `run()` starts `body` on a thread of its own and returns when `body` does; graceful
+/// shutdown and cancellation both call `stop`, which must make `body` return soon. A component
+/// whose work is one blocking loop is that loop's `OwnedThread` (its `Service.run()` is
+/// `thread.run()`); `start`, `run(name:...)` and `runAll` serve the rest.
+public struct OwnedThread: Service {
+  /// The thread's name (`weir-rules`, `weir-serial`, ...), as `top -H` and a debugger show it.
+  public let name: String
+  /// In bytes; nil for the system's default.
+  public let stackSize: Int?
+  private let stop: @Sendable () -> Void
+  private let body: @Sendable () throws -> Void
+
+  public init(
+    name: String, stackSize: Int? = nil, stop: @escaping @Sendable () -> Void,
+    _ body: @escaping @Sendable () throws -> Void
+  ) {
+    self.name = name
+    self.stackSize = stackSize
+    self.stop = stop
+    self.body = body
+  }
+
+  /// Runs `body` on its thread until it returns (rethrowing what it throws); graceful shutdown or
+  /// cancellation calls `stop`.
+  public func run() async throws {
+    try await withGracefulShutdownHandler(operation: runUntilStopped, onGracefulShutdown: stop)
+  }
+
+  /// ``run()`` without graceful shutdown: only cancellation calls `stop` (callers outside a
+  /// service group, and tests).
+  public func runUntilStopped() async throws {
+    try await Self.run(name: name, stackSize: stackSize, stop: stop, body)
+  }
+
   /// Starts `body` on a new thread named `name`; the caller learns of its end some other way.
   /// `stackSize` in bytes, nil for the system's default.
   public static func start(name: String, stackSize: Int? = nil, _ body: @escaping @Sendable () -> Void) {
-    let thread = Thread(block: body)
+    let thread = Thread {
+      // Named from inside: on Linux, Foundation gives a name set before `start()` only to the
+      // `Thread` object, and the kernel's thread would keep its creator's name (what `top -H`,
+      // `ps -L` and debuggers show); set on the running thread it reaches the kernel.
+      Thread.current.name = name
+      body()
+    }
     thread.name = name
     if let stackSize { thread.stackSize = stackSize }
     thread.start()

@@ -43,7 +43,7 @@ final class SourceRunner: Sendable {
   func run(alreadyRunning: @autoclosure () -> any Error, _ loop: @escaping @Sendable () throws -> Void) async throws {
     guard !started.exchange(true, ordering: .acquiringAndReleasing) else { throw alreadyRunning() }
     defer { started.store(false, ordering: .releasing) }
-    try await OwnedThread.run(name: threadName, stop: { [self] in stop() }, loop)
+    try await OwnedThread(name: threadName, stop: { [self] in stop() }, loop).runUntilStopped()
   }
 
   /// Starts `loop` on the source's thread for callers that are not async; `onExit` runs there when it ends.
