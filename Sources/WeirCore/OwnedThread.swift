@@ -46,10 +46,7 @@ public struct OwnedThread: Service {
   /// `stackSize` in bytes, nil for the system's default.
   public static func start(name: String, stackSize: Int? = nil, _ body: @escaping @Sendable () -> Void) {
     let thread = Thread {
-      // Named from inside: on Linux, Foundation gives a name set before `start()` only to the
-      // `Thread` object, and the kernel's thread would keep its creator's name (what `top -H`,
-      // `ps -L` and debuggers show); set on the running thread it reaches the kernel.
-      Thread.current.name = name
+      nameKernelThread(name)
       body()
     }
     thread.name = name
@@ -88,4 +85,18 @@ public struct OwnedThread: Service {
     for _ in 0..<count { done.wait() }
     if let first = failure.withLock({ $0 }) { throw first }
   }
+}
+
+/// Gives the calling thread `name` (its first 15 bytes) in the kernel, where `top -H`, `ps -L` and
+/// debuggers read it. Foundation on Linux does not: a name set before `start()` stays on the
+/// `Thread` object, and setting it from inside races with `start()` recording the thread, so the
+/// new thread kept its creator's name (`oot.default-qos`, the end of Dispatch's
+/// `com.apple.root.default-qos`). Writing `/proc/thread-self/comm` is the kernel's own interface
+/// for it (`prctl(PR_SET_NAME)` is variadic, out of Swift's reach).
+private func nameKernelThread(_ name: String) {
+  let fd = open("/proc/thread-self/comm", O_WRONLY | O_CLOEXEC)
+  guard fd >= 0 else { return }
+  defer { close(fd) }
+  let bytes = Array(name.utf8.prefix(15))
+  _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
 }

@@ -14,13 +14,13 @@ public import WeirCore
 public final class SerialLineSource: Sendable {
   public let port: SerialPortConfig
   public let lineProtocol: LineProtocolConfig
-  private let store: LogStore
-  private let clock: any WallClock
-  private let logger: Logger
-  private let metrics: any MetricsFactory
+  fileprivate let store: LogStore
+  fileprivate let clock: any WallClock
+  fileprivate let logger: Logger
+  fileprivate let metrics: any MetricsFactory
   private let runner: SourceRunner
-  private var wake: WakePipe { runner.wake }
-  private let statusBox: StatusBox<SerialPortStatus>
+  fileprivate var wake: WakePipe { runner.wake }
+  fileprivate let statusBox: StatusBox<SerialPortStatus>
   /// How long the last commit at shutdown retries a full log before ``run()`` gives up and throws.
   let shutdownPatienceMs = Atomic<Int>(5000)
 
@@ -67,104 +67,110 @@ public final class SerialLineSource: Sendable {
   /// thread, any number of times.
   public func stop() { runner.stop() }
 
-  private var isStopping: Bool { runner.isStopping }
-
   private func readLoop() throws {
     let router = try LogRouter(store: store, source: "serial:\(port.path)")
     let route = try router.route(lineProtocol.topic)
-    let pipeline = LinePipeline(config: lineProtocol, port: port, router: router, route: route)
-    let framer = LineFramer(maxLineLength: lineProtocol.maxLineLength, terminator: lineProtocol.terminator)
-    let connection = SerialPortConnection(
-      config: port, wake: wake, logger: logger, clock: clock, metrics: metrics,
-      updateStatus: { [statusBox] body in statusBox.update { body(&$0) } })
-    let bytesCounter = Counter(label: "weir_serial_bytes_total", dimensions: [("port", port.path)], factory: metrics)
+    let run = Run(source: self, router: router, route: route)
     var committer = SourceCommitter(router: router, logger: logger, source: "serial:\(port.path)") {
       [statusBox] paused in statusBox.update { $0.backPressured = paused }
     }
-    defer { connection.close() }
+    try runner.drive(run, committer: &committer, backoff: run.connection.backoff)
+  }
 
-    while !isStopping {
-      if router.pendingRecords > 0 {
-        guard try commit(&committer, pipeline) else {
-          wake.wait(timeoutMs: committer.retryDelayMs)
-          continue
-        }
-      }
-      guard let serial = connection.open(shouldStop: { isStopping }) else { break }
-      do throws(SerialError) {
-        if framer.hasUnframed {
-          // The last pass stopped at its output budget: frame what it left before reading more.
-          _ = try readPass(serial, framer, pipeline, bytesCounter)
-        } else {
-          let readiness = try serial.wait(wake: wake, timeoutMs: Self.pollTimeoutMs)
-          guard readiness.readable || readiness.hangUp else { continue }
-          let bytes = try readPass(serial, framer, pipeline, bytesCounter)
-          if bytes == 0 && readiness.hangUp { throw SerialError(.deviceGone, "\(port.path): the device hung up") }
-        }
-      } catch {
-        // Whatever was framed before the failure is kept; a line cut in half is a dead letter.
-        // (A read fails only once everything buffered has been framed.)
-        if let partial = framer.takePartial() {
-          pipeline.handleIncomplete(partial, why: "the device went away", readTime: clock.nowMilliseconds())
-        }
-        _ = try commit(&committer, pipeline)
-        connection.lost(error)
-        continue
-      }
-      _ = try commit(&committer, pipeline)
+  /// One run's protocol: the port, the framer and the line pipeline; ``SourceRunner`` does the rest.
+  private final class Run: Source {
+    let source: SerialLineSource
+    let pipeline: LinePipeline
+    let framer: LineFramer
+    let connection: SerialPortConnection
+    let bytesCounter: Counter
+
+    init(source: SerialLineSource, router: LogRouter, route: TopicRoute) {
+      self.source = source
+      pipeline = LinePipeline(config: source.lineProtocol, port: source.port, router: router, route: route)
+      framer = LineFramer(maxLineLength: source.lineProtocol.maxLineLength, terminator: source.lineProtocol.terminator)
+      connection = SerialPortConnection(
+        config: source.port, logger: source.logger, clock: source.clock, metrics: source.metrics,
+        updateStatus: { [statusBox = source.statusBox] body in statusBox.update { body(&$0) } })
+      bytesCounter = Counter(
+        label: "weir_serial_bytes_total", dimensions: [("port", source.port.path)], factory: source.metrics)
     }
 
-    // Drain: what the device already sent is read, framed and committed before returning, unless
-    // the log is refusing appends (then nothing more is read, and the error below says what is lost).
-    if !committer.isRefused {
-      if let serial = connection.port {
-        do { _ = try readPass(serial, framer, pipeline, bytesCounter) } catch {}
+    var shutdownPatienceMs: Int { source.shutdownPatienceMs.load(ordering: .relaxed) }
+
+    func connect() throws -> SerialPort { try connection.open() }
+
+    func connectFailed(_ error: any Error, retryInMs: Int) { connection.openFailed(error, retryInMs: retryInMs) }
+
+    func readPass(_ serial: SerialPort) throws {
+      if framer.hasUnframed {
+        // The last pass stopped at its output budget: frame what it left before reading more.
+        _ = try read(serial)
+        return
       }
-      while framer.hasUnframed, try commit(&committer, pipeline) {
-        let readTime = clock.nowMilliseconds()
+      let readiness = try serial.wait(wake: source.wake, timeoutMs: SerialLineSource.pollTimeoutMs)
+      guard readiness.readable || readiness.hangUp else { return }
+      let bytes = try read(serial)
+      if bytes == 0 && readiness.hangUp { throw SerialError(.deviceGone, "\(source.port.path): the device hung up") }
+    }
+
+    /// Records are counted in the status once the log has them.
+    func acknowledge(_ serial: SerialPort?, committedRecords: Bool) { source.publish(pipeline) }
+
+    func lost(_ serial: SerialPort, _ error: any Error, retryInMs: Int) {
+      // Whatever was framed before the failure is kept (the runner commits it before reopening);
+      // a line cut in half is a dead letter. (A read fails only once everything buffered is framed.)
+      if let partial = framer.takePartial() {
+        pipeline.handleIncomplete(partial, why: "the device went away", readTime: source.clock.nowMilliseconds())
+      }
+      connection.lost(error, retryInMs: retryInMs)
+    }
+
+    func failed(_ serial: SerialPort?, _ error: LogError) { connection.close() }
+
+    func drain(_ serial: SerialPort?, commit: () throws(LogError) -> Bool) throws(LogError) {
+      if let serial {
+        do { _ = try read(serial) } catch {}
+      }
+      while framer.hasUnframed, try commit() {
+        let readTime = source.clock.nowMilliseconds()
         framer.frameBuffered { pipeline.handle($0, readTime: readTime) }
       }
       if !framer.hasUnframed, let partial = framer.takePartial() {
-        pipeline.handleIncomplete(partial, why: "the source stopped", readTime: clock.nowMilliseconds())
+        pipeline.handleIncomplete(partial, why: "the source stopped", readTime: source.clock.nowMilliseconds())
       }
     }
-    try committer.commitAtShutdown(patienceMs: shutdownPatienceMs.load(ordering: .relaxed))
-    publish(pipeline)
+
+    func close(_ serial: SerialPort?, shutdownError: LogError?) throws {
+      connection.close()
+      source.publish(pipeline)
+      if let shutdownError { throw shutdownError }
+    }
+
+    /// Reads until the port has nothing more, the pass budget is spent, or the pipeline's output
+    /// budget is; frames every line (first whatever the last pass left unframed).
+    private func read(_ serial: SerialPort) throws(SerialError) -> Int {
+      if framer.hasUnframed {
+        let readTime = source.clock.nowMilliseconds()
+        framer.frameBuffered { pipeline.handle($0, readTime: readTime) }
+      }
+      var total = 0
+      while total < SerialLineSource.passBudgetBytes && pipeline.hasRoom && !framer.hasUnframed {
+        let n = try serial.read(into: framer.readSpace)
+        if n == 0 { break }
+        total += n
+        let readTime = source.clock.nowMilliseconds()
+        framer.consume(n) { pipeline.handle($0, readTime: readTime) }
+      }
+      if total > 0 {
+        bytesCounter.increment(by: Int64(total))
+        source.statusBox.update { $0.bytesRead += Int64(total) }
+      }
+      return total
+    }
   }
 
-  /// Commits what the pipeline appended and only then counts it in the status: a record is counted
-  /// as ingested once the log has it. False when the log is full (the counts wait with the records).
-  private func commit(_ committer: inout SourceCommitter, _ pipeline: LinePipeline) throws(LogError) -> Bool {
-    guard try committer.commit() else { return false }
-    publish(pipeline)
-    return true
-  }
-
-  /// Reads until the port has nothing more, the pass budget is spent, or the pipeline's output
-  /// budget is; frames every line (first whatever the last pass left unframed).
-  private func readPass(
-    _ serial: SerialPort, _ framer: LineFramer, _ pipeline: LinePipeline, _ bytesCounter: Counter
-  ) throws(SerialError) -> Int {
-    if framer.hasUnframed {
-      let readTime = clock.nowMilliseconds()
-      framer.frameBuffered { pipeline.handle($0, readTime: readTime) }
-    }
-    var total = 0
-    while total < Self.passBudgetBytes && pipeline.hasRoom && !framer.hasUnframed {
-      let n = try serial.read(into: framer.readSpace)
-      if n == 0 { break }
-      total += n
-      let readTime = clock.nowMilliseconds()
-      framer.consume(n) { pipeline.handle($0, readTime: readTime) }
-    }
-    if total > 0 {
-      bytesCounter.increment(by: Int64(total))
-      statusBox.update { $0.bytesRead += Int64(total) }
-    }
-    return total
-  }
-
-  private func publish(_ pipeline: LinePipeline) {
+  fileprivate func publish(_ pipeline: LinePipeline) {
     guard pipeline.records > 0 || pipeline.skipped > 0 || pipeline.deadLetterCount > 0 else { return }
     let now = clock.nowMilliseconds()
     statusBox.update { pipeline.drainCounts(into: &$0, now: now) }

@@ -37,12 +37,12 @@ public final class MQTTSource: Sendable {
   let logger: Logger
   private let runner: SourceRunner
   private let statusLock = Mutex(MQTTSourceStatus())
-  private let connectedGauge: Gauge
-  private let reconnects: Counter
-  private let errors: Counter
-  private let stalledGauge: Gauge
-  private let backPressureGauge: Gauge
-  private let hooks: MQTTSourceHooks
+  fileprivate let connectedGauge: Gauge
+  fileprivate let reconnects: Counter
+  fileprivate let errors: Counter
+  fileprivate let stalledGauge: Gauge
+  fileprivate let backPressureGauge: Gauge
+  fileprivate let hooks: MQTTSourceHooks
 
   public init(
     config: MQTTSourceConfig, store: LogStore, logger: Logger = Logger(label: "weir.ingest.mqtt"),
@@ -80,9 +80,7 @@ public final class MQTTSource: Sendable {
 
   public func stop() { runner.stop() }
 
-  private var isStopping: Bool { runner.isStopping }
-
-  private func setStatus(_ change: (inout MQTTSourceStatus) -> Void) {
+  fileprivate func setStatus(_ change: (inout MQTTSourceStatus) -> Void) {
     statusLock.withLock { status in change(&status) }
   }
 
@@ -90,42 +88,149 @@ public final class MQTTSource: Sendable {
 
   private func loop() throws {
     let router = try LogRouter(store: store, source: config.name, deadLetterTopic: config.deadLetterTopic)
-    let decoder = try MQTTMessageDecoder(config: config, router: router, source: config.name)
+    let run = try Run(source: self, router: router)
     var committer = SourceCommitter(router: router, logger: logger, source: config.name) { [self] paused in
       setStatus { $0.backPressured = paused }
       backPressureGauge.record(paused ? 1 : 0)
     }
-    var client = try makeClient()
-    var connected = false
-    var backoff = Backoff(initialMs: config.reconnectMinMs, maxMs: config.reconnectMaxMs)
+    try runner.drive(
+      run, committer: &committer, backoff: Backoff(initialMs: config.reconnectMinMs, maxMs: config.reconnectMaxMs))
+  }
+
+  /// One run's protocol: a libmosquitto client per connection, the decoder and the subscriptions;
+  /// ``SourceRunner`` does the rest. A read pass is what the socket holds (up to the batch limits);
+  /// its PUBACKs, queued by the library, leave only in ``acknowledge(_:committedRecords:)``, after
+  /// the commit.
+  private final class Run: Source {
+    let source: MQTTSource
+    let router: LogRouter
+    let decoder: MQTTMessageDecoder
     var lastMisc = Monotonic.milliseconds()
     var subscribedAt: [Int32: (index: Int, at: Int64)] = [:]
 
-    func wire(_ c: MosquittoClient) {
+    init(source: MQTTSource, router: LogRouter) throws {
+      self.source = source
+      self.router = router
+      decoder = try MQTTMessageDecoder(config: source.config, router: router, source: source.config.name)
+    }
+
+    var shutdownPatienceMs: Int { 2000 }
+
+    func connect() throws -> MosquittoClient {
+      let client = try MosquittoClient(config: source.config.client)
+      wire(client)
+      try client.connect()
+      return client
+    }
+
+    func connectFailed(_ error: any Error, retryInMs: Int) {
+      source.errors.increment()
+      source.setStatus {
+        $0.connected = false
+        $0.lastError = "\(error)"
+      }
+      source.logger.warning("cannot connect", metadata: ["error": "\(error)", "retry_ms": "\(retryInMs)"])
+    }
+
+    func readPass(_ client: MosquittoClient) throws {
+      decoder.now = SystemWallClock.milliseconds()
+      let config = source.config
+      let read = try client.readAvailable(
+        maxMessages: config.batchMaxMessages, maxBytes: config.batchMaxBytes, timeoutMs: 20
+      ) { decoder.handle($0) }
+      if read > 0 { source.setStatus { $0.messages += Int64(read) } }
+    }
+
+    func acknowledge(_ client: MosquittoClient?, committedRecords: Bool) throws {
+      guard let client else { return }
+      if committedRecords { source.hooks.afterCommitBeforeAck?() }
+      try client.writePending()
+      let now = Monotonic.milliseconds()
+      if now - lastMisc >= 1000 {
+        try client.misc()
+        try client.writePending()
+        lastMisc = now
+        checkStalls(now: now)
+      }
+    }
+
+    func lost(_ client: MosquittoClient, _ error: any Error, retryInMs: Int) {
+      // The connection is gone. Records read but not committed were never acknowledged: drop
+      // them, the broker delivers them again. The next connection's fresh client also drops any
+      // PUBACK the library queued for them.
+      router.discardPending()
+      down("\(error)")
+      source.logger.warning("connection lost", metadata: ["error": "\(error)"])
+    }
+
+    func failed(_ client: MosquittoClient?, _ error: LogError) {
+      // Acknowledge nothing the log may not hold: the client goes with this run, its queued
+      // PUBACKs unsent, so the broker delivers the pass again to the restarted source.
+      router.discardPending()
+      down("\(error)")
+      source.logger.error("log append failed; stopping without acknowledging", metadata: ["error": "\(error)"])
+    }
+
+    /// What the client read is in the log already (each pass is committed): nothing to drain.
+    func drain(_ client: MosquittoClient?, commit: () throws(LogError) -> Bool) {}
+
+    func close(_ client: MosquittoClient?, shutdownError: LogError?) {
+      if let client {
+        if shutdownError == nil, router.pendingRecords == 0 {
+          try? router.flush()
+          client.disconnect()
+          try? client.writePending()
+        } else {
+          // If the log did not take all of the pass, none of it is acknowledged: the client is
+          // dropped without writing, so its queued PUBACKs never leave and the broker redelivers.
+          source.logger.warning(
+            "stopping with records the log did not take; they are not acknowledged and the broker delivers them again",
+            metadata: ["records": "\(router.pendingRecords)"])
+          router.discardPending()
+        }
+      }
+      source.connectedGauge.record(0)
+      source.setStatus { $0.connected = false }
+    }
+
+    private func down(_ reason: String) {
+      source.errors.increment()
+      source.connectedGauge.record(0)
+      source.setStatus {
+        $0.connected = false
+        $0.lastError = reason
+      }
+      subscribedAt.removeAll()
+    }
+
+    private func wire(_ c: MosquittoClient) {
+      subscribedAt.removeAll()
+      let source = self.source
+      let config = source.config
       c.onConnect = { [self] rc, sessionPresent, reason in
         guard rc == 0 else {
-          setStatus { $0.lastError = "broker refused the connection: \(reason)" }
-          errors.increment()
-          logger.error("broker refused the connection", metadata: ["reason": "\(reason)"])
+          source.setStatus { $0.lastError = "broker refused the connection: \(reason)" }
+          source.errors.increment()
+          source.logger.error("broker refused the connection", metadata: ["reason": "\(reason)"])
           return
         }
-        setStatus {
+        source.setStatus {
           $0.connected = true
           $0.connects += 1
           $0.lastError = nil
         }
-        reconnects.increment()
-        connectedGauge.record(1)
-        logger.info(
+        source.reconnects.increment()
+        source.connectedGauge.record(1)
+        source.logger.info(
           "connected",
           metadata: ["broker": "\(config.client.host):\(config.client.port)", "session_present": "\(sessionPresent)"])
-        if !sessionPresent || status.subscriptions.contains(where: { !$0.acknowledged }) {
+        if !sessionPresent || source.status.subscriptions.contains(where: { !$0.acknowledged }) {
           for (i, s) in config.subscriptions.enumerated() {
             do {
               let mid = try c.subscribe(s.filter, qos: Int32(s.qos))
               subscribedAt[mid] = (i, Monotonic.milliseconds())
             } catch {
-              setStatus { $0.lastError = "\(error)" }
+              source.setStatus { $0.lastError = "\(error)" }
             }
           }
         }
@@ -133,130 +238,26 @@ public final class MQTTSource: Sendable {
       c.onSubscribe = { [self] mid, granted in
         guard let (i, _) = subscribedAt.removeValue(forKey: mid) else { return }
         let refused = granted.first.map { $0 >= 0x80 } ?? true
-        setStatus {
+        source.setStatus {
           $0.subscriptions[i].acknowledged = !refused
           $0.subscriptions[i].stalled = refused
           $0.subscriptions[i].grantedQoS = granted.first
         }
         if refused {
-          logger.error("the broker refused a subscription", metadata: ["filter": "\(config.subscriptions[i].filter)"])
+          source.logger.error(
+            "the broker refused a subscription", metadata: ["filter": "\(config.subscriptions[i].filter)"])
         }
       }
     }
-    wire(client)
 
-    while !isStopping {
-      if !connected {
-        do {
-          try client.connect()
-          connected = true
-          backoff.reset()
-        } catch {
-          errors.increment()
-          setStatus {
-            $0.connected = false
-            $0.lastError = "\(error)"
-          }
-          let delay = backoff.nextDelayMs()
-          logger.warning("cannot connect", metadata: ["error": "\(error)", "retry_ms": "\(delay)"])
-          sleepInterruptibly(ms: delay)
-          continue
-        }
+    /// Marks subscriptions the broker has not acknowledged in time as stalled.
+    private func checkStalls(now: Int64) {
+      for (_, w) in subscribedAt where now - w.at > Int64(source.config.subscriptionStallMs) {
+        source.setStatus { $0.subscriptions[w.index].stalled = true }
       }
-      do {
-        // Back-pressure: records the log refused stay pending; read nothing until they fit.
-        if router.pendingRecords > 0 {
-          if try committer.commit() {
-            try client.writePending()
-          } else {
-            sleepInterruptibly(ms: committer.retryDelayMs)
-          }
-          continue
-        }
-        decoder.now = SystemWallClock.milliseconds()
-        let read = try client.readAvailable(
-          maxMessages: config.batchMaxMessages, maxBytes: config.batchMaxBytes, timeoutMs: 20
-        ) { decoder.handle($0) }
-        if read > 0 { setStatus { $0.messages += Int64(read) } }
-        if router.pendingRecords > 0 {
-          guard try committer.commit() else { continue }
-          hooks.afterCommitBeforeAck?()
-        }
-        try client.writePending()
-        let now = Monotonic.milliseconds()
-        if now - lastMisc >= 1000 {
-          try client.misc()
-          try client.writePending()
-          lastMisc = now
-          checkStalls(subscribedAt, now: now)
-        }
-      } catch let error as MQTTError {
-        // The connection is gone. Records read but not committed were never acknowledged:
-        // drop them, the broker delivers them again. A fresh client also drops any PUBACK the
-        // library queued for them.
-        router.discardPending()
-        errors.increment()
-        connectedGauge.record(0)
-        setStatus {
-          $0.connected = false
-          $0.lastError = error.message
-        }
-        logger.warning("connection lost", metadata: ["error": "\(error)"])
-        connected = false
-        subscribedAt.removeAll()
-        client = try makeClient()
-        wire(client)
-        sleepInterruptibly(ms: backoff.nextDelayMs())
-      } catch let error as LogError {
-        // The log failed (not full): acknowledge nothing it may not hold. The client goes with
-        // this loop, its queued PUBACKs unsent, so the broker delivers the pass again to the
-        // restarted source.
-        router.discardPending()
-        errors.increment()
-        connectedGauge.record(0)
-        setStatus {
-          $0.connected = false
-          $0.lastError = "\(error)"
-        }
-        logger.error("log append failed; stopping without acknowledging", metadata: ["error": "\(error)"])
-        throw error
-      }
+      source.stalledGauge.record(source.status.subscriptions.filter(\.stalled).count)
     }
-    // Drain: what was read goes into the log and is acknowledged, then a clean disconnect. If
-    // the log will not take all of it (full), none of the pass is acknowledged: the client is
-    // dropped without writing, so its queued PUBACKs never leave and the broker redelivers.
-    if connected {
-      try? committer.commitAtShutdown(patienceMs: 2000)
-      if router.pendingRecords == 0 {
-        try? client.writePending()
-        try? router.flush()
-        client.disconnect()
-        try? client.writePending()
-      } else {
-        logger.warning(
-          "stopping with records the log did not take; they are not acknowledged and the broker delivers them again",
-          metadata: ["records": "\(router.pendingRecords)"])
-        router.discardPending()
-      }
-    }
-    connectedGauge.record(0)
-    setStatus { $0.connected = false }
   }
-
-  /// Marks subscriptions the broker has not acknowledged in time as stalled.
-  private func checkStalls(_ waiting: [Int32: (index: Int, at: Int64)], now: Int64) {
-    for (_, w) in waiting where now - w.at > Int64(config.subscriptionStallMs) {
-      setStatus { $0.subscriptions[w.index].stalled = true }
-    }
-    stalledGauge.record(status.subscriptions.filter(\.stalled).count)
-  }
-
-  private func makeClient() throws -> MosquittoClient {
-    try MosquittoClient(config: config.client)
-  }
-
-  private func sleepInterruptibly(ms: Int) { runner.sleep(ms: ms) }
-
 }
 
 /// Why an MQTT source could not run.

@@ -151,7 +151,7 @@ final class ModbusSlavePoller {
   }
 
   /// The port went away: nothing on it answers until it is back.
-  func portDown(_ error: SerialError) {
+  func portDown(_ error: any Error) {
     up = false
     lastError = "port down: \(error)"
     upGauge.record(0)

@@ -16,12 +16,12 @@ public import WeirCore
 public final class ModbusSource: Sendable {
   public let config: ModbusConfig
   private let store: LogStore
-  private let clock: any WallClock
-  private let logger: Logger
-  private let metrics: any MetricsFactory
-  private let runner: SourceRunner
-  private var wake: WakePipe { runner.wake }
-  private let statusBox: StatusBox<ModbusSourceStatus>
+  fileprivate let clock: any WallClock
+  fileprivate let logger: Logger
+  fileprivate let metrics: any MetricsFactory
+  fileprivate let runner: SourceRunner
+  fileprivate var wake: WakePipe { runner.wake }
+  fileprivate let statusBox: StatusBox<ModbusSourceStatus>
 
   /// Checks the configuration and throws ``SerialError/Code/invalidConfiguration`` listing every
   /// problem; opens nothing until ``run()``.
@@ -59,113 +59,121 @@ public final class ModbusSource: Sendable {
   /// Asks the source to stop (a request in flight is abandoned). Safe from any thread.
   public func stop() { runner.stop() }
 
-  private var isStopping: Bool { runner.isStopping }
-
   private func pollLoop() throws {
     let router = try LogRouter(store: store, source: "modbus:\(config.port.path)")
-    var routes: [TopicRoute] = []
-    for slave in config.slaves { routes.append(try router.route(slave.topic ?? config.topic)) }
-    var slaves: [ModbusSlavePoller] = []
-    for (i, slave) in config.slaves.enumerated() {
-      let route = routes[i]
-      slaves.append(
-        ModbusSlavePoller(
-          index: i, config: slave, port: config.port.path, route: route, metrics: metrics, source: router.source))
-    }
-    let master = ModbusMaster(config)
-    let connection = SerialPortConnection(
-      config: config.port, wake: wake, logger: logger, clock: clock, metrics: metrics,
-      updateStatus: { [statusBox] body in statusBox.update { body(&$0.port) } })
+    let run = try Run(source: self, router: router)
+    defer { run.values.deallocate() }
     var committer = SourceCommitter(router: router, logger: logger, source: "modbus:\(config.port.path)") {
       [statusBox] paused in statusBox.update { $0.port.backPressured = paused }
     }
+    try runner.drive(run, committer: &committer, backoff: run.connection.backoff)
+  }
+
+  /// One run's protocol: the line, the master and a poller per slave; ``SourceRunner`` does the
+  /// rest. A read pass is one poll (or the wait for the next one).
+  private final class Run: Source {
+    let source: ModbusSource
+    let router: LogRouter
+    let slaves: [ModbusSlavePoller]
+    let master: ModbusMaster
+    let connection: SerialPortConnection
     let writer = JSONWriter(capacity: 512)
-    let values = UnsafeMutableBufferPointer<UInt16>.allocate(
-      capacity: max(1, slaves.map(\.plan.storageCount).max() ?? 1))
-    defer {
-      values.deallocate()
-      connection.close()
+    let values: UnsafeMutableBufferPointer<UInt16>
+    /// Records of polls not committed yet: counted in the status once the log has them.
+    var uncommitted = 0
+
+    init(source: ModbusSource, router: LogRouter) throws(LogError) {
+      let config = source.config
+      self.source = source
+      self.router = router
+      var slaves: [ModbusSlavePoller] = []
+      for (i, slave) in config.slaves.enumerated() {
+        let route = try router.route(slave.topic ?? config.topic)
+        slaves.append(
+          ModbusSlavePoller(
+            index: i, config: slave, port: config.port.path, route: route, metrics: source.metrics,
+            source: router.source))
+      }
+      self.slaves = slaves
+      master = ModbusMaster(config)
+      connection = SerialPortConnection(
+        config: config.port, logger: source.logger, clock: source.clock, metrics: source.metrics,
+        updateStatus: { [statusBox = source.statusBox] body in statusBox.update { body(&$0.port) } })
+      values = .allocate(capacity: max(1, slaves.map(\.plan.storageCount).max() ?? 1))
+      reschedule()
     }
 
-    // Records of polls not committed yet: counted in the status once the log has them.
-    var uncommitted = 0
-    var start = Monotonic.nanoseconds()
-    for slave in slaves { slave.nextDueNs = start }
-    while !isStopping {
-      if router.pendingRecords > 0 {
-        guard try commit(&committer, &uncommitted) else {
-          wake.wait(timeoutMs: committer.retryDelayMs)
-          continue
-        }
-      }
-      guard let serial = connection.open(shouldStop: { isStopping }) else { break }
+    var shutdownPatienceMs: Int { 5000 }
+
+    /// Every slave is due now (at start and after the line came back).
+    private func reschedule() {
+      let now = Monotonic.nanoseconds()
+      for slave in slaves { slave.nextDueNs = now }
+    }
+
+    func connect() throws -> SerialPort { try connection.open() }
+
+    func connectFailed(_ error: any Error, retryInMs: Int) { connection.openFailed(error, retryInMs: retryInMs) }
+
+    func readPass(_ serial: SerialPort) throws {
       let now = Monotonic.nanoseconds()
       let slave = slaves.min { ($0.nextDueNs, $0.index) < ($1.nextDueNs, $1.index) }!
       if slave.nextDueNs > now {
-        do {
-          try idle(serial, until: slave.nextDueNs, master: master)
-        } catch {
-          lose(error, connection: connection, slaves: slaves)
-          start = Monotonic.nanoseconds()
-          for slave in slaves { slave.nextDueNs = start }
-        }
-        continue
+        try idle(serial, until: slave.nextDueNs)
+        return
       }
       let result = slave.poll(
-        master: master, port: serial, wake: wake, attempts: config.retries + 1, values: values, writer: writer,
-        router: router, clock: clock, logger: logger, shouldStop: { isStopping })
-      statusBox.update { slave.publish(into: &$0.slaves[slave.index]) }
-      if case .portFailed(let error) = result {
-        lose(error, connection: connection, slaves: slaves)
-        start = Monotonic.nanoseconds()
-        for slave in slaves { slave.nextDueNs = start }
-        continue
-      }
+        master: master, port: serial, wake: source.wake, attempts: source.config.retries + 1, values: values,
+        writer: writer, router: router, clock: source.clock, logger: source.logger,
+        shouldStop: { [runner = source.runner] in runner.isStopping })
+      source.statusBox.update { slave.publish(into: &$0.slaves[slave.index]) }
+      if case .portFailed(let error) = result { throw error }
       if case .recorded = result { uncommitted += 1 }
       slave.scheduleNext(after: Monotonic.nanoseconds())
-      _ = try commit(&committer, &uncommitted)
     }
-    try committer.commitAtShutdown(patienceMs: 5000)
-    countCommitted(&uncommitted)
-  }
 
-  /// Commits, and once the log has the polls' records counts them in the port's status. False
-  /// when the log is full: nothing more is polled until it takes them.
-  private func commit(_ committer: inout SourceCommitter, _ uncommitted: inout Int) throws(LogError) -> Bool {
-    guard try committer.commit() else { return false }
-    countCommitted(&uncommitted)
-    return true
-  }
-
-  private func countCommitted(_ uncommitted: inout Int) {
-    guard uncommitted > 0 else { return }
-    let count = Int64(uncommitted)
-    let now = clock.nowMilliseconds()
-    statusBox.update {
-      $0.port.records += count
-      $0.port.lastRecordMs = now
-    }
-    uncommitted = 0
-  }
-
-  /// Between polls: waits for the next one, dropping anything the line carries meanwhile.
-  private func idle(_ serial: SerialPort, until dueNs: Int64, master: ModbusMaster) throws(SerialError) {
-    let waitMs = Int((dueNs - Monotonic.nanoseconds() + 999_999) / 1_000_000)
-    let readiness = try serial.wait(wake: wake, timeoutMs: max(0, waitMs))
-    if readiness.readable || readiness.hangUp {
-      var scratch: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
-      let n = try withUnsafeMutableBytes(of: &scratch) { (buffer) throws(SerialError) -> Int in
-        try serial.read(into: buffer)
+    /// Once the log has the polls' records, counts them in the port's status.
+    func acknowledge(_ serial: SerialPort?, committedRecords: Bool) {
+      guard uncommitted > 0, router.pendingRecords == 0 else { return }
+      let count = Int64(uncommitted)
+      let now = source.clock.nowMilliseconds()
+      source.statusBox.update {
+        $0.port.records += count
+        $0.port.lastRecordMs = now
       }
-      if n == 0 && readiness.hangUp { throw SerialError(.deviceGone, "\(serial.path): the device hung up") }
+      uncommitted = 0
     }
-  }
 
-  private func lose(_ error: SerialError, connection: SerialPortConnection, slaves: [ModbusSlavePoller]) {
-    for slave in slaves {
-      slave.portDown(error)
-      statusBox.update { slave.publish(into: &$0.slaves[slave.index]) }
+    func lost(_ serial: SerialPort, _ error: any Error, retryInMs: Int) {
+      for slave in slaves {
+        slave.portDown(error)
+        source.statusBox.update { slave.publish(into: &$0.slaves[slave.index]) }
+      }
+      connection.lost(error, retryInMs: retryInMs)
+      reschedule()
     }
-    connection.lost(error)
+
+    func failed(_ serial: SerialPort?, _ error: LogError) { connection.close() }
+
+    /// A poll's record is complete when made: nothing is left to read at shutdown.
+    func drain(_ serial: SerialPort?, commit: () throws(LogError) -> Bool) {}
+
+    func close(_ serial: SerialPort?, shutdownError: LogError?) throws {
+      connection.close()
+      if let shutdownError { throw shutdownError }
+    }
+
+    /// Between polls: waits for the next one, dropping anything the line carries meanwhile.
+    private func idle(_ serial: SerialPort, until dueNs: Int64) throws(SerialError) {
+      let waitMs = Int((dueNs - Monotonic.nanoseconds() + 999_999) / 1_000_000)
+      let readiness = try serial.wait(wake: source.wake, timeoutMs: max(0, waitMs))
+      if readiness.readable || readiness.hangUp {
+        var scratch: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        let n = try withUnsafeMutableBytes(of: &scratch) { (buffer) throws(SerialError) -> Int in
+          try serial.read(into: buffer)
+        }
+        if n == 0 && readiness.hangUp { throw SerialError(.deviceGone, "\(serial.path): the device hung up") }
+      }
+    }
   }
 }

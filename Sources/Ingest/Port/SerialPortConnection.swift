@@ -3,67 +3,58 @@ import Metrics
 import PartitionedLog
 import WeirCore
 
-/// Keeps one serial port open for a source thread: opens it, reports every change (a log line,
-/// `weir_serial_port_up{port}` 0/1, the status), and after a failure or a disappearance reopens it
-/// with exponential back-off and jitter until it returns. Not thread-safe: the source thread's.
+/// One serial port of a source thread: opens it and reports every change (a log line,
+/// `weir_serial_port_up{port}` 0/1, the status). The source runner reopens it after a failure or a
+/// disappearance, with the back-off of ``backoff`` (exponential, with jitter). Not thread-safe: the
+/// source thread's.
 final class SerialPortConnection {
   let config: SerialPortConfig
-  private let wake: WakePipe
   private let logger: Logger
   private let clock: any WallClock
   private let updateStatus: ((inout SerialPortStatus) -> Void) -> Void
   private let upGauge: Gauge
   private let reconnectCounter: Counter
-  private var backoff: Backoff
-  private var random = SystemRandomNumberGenerator()
+  /// Failed opens since the port was last up.
+  private var failures = 0
   private(set) var port: SerialPort?
   /// The port was up once and went away: the next successful open is a reconnect.
   private var wasLost = false
 
   init(
-    config: SerialPortConfig, wake: WakePipe, logger: Logger, clock: any WallClock,
+    config: SerialPortConfig, logger: Logger, clock: any WallClock,
     metrics: any MetricsFactory, updateStatus: @escaping ((inout SerialPortStatus) -> Void) -> Void
   ) {
     self.config = config
-    self.wake = wake
     self.logger = logger
     self.clock = clock
     self.updateStatus = updateStatus
     upGauge = Gauge(label: "weir_serial_port_up", dimensions: [("port", config.path)], factory: metrics)
     reconnectCounter = Counter(
       label: "weir_serial_reconnects_total", dimensions: [("port", config.path)], factory: metrics)
-    backoff = Backoff(
-      initialMs: config.reopenInitialDelayMs, maxMs: config.reopenMaxDelayMs, jitter: config.reopenJitter)
     upGauge.record(0)
   }
 
-  /// The open port, opened first if need be, retrying with back-off; nil once `shouldStop`
-  /// says so (checked between attempts, and the back-off sleep ends early on ``WakePipe``).
-  func open(shouldStop: () -> Bool) -> SerialPort? {
-    while !shouldStop() {
-      if let port { return port }
-      do {
-        let opened = try SerialPort(config: config)
-        port = opened
-        markUp()
-        return opened
-      } catch {
-        let delay = backoff.nextDelayMs(random: Double.random(in: 0..<1, using: &random))
-        markOpenFailed(error, retryInMs: delay)
-        wake.wait(timeoutMs: delay)
-      }
-    }
-    return nil
+  /// The reopening back-off the port's configuration asks for.
+  var backoff: Backoff {
+    Backoff(initialMs: config.reopenInitialDelayMs, maxMs: config.reopenMaxDelayMs, jitter: config.reopenJitter)
   }
 
-  /// The device went away or failed: closes the port and reports it down. The next ``open(shouldStop:)``
-  /// waits the first back-off delay, so an adapter being unplugged is not hammered.
-  func lost(_ error: SerialError) {
+  /// Opens the port and reports it up.
+  func open() throws(SerialError) -> SerialPort {
+    let opened = try SerialPort(config: config)
+    port = opened
+    markUp()
+    return opened
+  }
+
+  /// The device went away or failed: closes the port and reports it down until it is reopened
+  /// in `delay` ms (the runner waits the back-off first, so an adapter being unplugged is not
+  /// hammered).
+  func lost(_ error: any Error, retryInMs delay: Int) {
     guard let port else { return }
     port.close()
     self.port = nil
     wasLost = true
-    let delay = backoff.nextDelayMs(random: Double.random(in: 0..<1, using: &random))
     logger.warning(
       "serial port lost, reopening",
       metadata: ["port": "\(config.path)", "error": "\(error)", "retry_in_ms": "\(delay)"])
@@ -72,10 +63,9 @@ final class SerialPortConnection {
     updateStatus {
       $0.up = false
       $0.sinceMs = now
-      $0.lastError = error.description
+      $0.lastError = "\(error)"
       $0.nextRetryInMs = delay
     }
-    wake.wait(timeoutMs: delay)
   }
 
   /// Closes the port at shutdown.
@@ -93,7 +83,7 @@ final class SerialPortConnection {
   }
 
   private func markUp() {
-    let reconnect = wasLost || backoff.failures > 0
+    let reconnect = wasLost || failures > 0
     logger.info(
       reconnect ? "serial port reopened" : "serial port open",
       metadata: [
@@ -112,11 +102,12 @@ final class SerialPortConnection {
       if wasLost { $0.reconnects += 1 }
     }
     self.wasLost = false
-    backoff.reset()
+    failures = 0
   }
 
-  private func markOpenFailed(_ error: SerialError, retryInMs: Int) {
-    let failures = backoff.failures
+  /// Opening failed; the runner tries again in `retryInMs`.
+  func openFailed(_ error: any Error, retryInMs: Int) {
+    failures += 1
     // Loud on the first failure, quiet while it stays down: an unplugged adapter must not flood the log.
     if failures == 1 {
       logger.warning(
@@ -131,7 +122,7 @@ final class SerialPortConnection {
     }
     updateStatus {
       $0.up = false
-      $0.lastError = error.description
+      $0.lastError = "\(error)"
       $0.failedOpens += 1
       $0.nextRetryInMs = retryInMs
     }
