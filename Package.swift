@@ -46,6 +46,8 @@ let package = Package(
       swiftSettings: upcoming),
     // Payload formats every module reads and writes: the one JSON reader, writer and time parser.
     .target(name: "Payload", dependencies: ["WeirCore"], swiftSettings: upcoming),
+    // The MQTT 3.1.1 and 5.0 packet codec (ours: no maintained Swift MQTT server library exists).
+    .target(name: "MQTTWire", dependencies: ["WeirCore", "Payload"], swiftSettings: upcoming),
 
     .target(
       name: "PartitionedLog",
@@ -69,6 +71,7 @@ let package = Package(
     .target(
       name: "Ingest",
       dependencies: [
+        "MQTTWire",
         "WeirCore",
         "Payload",
         "PartitionedLog",
@@ -166,7 +169,7 @@ let package = Package(
     // libFuzzer harnesses, one per external interface (docs/durability.md); `weir-fuzz` runs them.
     .target(
       name: "FuzzTargets",
-      dependencies: ["PartitionedLog", "MQTT", "Ingest", "Payload", "Rules", "Gateway"],
+      dependencies: ["PartitionedLog", "MQTT", "MQTTWire", "Ingest", "Payload", "Rules", "Gateway"],
       swiftSettings: upcoming),
     .executableTarget(name: "weir-fuzz", dependencies: ["FuzzTargets"], swiftSettings: upcoming),
 
@@ -202,7 +205,7 @@ let package = Package(
       swiftSettings: upcoming),
     .testTarget(
       name: "IngestTests",
-      dependencies: ["Ingest", "PartitionedLog", "MQTT", "Payload", "WeirCore", "WeirTestSupport"],
+      dependencies: ["MQTTWire", "Ingest", "PartitionedLog", "MQTT", "Payload", "WeirCore", "WeirTestSupport"],
       swiftSettings: upcoming),
     .testTarget(
       name: "UplinkTests",
@@ -214,6 +217,10 @@ let package = Package(
         "Gateway", "PartitionedLog", "Rules", "RulesService", "Ingest", "MQTT", "Uplink", "WeirTestSupport",
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
       ],
+      swiftSettings: upcoming),
+    .testTarget(
+      name: "MQTTWireTests",
+      dependencies: ["MQTTWire", "WeirCore"],
       swiftSettings: upcoming),
     .testTarget(
       name: "PayloadTests",

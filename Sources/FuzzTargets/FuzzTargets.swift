@@ -17,6 +17,7 @@ public enum FuzzTargets {
     ("segment", segmentRecovery),
     ("http-query", httpQuery),
     ("payload", payload),
+    ("mqtt-packet", mqttPacket),
   ]
 
   public static func harness(named name: String) -> Harness? { all.first { $0.name == name }?.run }

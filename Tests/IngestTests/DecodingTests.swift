@@ -1,3 +1,4 @@
+import MQTTWire
 import Testing
 
 @testable import Ingest

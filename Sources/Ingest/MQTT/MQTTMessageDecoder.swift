@@ -1,4 +1,5 @@
 import MQTT
+import MQTTWire
 import Metrics
 import PartitionedLog
 import Payload

@@ -1,4 +1,5 @@
 public import MQTT
+import MQTTWire
 
 /// How a payload is taken in.
 public enum PayloadFormat: String, Sendable, CaseIterable {

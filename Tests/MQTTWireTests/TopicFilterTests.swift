@@ -1,0 +1,37 @@
+import Testing
+
+@testable import MQTTWire
+
+/// MQTT 5.0 section 4.7's own examples, `$` topics and shared subscriptions.
+@Suite struct TopicFilterTests {
+  @Test(arguments: [
+    ("sport/tennis/player1/#", "sport/tennis/player1", true),
+    ("sport/tennis/player1/#", "sport/tennis/player1/ranking", true),
+    ("sport/tennis/player1/#", "sport/tennis/player1/score/wimbledon", true),
+    ("sport/#", "sport", true), ("#", "sport/tennis", true), ("#", "/", true),
+    ("sport/tennis/+", "sport/tennis/player1", true), ("sport/tennis/+", "sport/tennis/player1/ranking", false),
+    ("sport/+", "sport", false), ("sport/+", "sport/", true), ("+/+", "/finance", true), ("/+", "/finance", true),
+    ("+", "/finance", false), ("#", "$SYS/broker/uptime", false), ("+/monitor/Clients", "$SYS/monitor/Clients", false),
+    ("$SYS/#", "$SYS/broker", true), ("$SYS/monitor/+", "$SYS/monitor/Clients", true),
+    ("$share/hmi/sensors/+", "sensors/7", true), ("$share/hmi/sensors/+", "$share/hmi/sensors/7", false),
+    ("a/b", "a/b", true), ("a/b", "a/bc", false), ("a//b", "a//b", true), ("a/+/b", "a//b", true),
+  ])
+  func matching(_ filter: String, _ topic: String, _ expected: Bool) {
+    #expect(TopicFilter.problem(filter) == nil)
+    #expect(TopicFilter(filter).matches(topic) == expected, "\(filter) against \(topic)")
+  }
+
+  @Test(arguments: [
+    "", "sport/tennis#", "sport/tennis/#/ranking", "sport+", "+a", "$share/", "$share/g", "$share//x", "$share/g/",
+    "$share/g+/x", "$share/g/a#",
+  ])
+  func refused(_ filter: String) {
+    #expect(TopicFilter.problem(filter) != nil, "\(filter)")
+  }
+
+  @Test func sharedSubscriptionsKeepTheirGroup() {
+    let f = TopicFilter("$share/hmi/plant/#")
+    #expect(f.shareGroup == "hmi" && f.hasWildcard)
+    #expect(TopicFilter("plant/a").shareGroup == nil && !TopicFilter("plant/a").hasWildcard)
+  }
+}
