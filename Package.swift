@@ -27,6 +27,8 @@ let package = Package(
     .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+    .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+    .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
   ],
   targets: [
     // C libraries, wrapped once at the edge.
@@ -80,6 +82,9 @@ let package = Package(
         .product(name: "Metrics", package: "swift-metrics"),
         .product(name: "SystemPackage", package: "swift-system"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOPosix", package: "swift-nio"),
+        .product(name: "Collections", package: "swift-collections"),
       ],
       swiftSettings: upcoming),
     .target(
@@ -201,7 +206,7 @@ let package = Package(
       swiftSettings: upcoming),
     // Real parts for the tests: mosquitto on a free port, child processes stopped by PID.
     .target(
-      name: "WeirTestSupport", dependencies: [.product(name: "Metrics", package: "swift-metrics")], path: "Tests/WeirTestSupport",
+      name: "WeirTestSupport", dependencies: ["PartitionedLog", .product(name: "Metrics", package: "swift-metrics")], path: "Tests/WeirTestSupport",
       swiftSettings: upcoming),
     .testTarget(
       name: "IngestTests",

@@ -59,7 +59,7 @@ private final class MQTTPayloadBench: @unchecked Sendable {
     }
     let before = router.pendingRecords
     decoder.now = 1_700_000_000_000
-    topic.withUnsafeBytes { t in
+    _ = topic.withUnsafeBytes { t in
       decoder.handle(
         MQTTMessageView(
           topic: t, payload: payload, qos: Int32(data[1] & 3), retain: false, mid: 1, userProperties: properties))

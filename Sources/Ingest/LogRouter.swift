@@ -119,7 +119,8 @@ public final class LogRouter {
 
   /// A record's bytes in a batch, at most: its fields, their varint lengths and the attributes.
   @inline(__always)
-  static func recordBytes(key: UnsafeRawBufferPointer?, value: UnsafeRawBufferPointer?, headers: RecordHeaders?) -> Int {
+  static func recordBytes(key: UnsafeRawBufferPointer?, value: UnsafeRawBufferPointer?, headers: RecordHeaders?) -> Int
+  {
     (key?.count ?? 0) + (value?.count ?? 0) + (headers?.byteCount ?? 0) + 48
   }
 
@@ -225,11 +226,33 @@ public final class LogRouter {
     return committed
   }
 
+  /// Each partition appended to since ``takeCommittedEnds()`` last ran, with the offset after its
+  /// last record: what must be durable before the commits' records may be acknowledged.
+  private var committedEnds: [(partition: Partition, end: Int64)] = []
+  /// Whether commits record ``takeCommittedEnds(into:)``'s ends (the listener's acknowledgements
+  /// need them; a source that never takes them must not let them grow).
+  public var tracksCommittedEnds = false
+
+  /// The partitions committed to since the last call and the offset after each one's last record
+  /// (a partition once, with its highest end), then forgets them.
+  public func takeCommittedEnds(into out: inout [(partition: Partition, end: Int64)]) {
+    out.removeAll(keepingCapacity: true)
+    for e in committedEnds {
+      if let i = out.firstIndex(where: { $0.partition === e.partition }) {
+        out[i].end = max(out[i].end, e.end)
+      } else {
+        out.append(e)
+      }
+    }
+    committedEnds.removeAll(keepingCapacity: true)
+  }
+
   private func append(_ builder: RecordBatchBuilder, to partition: Partition, _ route: TopicRoute) throws(LogError)
     -> Int
   {
     guard !builder.isEmpty else { return 0 }
-    try partition.append(builder)
+    let result = try partition.append(builder)
+    if tracksCommittedEnds { committedEnds.append((partition, result.lastOffset + 1)) }
     let records = Int(builder.recordCount)
     pendingRecords -= records
     route.recordsIn.increment(by: Int64(records))

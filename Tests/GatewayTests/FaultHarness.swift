@@ -217,28 +217,7 @@ final class FaultHarness: @unchecked Sendable {
     let store = try LogStore.open(directory: dataDirectory, options: LogOptions(minFreeBytes: 0, metadataReserveBytes: 0))
     defer { try? store.close() }
     guard let t = store.topic(topic) else { return [] }
-    var out: [(value: [UInt8], headers: [String: String])] = []
-    for p in t.partitions {
-      let reader = PartitionReader(partition: p)
-      var offset = p.logStartOffset
-      reading: while true {
-        switch try reader.readOrSkip(from: offset) {
-        case .caughtUp: break reading
-        case .skip(_, let to, _): offset = to
-        case .batches(let r):
-          r.forEachRecord { record in
-            var headers: [String: String] = [:]
-            var it = record.headers
-            while let h = it.next() {
-              headers[String(decoding: h.key, as: UTF8.self)] = h.value.map { String(decoding: $0, as: UTF8.self) } ?? ""
-            }
-            out.append((record.value.map { Array($0) } ?? [], headers))
-          }
-          offset = r.nextOffset
-        }
-      }
-    }
-    return out
+    return try storedRecords(t).map { ($0.value, $0.headers) }
   }
 
   /// The `seq` of every reading in `telemetry` (with repeats).

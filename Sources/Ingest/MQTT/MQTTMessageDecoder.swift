@@ -5,6 +5,38 @@ import PartitionedLog
 import Payload
 import WeirCore
 
+/// A received MQTT message, from the libmosquitto client or from Weir's own listener: views valid
+/// for the length of the call that hands it over.
+protocol MQTTIncoming {
+  var topic: UnsafeRawBufferPointer { get }
+  var payload: UnsafeRawBufferPointer { get }
+  /// 0, 1 or 2.
+  var qosLevel: Int { get }
+  /// Whether the message has MQTT 5.0 user properties at all.
+  var hasUserProperties: Bool { get }
+  func forEachUserProperty(_ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> Void)
+}
+
+extension MQTTMessageView: MQTTIncoming {
+  var qosLevel: Int { Int(qos) }
+  var hasUserProperties: Bool { !userProperties.isEmpty }
+  func forEachUserProperty(_ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> Void) {
+    for (k, v) in userProperties {
+      var k = k
+      var v = v
+      k.withUTF8 { kb in v.withUTF8 { vb in body(UnsafeRawBufferPointer(kb), UnsafeRawBufferPointer(vb)) } }
+    }
+  }
+}
+
+extension Publish: MQTTIncoming {
+  var qosLevel: Int { Int(qos.rawValue) }
+  var hasUserProperties: Bool { properties.userPropertyCount > 0 }
+  func forEachUserProperty(_ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> Void) {
+    properties.forEachUserProperty(body)
+  }
+}
+
 /// Turns received MQTT messages into log records or dead letters: checks the payload format,
 /// takes the key and the event time, adds the headers, and hands the record to the router.
 /// Runs on the source's loop thread; reuses its buffers, so a message costs no allocation.
@@ -65,42 +97,52 @@ final class MQTTMessageDecoder {
   /// Messages that matched no subscription (an overlapping filter removed meanwhile).
   private let noRoute: Counter
 
-  init(config: MQTTSourceConfig, router: LogRouter, source: String) throws(LogError) {
+  convenience init(config: MQTTSourceConfig, router: LogRouter, source: String) throws(LogError) {
+    try self.init(
+      routes: config.subscriptions, maxPayloadBytes: config.maxPayloadBytes, router: router, source: source)
+  }
+
+  /// `routes` in order of precedence: a message goes to the first whose filter matches.
+  init(routes subscriptions: [MQTTSubscription], maxPayloadBytes: Int, router: LogRouter, source: String)
+    throws(LogError)
+  {
     self.router = router
     var routes: [Route] = []
-    for s in config.subscriptions {
+    for s in subscriptions {
       routes.append(Route(s, topic: try router.route(s.topic), source: source))
     }
     self.routes = routes
-    maxPayloadBytes = config.maxPayloadBytes
+    self.maxPayloadBytes = maxPayloadBytes
     noRoute = Counter(label: "weir_ingest_dropped_total", dimensions: [("source", source), ("reason", "no_route")])
   }
 
-  func handle(_ message: MQTTMessageView) {
+  /// Routes `message`; false when no route matches it (nothing was written).
+  @discardableResult
+  func handle(_ message: some MQTTIncoming) -> Bool {
     // A message no subscription matches (an overlapping filter removed meanwhile) is not ours.
     guard let route = routes.first(where: { $0.filter.matches(message.topic) }) else {
       noRoute.increment()
-      return
+      return false
     }
     headers.removeAll()
     Self.topicHeader.withUnsafeBytes { k in headers.add(key: k, value: message.topic) }
-    Self.qosText[Int(max(0, min(2, message.qos)))].withUnsafeBytes { v in
+    Self.qosText[max(0, min(2, message.qosLevel))].withUnsafeBytes { v in
       Self.qosHeader.withUnsafeBytes { k in headers.add(key: k, value: v) }
     }
     headers.append(contentsOf: route.fixedHeaders)
     let payload = message.payload
     // User properties become headers, so they count against the limit with the payload.
     var propertyBytes = 0
-    for (k, v) in message.userProperties { propertyBytes += k.utf8.count + v.utf8.count + 4 }
+    if message.hasUserProperties { message.forEachUserProperty { propertyBytes += $0.count + $1.count + 4 } }
     if payload.count > maxPayloadBytes || payload.count + propertyBytes > maxPayloadBytes {
       let detail =
         propertyBytes > 0
         ? "\(payload.count) bytes and \(propertyBytes) bytes of user properties, limit \(maxPayloadBytes)"
         : "\(payload.count) bytes, limit \(maxPayloadBytes)"
       router.deadLetter(payload, reason: .oversize, detail: detail, timestamp: now, headers: headers)
-      return
+      return true
     }
-    for (k, v) in message.userProperties { headers.add(k, v) }
+    if message.hasUserProperties { message.forEachUserProperty { headers.add(key: $0, value: $1) } }
     // One pass validates a JSON payload and finds its time and key fields.
     var problem: JSONProblem?
     if let fields = route.fields {
@@ -112,13 +154,13 @@ final class MQTTMessageDecoder {
     case .json:
       if let problem {
         router.deadLetter(payload, reason: .invalidJSON, detail: "\(problem)", timestamp: now, headers: headers)
-        return
+        return true
       }
     case .text:
       if String(validating: payload, as: UTF8.self) == nil {
         router.deadLetter(
           payload, reason: .invalidText, detail: "payload is not UTF-8", timestamp: now, headers: headers)
-        return
+        return true
       }
     case .raw:
       break
@@ -135,7 +177,7 @@ final class MQTTMessageDecoder {
           payload, reason: .missingTimestamp,
           detail: "no field \(route.subscription.timeField!.joined(separator: "."))",
           timestamp: now, headers: headers)
-        return
+        return true
       }
       let bytes = UnsafeRawBufferPointer(rebasing: payload[field.range])
       guard !field.escaped,
@@ -146,7 +188,7 @@ final class MQTTMessageDecoder {
           detail:
             "\(route.subscription.timeField!.joined(separator: ".")) = \(String(decoding: bytes.prefix(40), as: UTF8.self))",
           timestamp: now, headers: headers)
-        return
+        return true
       }
       guard route.subscription.timeRange.contains(t) else {
         router.deadLetter(
@@ -154,7 +196,7 @@ final class MQTTMessageDecoder {
           detail:
             "\(route.subscription.timeField!.joined(separator: ".")) = \(String(decoding: bytes.prefix(40), as: UTF8.self)) is outside the accepted event times, \(route.subscription.timeRange)",
           timestamp: now, headers: headers)
-        return
+        return true
       }
       timestamp = t
     }
@@ -169,7 +211,7 @@ final class MQTTMessageDecoder {
       guard let range = TopicFilter.level(n, of: message.topic), !range.isEmpty else {
         router.deadLetter(
           payload, reason: .missingKey, detail: "topic has no level \(n)", timestamp: now, headers: headers)
-        return
+        return true
       }
       router.append(
         route.topic, key: UnsafeRawBufferPointer(rebasing: message.topic[range]), value: payload, timestamp: timestamp,
@@ -179,7 +221,7 @@ final class MQTTMessageDecoder {
         router.deadLetter(
           payload, reason: .missingKey, detail: "no field \(path.joined(separator: "."))", timestamp: now,
           headers: headers)
-        return
+        return true
       }
       var key = UnsafeRawBufferPointer(rebasing: payload[field.range])
       if field.escaped {
@@ -189,5 +231,6 @@ final class MQTTMessageDecoder {
       }
       router.append(route.topic, key: key, value: payload, timestamp: timestamp, headers: headers)
     }
+    return true
   }
 }

@@ -1,0 +1,87 @@
+import MQTTWire
+
+/// One MQTT listener of `weir run`: where it listens, its limits, and how what devices publish is
+/// routed into the log (the same routes as the MQTT client source's subscriptions).
+public struct ListenerConfig: Sendable {
+  /// Names the listener in metrics, logs and status (`devices`).
+  public var name: String
+  /// The address to bind (`0.0.0.0`, `127.0.0.1`, `::`).
+  public var host: String
+  /// The TCP port; 0 picks a free one (tests; ``MQTTListener/boundPort`` tells which).
+  public var port: Int
+  /// Connections beyond this are closed at once (counted as `rejected{reason="max_connections"}`).
+  public var maxConnections: Int
+  /// The largest packet a client may send, fixed header included; a larger one closes its
+  /// connection (5.0: DISCONNECT 0x95). Also the Maximum Packet Size told to 5.0 clients.
+  public var maxPacketBytes: Int
+  /// QoS 1 and 2 PUBLISHes a connection may have unacknowledged: the Receive Maximum told to 5.0
+  /// clients (one sending more is disconnected with 0x93); a 3.1.1 client's connection is not read
+  /// while it has this many waiting, so TCP holds it back.
+  public var receiveMaximum: Int
+  /// Whether clients may connect without a user name (anonymous access).
+  public var anonymous: Bool
+  /// Where each PUBLISH goes: the first route whose filter matches.
+  public var routes: [MQTTSubscription]
+  /// Where a PUBLISH no route matches goes (raw, keyed by nothing, one partition by default), so
+  /// it is in the log too.
+  public var defaultTopic: String
+  /// Connects, disconnects and wills, as JSON events keyed by client id.
+  public var eventsTopic: String
+  /// Where payloads that fail a route's format go.
+  public var deadLetterTopic: String
+  /// The longest session expiry a client may ask for (seconds); 3.1.1's persistent sessions get it.
+  public var maxSessionExpirySeconds: UInt32
+  /// The longest keep-alive a client may ask for (seconds); 0 from a client means this.
+  public var maxKeepAliveSeconds: UInt16
+  /// Bytes of a route's payload (with its user properties) beyond which it is a dead letter.
+  public var maxPayloadBytes: Int
+
+  public init(
+    name: String = "devices", host: String = "0.0.0.0", port: Int = 1883, maxConnections: Int = 10_000,
+    maxPacketBytes: Int = 256 << 10, receiveMaximum: Int = 1024, anonymous: Bool = false,
+    routes: [MQTTSubscription] = [], defaultTopic: String = "mqtt", eventsTopic: String = "device-events",
+    deadLetterTopic: String = "dead-letters", maxSessionExpirySeconds: UInt32 = 7 * 86_400,
+    maxKeepAliveSeconds: UInt16 = 3600, maxPayloadBytes: Int = 256 << 10
+  ) {
+    self.name = name
+    self.host = host
+    self.port = port
+    self.maxConnections = maxConnections
+    self.maxPacketBytes = maxPacketBytes
+    self.receiveMaximum = receiveMaximum
+    self.anonymous = anonymous
+    self.routes = routes
+    self.defaultTopic = defaultTopic
+    self.eventsTopic = eventsTopic
+    self.deadLetterTopic = deadLetterTopic
+    self.maxSessionExpirySeconds = maxSessionExpirySeconds
+    self.maxKeepAliveSeconds = maxKeepAliveSeconds
+    self.maxPayloadBytes = maxPayloadBytes
+  }
+
+  /// The routes, then the catch-all into ``defaultTopic``.
+  var allRoutes: [MQTTSubscription] {
+    routes + [MQTTSubscription(filter: "#", topic: defaultTopic, key: .none, format: .raw)]
+  }
+
+  /// What is wrong, as sentences a person can act on.
+  public func problems() -> [String] {
+    var out: [String] = []
+    if name.isEmpty { out.append("name: a listener needs a name (metrics and logs use it)") }
+    if !(0...65_535).contains(port) { out.append("listen: port \(port) is not 0-65535") }
+    if maxConnections < 1 { out.append("max_connections: must be at least 1") }
+    if maxPacketBytes < 64 || maxPacketBytes > 268_435_460 {
+      out.append("max_packet: must be between 64 B and 256 MiB (MQTT's largest packet)")
+    }
+    if !(1...65_535).contains(receiveMaximum) { out.append("receive_maximum: must be 1-65535") }
+    for r in routes {
+      if let p = TopicFilter.problem(r.filter) { out.append("routes: \(p)") }
+      if case .field = r.key, r.format != .json {
+        out.append("routes: '\(r.filter)': a key from a payload field needs format json")
+      }
+      if r.timeField != nil && r.format != .json { out.append("routes: '\(r.filter)': a time field needs format json") }
+    }
+    if maxPayloadBytes < 1 { out.append("max_payload: must be positive") }
+    return out
+  }
+}

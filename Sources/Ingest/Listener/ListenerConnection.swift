@@ -1,0 +1,457 @@
+import CoreMetrics
+import DequeModule
+import Logging
+import MQTTWire
+import NIOCore
+import WeirCore
+
+/// One client connection of the listener: frames and decodes what the client sends (many packets
+/// per read; a partial packet waits for the next read), writes PUBLISHes into the log through the
+/// core's router, and sends each PUBACK or PUBREC only once the log has the message durably.
+///
+/// Runs on the listener's event loop, like everything it touches. Memory per connection: the
+/// bytes of one partial packet (at most `max_packet`), the queue of unsent acknowledgements (at
+/// most the receive maximum, 16 bytes each), the will (at most `max_packet`), and 5.0 topic
+/// aliases (at most ``topicAliasMaximum`` topics of at most `max_packet` each).
+final class ListenerConnection: ChannelInboundHandler {
+  typealias InboundIn = NIOCore.ByteBuffer
+  typealias OutboundOut = NIOCore.ByteBuffer
+
+  /// Topic aliases a 5.0 client may set.
+  static let topicAliasMaximum: UInt16 = 64
+
+  /// An acknowledgement waiting for its epoch to be durable (PUBCOMPs wait behind the others, to
+  /// keep the order).
+  struct PendingAck {
+    var type: PacketType
+    var packetIdentifier: UInt16
+    var reason: ReasonCode
+    var epoch: UInt64
+    var receivedNs: Int64
+  }
+
+  unowned let core: ListenerCore
+  private var context: ChannelHandlerContext?
+  private(set) var version: ProtocolVersion?
+  private(set) var clientID: String?
+  private var session: ListenerSession?
+  private var cumulation: NIOCore.ByteBuffer?
+  private var pendingAcks = Deque<PendingAck>()
+  /// QoS 1 and 2 PUBLISHes received and not yet acknowledged.
+  private var inflight = 0
+  private var reading = true
+  private var closing = false
+  private var disconnected = false
+  private var will: (topic: [UInt8], payload: [UInt8], qos: QoS, retain: Bool, delaySeconds: UInt32)?
+  private var aliases: [UInt16: [UInt8]] = [:]
+  private var keepAliveNs: Int64 = 0
+  private var lastPacketNs: Int64 = 0
+  private var keepAliveTask: Scheduled<Void>?
+  private var packetCounts = [Int](repeating: 0, count: 16)
+  private let scratch = WeirCore.ByteBuffer(capacity: 256)
+  private(set) var closeReason = "closed by the client"
+  let remote: String
+
+  init(core: ListenerCore, remote: String) {
+    self.core = core
+    self.remote = remote
+  }
+
+  // MARK: Channel events
+
+  func handlerAdded(context: ChannelHandlerContext) {
+    self.context = context
+    lastPacketNs = Monotonic.nanoseconds()
+    core.opened(self)
+    // A client has as long as the longest keep-alive to send its CONNECT.
+    scheduleKeepAlive(Int64(core.config.maxKeepAliveSeconds) * 1_000_000_000)
+  }
+
+  func channelInactive(context: ChannelHandlerContext) {
+    keepAliveTask?.cancel()
+    if !disconnected, let will, let clientID {
+      publishWill(will, clientID: clientID)
+    }
+    core.closed(self)
+    self.context = nil
+    pendingAcks.removeAll()
+    context.fireChannelInactive()
+  }
+
+  func errorCaught(context: ChannelHandlerContext, error: any Error) {
+    closeReason = "connection error: \(error)"
+    context.close(promise: nil)
+  }
+
+  func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    guard !closing else { return }
+    var incoming = unwrapInboundIn(data)
+    lastPacketNs = Monotonic.nanoseconds()
+    if var pending = cumulation {
+      cumulation = nil
+      pending.writeBuffer(&incoming)
+      process(&pending)
+    } else {
+      process(&incoming)
+    }
+  }
+
+  func channelReadComplete(context: ChannelHandlerContext) {
+    core.metrics.count(&packetCounts)
+    context.flush()
+  }
+
+  /// Decodes every whole packet in `buffer`; keeps a partial one for the next read.
+  private func process(_ buffer: inout NIOCore.ByteBuffer) {
+    let maxPacket = core.config.maxPacketBytes
+    let consumed = buffer.withUnsafeReadableBytes { raw -> Int in
+      var offset = 0
+      while offset < raw.count && !closing {
+        let rest = UnsafeRawBufferPointer(rebasing: raw[offset...])
+        switch Frame.scan(rest, maxPacket: maxPacket) {
+        case .incomplete:
+          return offset
+        case .tooLarge(let size):
+          close(.packetTooLarge, "a packet of \(size) bytes is over max_packet (\(maxPacket))")
+          return offset
+        case .malformed(let error):
+          close(error.reason, "\(error.message)")
+          return offset
+        case .packet(let header):
+          packetCounts[Int(header.type.rawValue)] += 1
+          handle(header, UnsafeRawBufferPointer(rebasing: rest[0..<header.packetLength]))
+          offset += header.packetLength
+        }
+      }
+      return offset
+    }
+    buffer.moveReaderIndex(forwardBy: consumed)
+    if buffer.readableBytes > 0 && !closing {
+      buffer.discardReadBytes()
+      cumulation = buffer
+    }
+  }
+
+  // MARK: Packets
+
+  private func handle(_ header: FixedHeader, _ bytes: UnsafeRawBufferPointer) {
+    guard let version else {
+      guard header.type == .connect else { return close(.protocolError, "the first packet is not a CONNECT") }
+      do throws(WireError) {
+        guard case .connect(let connect) = try Packet.decode(header, bytes, version: .v3_1_1) else { return }
+        accept(connect)
+      } catch {
+        refuse(error.reason, version: nil, "\(error.message)")
+      }
+      return
+    }
+    let packet: Packet
+    do throws(WireError) {
+      packet = try Packet.decode(header, bytes, version: version)
+    } catch {
+      return close(error.reason, "\(error.message)")
+    }
+    switch packet {
+    case .publish(let publish): received(publish)
+    case .ack(let ack) where ack.type == .pubrel: released(ack.packetIdentifier)
+    case .ack: break  // acknowledgements of deliveries to this client: it has none yet
+    case .pingreq:
+      scratch.removeAll()
+      Encoder.pingresp(scratch)
+      send(scratch)
+    case .subscribe(let subscribe): refuseSubscriptions(subscribe)
+    case .unsubscribe(let unsubscribe):
+      scratch.removeAll()
+      var reasons = [UInt8](repeating: ReasonCode.noSubscriptionExisted.rawValue, count: unsubscribe.count)
+      reasons.withUnsafeBytes {
+        Encoder.subAck(
+          scratch, .unsuback, packetIdentifier: unsubscribe.packetIdentifier, version: version, reasons: $0)
+      }
+      reasons.removeAll()
+      send(scratch)
+    case .disconnect(let d) where d.type == .disconnect:
+      if d.reason == .disconnectWithWill, let will, let clientID { publishWill(will, clientID: clientID) }
+      will = nil
+      disconnected = true
+      closeReason = "DISCONNECT (\(d.reason))"
+      closing = true
+      context?.close(promise: nil)
+    case .disconnect:
+      close(.protocolError, "AUTH without an authentication method")
+    case .connect:
+      close(.protocolError, "a second CONNECT")
+    case .connack, .subAck, .pingresp:
+      close(.protocolError, "a packet only a server sends")
+    }
+  }
+
+  private func accept(_ connect: Connect) {
+    let v = connect.version
+    if connect.properties.authenticationMethod != nil {
+      return refuse(.badAuthenticationMethod, version: v, "extended authentication is not supported")
+    }
+    guard core.config.anonymous else {
+      return refuse(
+        connect.userName == nil ? .notAuthorized : .badUserNameOrPassword, version: v,
+        "anonymous access is off and no password file is configured")
+    }
+    var id = String(decoding: connect.clientIdentifier, as: UTF8.self)
+    var assigned: String?
+    if id.isEmpty {
+      guard connect.cleanStart || v == .v5 else {
+        return refuse(.clientIdentifierNotValid, version: v, "an empty client identifier needs a clean session")
+      }
+      id = "weir-\(UInt64.random(in: 0...UInt64.max) & 0xFFFF_FFFF_FFFF)"
+      assigned = id
+    }
+    version = v
+    clientID = id
+    let expiry: UInt32 =
+      v == .v5 ? connect.properties.sessionExpiryInterval ?? 0 : (connect.cleanStart ? 0 : UInt32.max)
+    let (session, present) = core.attach(self, clientID: id, cleanStart: connect.cleanStart, expirySeconds: expiry)
+    self.session = session
+    if let w = connect.will {
+      will = (Array(w.topic), Array(w.payload), w.qos, w.retain, w.properties.willDelayInterval ?? 0)
+    }
+    let maxKeepAlive = core.config.maxKeepAliveSeconds
+    let keepAlive =
+      connect.keepAliveSeconds == 0 || connect.keepAliveSeconds > maxKeepAlive
+      ? maxKeepAlive : connect.keepAliveSeconds
+    keepAliveNs = Int64(keepAlive) * 1_500_000_000
+    scheduleKeepAlive(keepAliveNs)
+    scratch.removeAll()
+    let config = core.config
+    Encoder.connack(scratch, version: v, sessionPresent: present, reason: .success) { p in
+      p.uint16(PropertyID.receiveMaximum, UInt16(config.receiveMaximum))
+      p.uint32(PropertyID.maximumPacketSize, UInt32(config.maxPacketBytes))
+      p.uint16(PropertyID.topicAliasMaximum, Self.topicAliasMaximum)
+      p.byte(PropertyID.retainAvailable, 0)
+      p.byte(PropertyID.wildcardSubscriptionAvailable, 0)
+      p.byte(PropertyID.subscriptionIdentifierAvailable, 0)
+      p.byte(PropertyID.sharedSubscriptionAvailable, 0)
+      if keepAlive != connect.keepAliveSeconds { p.uint16(PropertyID.serverKeepAlive, keepAlive) }
+      if let assigned { Array(assigned.utf8).withUnsafeBytes { p.string(PropertyID.assignedClientIdentifier, $0) } }
+      if expiry > config.maxSessionExpirySeconds && expiry != UInt32.max {
+        p.uint32(PropertyID.sessionExpiryInterval, config.maxSessionExpirySeconds)
+      }
+    }
+    send(scratch)
+    core.connected(self, clientID: id, version: v, remote: remote)
+  }
+
+  private func received(_ publish: Publish) {
+    guard let version, let session else { return }
+    var topic = publish.topic
+    var alias: [UInt8]?
+    if let a = publish.properties.topicAlias {
+      guard a <= Self.topicAliasMaximum else {
+        return close(.topicAliasInvalid, "topic alias \(a) is over the maximum")
+      }
+      if topic.isEmpty {
+        guard let known = aliases[a] else { return close(.protocolError, "topic alias \(a) was never set") }
+        alias = known
+      } else {
+        aliases[a] = Array(topic)
+      }
+    }
+    if publish.qos != .atMostOnce {
+      if inflight >= core.config.receiveMaximum {
+        if version == .v5 {
+          return close(.receiveMaximumExceeded, "more unacknowledged PUBLISHes than the receive maximum")
+        }
+      }
+      inflight += 1
+    }
+    if publish.qos == .exactlyOnce, session.awaitingRelease.contains(publish.packetIdentifier) {
+      // Sent again before its PUBREC arrived: it is in the log already (durably, or in a commit
+      // whose acknowledgement is queued): acknowledge in order, write nothing.
+      queueAck(.pubrec, publish.packetIdentifier, epoch: pendingAcks.last?.epoch ?? 0)
+      core.requestCommit()
+      return
+    }
+    if let alias {
+      alias.withUnsafeBytes { bytes in
+        topic = bytes
+        var named = publish
+        named.topic = topic
+        core.decoder.handle(named)
+      }
+    } else {
+      core.decoder.handle(publish)
+    }
+    core.requestCommit()
+    switch publish.qos {
+    case .atMostOnce: break
+    case .atLeastOnce: queueAck(.puback, publish.packetIdentifier)
+    case .exactlyOnce:
+      session.awaitingRelease.insert(publish.packetIdentifier)
+      queueAck(.pubrec, publish.packetIdentifier)
+    }
+    if version != .v5 && inflight >= core.config.receiveMaximum { setReading(false) }
+  }
+
+  private func released(_ packetIdentifier: UInt16) {
+    let known = session?.awaitingRelease.remove(packetIdentifier) != nil
+    // A PUBCOMP needs nothing from the log; it only keeps its place behind the acknowledgements
+    // queued before it.
+    queueAck(
+      .pubcomp, packetIdentifier, reason: known ? .success : .packetIdentifierNotFound,
+      epoch: pendingAcks.last?.epoch ?? 0)
+    core.requestCommit()
+  }
+
+  /// Queues an acknowledgement for when epoch `epoch` (by default the next commit's) is durable.
+  private func queueAck(
+    _ type: PacketType, _ packetIdentifier: UInt16, reason: ReasonCode = .success, epoch: UInt64? = nil
+  ) {
+    pendingAcks.append(
+      PendingAck(
+        type: type, packetIdentifier: packetIdentifier, reason: reason, epoch: epoch ?? core.nextEpoch,
+        receivedNs: lastPacketNs))
+    core.waitsForDurability(self)
+  }
+
+  /// Sends the acknowledgements whose epoch is durable, in one write; true when none is left.
+  func release(upTo epoch: UInt64, nowNs: Int64) -> Bool {
+    guard let context, let version else {
+      pendingAcks.removeAll()
+      return true
+    }
+    guard let first = pendingAcks.first, first.epoch <= epoch else { return pendingAcks.isEmpty }
+    var out = context.channel.allocator.buffer(capacity: min(pendingAcks.count, 4096) * 4)
+    var oldestNs: Int64?
+    var newestNs: Int64 = 0
+    while let ack = pendingAcks.first, ack.epoch <= epoch {
+      pendingAcks.removeFirst()
+      let flags: UInt8 = ack.type == .pubrel ? 0b0010 : 0
+      if version == .v5 && ack.reason != .success {
+        out.writeInteger(ack.type.rawValue << 4 | flags)
+        out.writeInteger(UInt8(3))
+        out.writeInteger(ack.packetIdentifier)
+        out.writeInteger(ack.reason.rawValue)
+      } else {
+        out.writeInteger(ack.type.rawValue << 4 | flags)
+        out.writeInteger(UInt8(2))
+        out.writeInteger(ack.packetIdentifier)
+      }
+      if ack.type != .pubcomp {
+        inflight -= 1
+        if oldestNs == nil { oldestNs = ack.receivedNs }
+        newestNs = ack.receivedNs
+      }
+    }
+    context.writeAndFlush(wrapOutboundOut(out), promise: nil)
+    if let oldestNs {
+      core.metrics.ackLatency.recordNanoseconds(nowNs - oldestNs)
+      if newestNs != oldestNs { core.metrics.ackLatency.recordNanoseconds(nowNs - newestNs) }
+    }
+    if !reading && inflight < core.config.receiveMaximum && !core.paused { setReading(true) }
+    return pendingAcks.isEmpty
+  }
+
+  private func refuseSubscriptions(_ subscribe: Subscribe) {
+    guard let version else { return }
+    // Subscriptions served from the log are not in this release: every filter is refused, so a
+    // client knows at once instead of waiting for messages that never come.
+    let reason = version == .v5 ? ReasonCode.implementationSpecificError : ReasonCode.unspecifiedError
+    let reasons = [UInt8](repeating: reason.rawValue, count: subscribe.count)
+    scratch.removeAll()
+    reasons.withUnsafeBytes {
+      Encoder.subAck(scratch, .suback, packetIdentifier: subscribe.packetIdentifier, version: version, reasons: $0)
+    }
+    send(scratch)
+  }
+
+  // MARK: Connection control
+
+  /// Starts or stops reading the socket (back-pressure: TCP holds the client back).
+  func setReading(_ on: Bool) {
+    guard let context, reading != on else { return }
+    reading = on
+    context.channel.setOption(ChannelOptions.autoRead, value: on).whenComplete { _ in }
+    if on { context.read() }
+  }
+
+  /// Another connection took this one's client identifier.
+  func takenOver() {
+    close(.sessionTakenOver, "another connection took the client identifier over")
+  }
+
+  /// Closes without acknowledging anything more (the log failed).
+  func abort() {
+    pendingAcks.removeAll()
+    closeReason = "the log failed"
+    closing = true
+    context?.close(promise: nil)
+  }
+
+  /// Closes the connection: a 5.0 client that was accepted is told why in a DISCONNECT.
+  func close(_ reason: ReasonCode, _ message: String) {
+    guard !closing, let context else { return }
+    closing = true
+    closeReason = "\(reason): \(message)"
+    core.metrics.rejected(reason.description)
+    if version == .v5 {
+      scratch.removeAll()
+      Encoder.disconnect(scratch, version: .v5, reason: reason)
+      var out = context.channel.allocator.buffer(capacity: scratch.count)
+      out.writeBytes(scratch.bytes)
+      context.writeAndFlush(wrapOutboundOut(out), promise: nil)
+      context.close(promise: nil)
+    } else {
+      context.close(promise: nil)
+    }
+    core.logger.debug(
+      "listener closed a connection",
+      metadata: ["client_id": "\(clientID ?? "-")", "remote": "\(remote)", "reason": "\(closeReason)"])
+  }
+
+  /// Answers a CONNECT that cannot be accepted with a CONNACK saying why, then closes.
+  private func refuse(_ reason: ReasonCode, version: ProtocolVersion?, _ message: String) {
+    guard let context else { return }
+    closing = true
+    closeReason = "refused: \(reason): \(message)"
+    core.metrics.rejected(reason.description)
+    core.logger.info(
+      "listener refused a connection", metadata: ["remote": "\(remote)", "reason": "\(reason)", "detail": "\(message)"])
+    guard let version, reason != .protocolError || version == .v5 else {
+      // Not MQTT, or a protocol level nobody can answer in its own terms: just close.
+      context.close(promise: nil)
+      return
+    }
+    scratch.removeAll()
+    Encoder.connack(scratch, version: version, sessionPresent: false, reason: reason)
+    var out = context.channel.allocator.buffer(capacity: scratch.count)
+    out.writeBytes(scratch.bytes)
+    context.writeAndFlush(wrapOutboundOut(out), promise: nil)
+    context.close(promise: nil)
+  }
+
+  private func send(_ bytes: WeirCore.ByteBuffer) {
+    guard let context else { return }
+    var out = context.channel.allocator.buffer(capacity: bytes.count)
+    out.writeBytes(bytes.bytes)
+    context.write(wrapOutboundOut(out), promise: nil)
+  }
+
+  private func publishWill(
+    _ will: (topic: [UInt8], payload: [UInt8], qos: QoS, retain: Bool, delaySeconds: UInt32), clientID: String
+  ) {
+    self.will = nil
+    core.publishWill(clientID: clientID, topic: will.topic, payload: will.payload, qos: will.qos, retain: will.retain)
+  }
+
+  private func scheduleKeepAlive(_ afterNs: Int64) {
+    keepAliveTask?.cancel()
+    guard afterNs > 0, let context else { return }
+    keepAliveTask = context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(afterNs)) { [self] in
+      let idle = Monotonic.nanoseconds() - lastPacketNs
+      let limit = version == nil ? Int64(core.config.maxKeepAliveSeconds) * 1_000_000_000 : keepAliveNs
+      if idle >= limit {
+        close(version == nil ? .protocolError : .keepAliveTimeout, "nothing received for \(idle / 1_000_000) ms")
+      } else {
+        scheduleKeepAlive(limit - idle)
+      }
+    }
+  }
+}

@@ -1,0 +1,168 @@
+public import Logging
+import MQTTWire
+public import Metrics
+import NIOCore
+import NIOPosix
+public import PartitionedLog
+public import ServiceLifecycle
+import Synchronization
+public import WeirCore
+
+/// Weir's own MQTT server: devices connect to `weir run` directly, and a QoS 1 PUBACK (QoS 2
+/// PUBREC) means the message is durably in the log under the topic's fsync policy (see
+/// ``ListenerCore``). MQTT 3.1, 3.1.1 and 5.0.
+///
+/// One event loop thread (SwiftNIO's, named `weir-listener`... by NIO as `NIO-ELT-...`) serves
+/// every connection: reads are large (up to 1 MiB per read, many packets each), each turn of the
+/// loop ends in one group commit for all connections, and each connection's acknowledgements leave
+/// in one write per durable epoch.
+///
+/// Not in this release (see docs/listener.md): subscriptions (a SUBSCRIBE is answered with a
+/// failure code per filter), retained messages, TLS, password and ACL files, the will delay.
+public final class MQTTListener: Sendable {
+  public let config: ListenerConfig
+  private let store: LogStore
+  private let logger: Logger
+  private let clock: any WallClock
+  private let metrics: ListenerMetrics
+  private let state = Mutex<State>(State())
+
+  private struct State {
+    var group: MultiThreadedEventLoopGroup?
+    var channel: (any Channel)?
+    var boundPort: Int?
+    var stopRequested = false
+    var core: ListenerCore?
+  }
+
+  public init(
+    config: ListenerConfig, store: LogStore, logger: Logger = Logger(label: "weir.listener"),
+    clock: any WallClock = SystemWallClock(), metrics: any MetricsFactory = MetricsSystem.factory
+  ) {
+    self.config = config
+    self.store = store
+    self.logger = logger
+    self.clock = clock
+    self.metrics = ListenerMetrics(listener: config.name, factory: metrics)
+  }
+
+  /// The port the listener is bound to once running (the configured one, or the one picked for 0).
+  public var boundPort: Int? { state.withLock { $0.boundPort } }
+
+  /// Binds, serves until ``stop()`` or cancellation, then commits what was read, sends the
+  /// acknowledgements that became durable, closes every connection and returns. Throws when it
+  /// cannot bind or when the log fails (not when it is merely full).
+  public func runUntilStopped() async throws {
+    let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    let loop = group.next()
+    let core: ListenerCore
+    do {
+      core = try await loop.submit { [config, store, logger, clock, metrics] in
+        try ListenerCore(
+          config: config, eventLoop: loop, store: store, logger: logger, clock: clock, metrics: metrics)
+      }.get()
+    } catch {
+      try? await group.shutdownGracefully()
+      throw error
+    }
+    let failed = Mutex<LogError?>(nil)
+    let bootstrap = ServerBootstrap(group: group)
+      .serverChannelOption(.backlog, value: 1024)
+      .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+      .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+      .childChannelOption(
+        .recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 4096, initial: 65_536, maximum: 1 << 20)
+      )
+      .childChannelInitializer { [config, metrics] channel in
+        channel.eventLoop.makeCompletedFuture {
+          guard core.connections.count < config.maxConnections else {
+            metrics.rejected("max_connections")
+            channel.close(promise: nil)
+            return
+          }
+          let remote = channel.remoteAddress.map { "\($0)" } ?? "?"
+          try channel.pipeline.syncOperations.addHandler(ListenerConnection(core: core, remote: remote))
+        }
+      }
+    let channel: any Channel
+    do {
+      channel = try await bootstrap.bind(host: config.host, port: config.port).get()
+    } catch {
+      try? await group.shutdownGracefully()
+      throw ListenerError("listener \(config.name): cannot listen on \(config.host):\(config.port): \(error)")
+    }
+    let stopEarly = state.withLock { s -> Bool in
+      s.group = group
+      s.channel = channel
+      s.boundPort = channel.localAddress?.port
+      s.core = core
+      return s.stopRequested
+    }
+    logger.info(
+      "listener started",
+      metadata: [
+        "listener": "\(config.name)", "address": "\(config.host):\(channel.localAddress?.port ?? config.port)",
+      ])
+    // Acknowledgements wait for the log's flushes: wake the core whenever a partition it writes moves.
+    let partitions = routedPartitions()
+    let watcher = Task { await LogConsumer.watch(partitions) { loop.execute { core.releaseDurable() } } }
+    let sweeper = loop.scheduleRepeatedTask(initialDelay: .seconds(5), delay: .seconds(5)) { _ in
+      core.expireSessions()
+    }
+    core.onFailure = { error in
+      failed.withLock { $0 = error }
+      channel.close(promise: nil)
+    }
+    if stopEarly { channel.close(promise: nil) }
+    await withTaskCancellationHandler {
+      try? await channel.closeFuture.get()
+    } onCancel: {
+      stop()
+    }
+    // Drain: stop reading, commit, send what became durable, close the connections.
+    sweeper.cancel()
+    try? await loop.submit {
+      for c in core.connections.values { c.setReading(false) }
+      core.drain()
+      for c in core.connections.values { c.close(.serverShuttingDown, "the gateway is stopping") }
+    }.get()
+    try? await Task.sleep(nanoseconds: 50_000_000)
+    watcher.cancel()
+    try? await group.shutdownGracefully()
+    state.withLock {
+      $0.group = nil
+      $0.channel = nil
+      $0.core = nil
+    }
+    logger.info("listener stopped", metadata: ["listener": "\(config.name)"])
+    if let error = failed.withLock({ $0 }) { throw error }
+  }
+
+  /// Stops accepting and ends ``runUntilStopped()``. Safe from any thread, any number of times.
+  public func stop() {
+    let channel = state.withLock { s -> (any Channel)? in
+      s.stopRequested = true
+      return s.channel
+    }
+    channel?.close(promise: nil)
+  }
+
+  /// Every partition the listener can write: the routes' topics, the catch-all, events, dead letters.
+  private func routedPartitions() -> [Partition] {
+    let names = Set(config.allRoutes.map(\.topic) + [config.eventsTopic, config.deadLetterTopic])
+    return names.compactMap { store.topic($0) }.flatMap(\.partitions)
+  }
+}
+
+extension MQTTListener: Service {
+  /// ``runUntilStopped()`` as a lifecycle `Service`: graceful shutdown calls ``stop()``.
+  public func run() async throws {
+    try await withGracefulShutdownHandler(operation: runUntilStopped, onGracefulShutdown: stop)
+  }
+}
+
+/// The listener cannot run as configured.
+public struct ListenerError: Error, CustomStringConvertible {
+  public var description: String
+  public init(_ description: String) { self.description = description }
+}
