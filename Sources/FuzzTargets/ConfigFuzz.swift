@@ -37,7 +37,7 @@ extension FuzzTargets {
       precondition(config.dataDirectory.hasPrefix("/"), "data_dir not resolved: \(config.dataDirectory)")
       precondition(config.ruleFiles.allSatisfy { $0.hasPrefix("/") })
       precondition((1000...3_600_000).contains(config.shutdownTimeoutMs))
-      precondition(config.topics.allSatisfy { $0.config.problem() == nil })
+      precondition(config.topics.allSatisfy { $0.config.problems().isEmpty })
       let batchLimit = LogOptions().maxBatchBytes
       for source in config.mqttSources {
         precondition(source.problems().isEmpty, "\(source.problems())")

@@ -104,7 +104,7 @@ enum SerialLineFuzz {
   private static func runLocked(_ data: UnsafeRawBufferPointer, _ configs: [LineProtocolConfig]) {
     guard let selector = data.first else { return }
     let config = configs[Int(selector & 0x0F) % configs.count]
-    precondition(config.validate().isEmpty, "harness configuration: \(config.validate())")
+    precondition(config.problems().isEmpty, "harness configuration: \(config.problems())")
     let readSize = selector & 0x80 != 0 ? Int(selector >> 4 & 0x07) + 1 : 16 * 1024
     let stream = UnsafeRawBufferPointer(rebasing: data[1...])
     let whole = feed(stream, config, readSize: readSize, budget: LinePipeline.outputBudget)

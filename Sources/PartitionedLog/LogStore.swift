@@ -160,7 +160,8 @@ public final class LogStore: @unchecked Sendable {
   @discardableResult
   public func createTopic(_ name: String, config: TopicConfig = TopicConfig()) throws(LogError) -> Topic {
     if let problem = Topic.nameProblem(name) { throw LogError(.invalidArgument, problem) }
-    if let problem = config.problem() { throw LogError(.invalidArgument, "topic \(name): \(problem)") }
+    let problems = config.problems()
+    if !problems.isEmpty { throw LogError(.invalidArgument, "topic \(name): \(problems.summary)") }
     createLock.lock()
     defer { createLock.unlock() }
     let existing = topic(name)

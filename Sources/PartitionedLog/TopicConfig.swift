@@ -1,3 +1,5 @@
+public import WeirCore
+
 /// When appended data is fsynced.
 public enum FsyncPolicy: Sendable, Equatable, Codable {
   /// Every append returns only after its data is fsynced; concurrent appends share one fsync.
@@ -22,7 +24,7 @@ public enum FullPolicy: String, Sendable, Codable {
 }
 
 /// A topic's settings.
-public struct TopicConfig: Sendable, Equatable, Codable {
+public struct TopicConfig: Sendable, Equatable, Codable, ConfigValidating {
   /// Partitions; can grow, never shrink. Default: 1.
   public var partitions: Int
   /// Default: ``FsyncPolicy/default``.
@@ -58,20 +60,29 @@ public struct TopicConfig: Sendable, Equatable, Codable {
     self.indexIntervalBytes = indexIntervalBytes
   }
 
-  /// Checks the values; returns what is wrong, or nil.
-  public func problem() -> String? {
-    if partitions < 1 || partitions > 10_000 { return "partitions must be between 1 and 10000, got \(partitions)" }
+  /// Checks the values; returns every problem, none when the topic can be created. The sentences
+  /// name the setting themselves, so the issues have no key (the configuration reader reports
+  /// them at the topic's name).
+  public func problems() -> [ConfigIssue] {
+    var issues: [ConfigIssue] = []
+    if partitions < 1 || partitions > 10_000 {
+      issues.append(ConfigIssue("partitions must be between 1 and 10000, got \(partitions)"))
+    }
     if segmentBytes < 1024 || segmentBytes > Int64(Int32.max) {
-      return "segment size must be between 1 KiB and 2 GiB (offsets in the index are 32-bit), got \(segmentBytes)"
+      issues.append(
+        ConfigIssue(
+          "segment size must be between 1 KiB and 2 GiB (offsets in the index are 32-bit), got \(segmentBytes)"))
     }
-    if segmentMs < 1 { return "segment age must be positive" }
-    if let maxBytes, maxBytes < segmentBytes { return "max bytes (\(maxBytes)) must be at least the segment size" }
-    if let maxAgeMs, maxAgeMs < 1 { return "max age must be positive" }
+    if segmentMs < 1 { issues.append(ConfigIssue("segment age must be positive")) }
+    if let maxBytes, maxBytes < segmentBytes {
+      issues.append(ConfigIssue("max bytes (\(maxBytes)) must be at least the segment size"))
+    }
+    if let maxAgeMs, maxAgeMs < 1 { issues.append(ConfigIssue("max age must be positive")) }
     if case .interval(let ms, let bytes) = fsync, ms < 1 || bytes < 1 {
-      return "fsync interval and bytes must be positive"
+      issues.append(ConfigIssue("fsync interval and bytes must be positive"))
     }
-    if indexIntervalBytes < 1 { return "index interval must be positive" }
-    return nil
+    if indexIntervalBytes < 1 { issues.append(ConfigIssue("index interval must be positive")) }
+    return issues
   }
 }
 

@@ -60,7 +60,7 @@ import WeirCore
     #expect(slave.registers[0].wordOrder == .big && slave.registers[0].byteOrder == .big)
     #expect(slave.registers[0].unit == nil && slave.registers[0].decimals == nil)
     #expect(slave.registers[1].table == .coil && slave.registers[1].type == .bool)
-    #expect(modbus.validate().isEmpty)
+    #expect(modbus.problems().isEmpty)
     #expect(config.warnings.isEmpty)
   }
 
@@ -289,7 +289,7 @@ import WeirCore
       #expect(problems.contains { $0.hasPrefix(expected) }, "missing '\(expected)' in \(problems)")
     }
     #expect(problems.count == 11, "\(problems)")
-    // Keys that validate() requires, left out: its messages, at the section's line.
+    // Keys that problems() requires, left out: its messages, at the section's line.
     #expect(
       Self.problems(
         "serial:\n  - port: {baud_rate: 9600}\n    line_protocol: {format: nmea}\nmodbus:\n  - port: {path: /dev/x}\n    slaves: [{unit_id: 1}]\n"

@@ -99,14 +99,23 @@ import WeirCore
 
   @Test func optionsProblemsAreSpecific() {
     var options = UplinkOptions(name: "c", gateway: "g", topics: [UplinkTopic("t")])
-    #expect(options.problem() == nil)
+    #expect(options.problems().isEmpty)
     options.drainOrder = .liveFirst(backlogShare: 1.5)
-    #expect(options.problem()?.contains("backlog share") == true)
+    #expect(
+      options.problems().map(\.message) == ["uplink c: backlog share must be between 0 and 1 (exclusive), got 1.5"])
     options.drainOrder = .fifo
-    options.topics = [UplinkTopic("t"), UplinkTopic("t")]
-    #expect(options.problem()?.contains("twice") == true)
+    options.topics = [UplinkTopic("t"), UplinkTopic("t"), UplinkTopic("t")]
+    #expect(options.problems().map(\.message) == ["uplink c: topic t is listed twice"])
     options.topics = []
-    #expect(options.problem()?.contains("no topics") == true)
+    #expect(options.problems().map(\.message) == ["uplink c: no topics to forward"])
+    // Every problem, not only the first, and none has a key: each sentence names its setting.
+    options.commitIntervalMs = 0
+    options.readBytes = 1
+    #expect(
+      options.problems() == [
+        ConfigIssue("uplink c: no topics to forward"), ConfigIssue("uplink c: commit interval must be positive"),
+        ConfigIssue("uplink c: read size must be at least 4096 bytes"),
+      ])
   }
 }
 
@@ -121,7 +130,7 @@ import WeirCore
 
   @Test func defaultsValidateAndPrioritiseAlerts() throws {
     let c = config { _ in }
-    try c.validate()
+    #expect(c.problems().isEmpty)
     #expect(c.uplink.topics.first { $0.name == "alerts" }?.priority == 100)
     #expect(c.uplink.topics.first { $0.name == "telemetry" }?.priority == 0)
     let properties = Dictionary(c.librdkafkaProperties, uniquingKeysWith: { $1 })
@@ -136,9 +145,9 @@ import WeirCore
     for codec in KafkaCompression.allCases {
       let c = config { $0.compression = codec }
       if codec == .none || features.contains(codec.rawValue) {
-        try c.validate()
+        #expect(c.problems().isEmpty)
       } else {
-        #expect(throws: UplinkError.self) { try c.validate() }
+        #expect(c.problems().contains { $0.message.contains("built without \(codec.rawValue) compression") })
       }
     }
   }
@@ -146,32 +155,60 @@ import WeirCore
   @Test func passThroughPropertiesAreCheckedByLibrdkafka() throws {
     let features = RdKafkaProducer.builtinFeatures
     if features.contains("ssl") && features.contains("sasl_scram") {
-      try config {
+      let scram = config {
         $0.properties = [
           "security.protocol": "sasl_ssl", "sasl.mechanisms": "SCRAM-SHA-512", "sasl.username": "edge",
           "sasl.password": "secret", "ssl.ca.location": "/etc/ssl/certs/ca-certificates.crt",
         ]
-      }.validate()
-      try config {
+      }
+      #expect(scram.problems().isEmpty)
+      let plain = config {
         $0.properties = [
           "security.protocol": "sasl_plaintext", "sasl.mechanisms": "PLAIN", "sasl.username": "u", "sasl.password": "p",
         ]
-      }.validate()
+      }
+      #expect(plain.problems().isEmpty)
     }
-    do {
-      try config { $0.properties = ["no.such.property": "1"] }.validate()
-      Issue.record("an unknown property should be refused")
-    } catch {
-      #expect(error.message.contains("no.such.property"))
-    }
-    #expect(throws: UplinkError.self) { try config { $0.properties = ["enable.idempotence": "false"] }.validate() }
-    #expect(throws: UplinkError.self) { try config { $0.properties = ["acks": "1"] }.validate() }
-    try config { $0.properties = ["acks": "all", "socket.keepalive.enable": "true"] }.validate()
+    let unknown = config { $0.properties = ["no.such.property": "1"] }.problems()
+    #expect(unknown.count == 1 && unknown[0].message.contains("no.such.property"), "\(unknown)")
+    #expect(
+      config { $0.properties = ["enable.idempotence": "false"] }.problems().map(\.message) == [
+        "uplink central: enable.idempotence=false is not allowed; the uplink needs true"
+      ])
+    #expect(!config { $0.properties = ["acks": "1"] }.problems().isEmpty)
+    #expect(config { $0.properties = ["acks": "all", "socket.keepalive.enable": "true"] }.problems().isEmpty)
   }
 
   @Test func remoteTopicNamesMustSuitKafka() {
-    #expect(throws: UplinkError.self) { try config { $0.uplink.topicTemplate = "edge/{topic}" }.validate() }
-    #expect(throws: UplinkError.self) { try config { $0.uplink.topicTemplate = "{nope}" }.validate() }
+    #expect(
+      config { $0.uplink.topicTemplate = "edge/{topic}" }.problems().map(\.message) == [
+        "uplink central: remote topic for telemetry: topic name 'edge/telemetry' may contain only letters, digits, '.', '_' and '-'",
+        "uplink central: remote topic for alerts: topic name 'edge/alerts' may contain only letters, digits, '.', '_' and '-'",
+      ])
+    // A template that cannot be rendered is one problem, however many topics use it.
+    #expect(
+      config { $0.uplink.topicTemplate = "{nope}" }.problems() == [
+        ConfigIssue("topic template '{nope}' uses {nope}; the placeholders are {gateway} and {topic}")
+      ])
+  }
+
+  @Test func theUplinkThrowsItsProblemsAsBefore() throws {
+    let dir = TempDirectory()
+    let store = try openTestStore(dir, topics: ["telemetry": 1, "alerts": 1])
+    #expect(throws: UplinkError(.configuration, "uplink central: bootstrap servers are empty")) {
+      _ = try KafkaUplink(config: config { $0.bootstrapServers = "" }, store: store)
+    }
+    #expect(
+      throws: UplinkError(
+        .configuration, "uplink central: commit interval must be positive; uplink central: bootstrap servers are empty")
+    ) {
+      _ = try KafkaUplink(
+        config: config {
+          $0.bootstrapServers = ""
+          $0.uplink.commitIntervalMs = 0
+        }, store: store)
+    }
+    try store.close()
   }
 
   @Test func unknownLocalTopicIsAConfigurationError() throws {

@@ -33,6 +33,31 @@ final class ConfigReader {
     problems.append(ConfigProblem(file: file, line: node?.mark?.line ?? 0, key: key, message: message))
   }
 
+  /// Reports a model's own checks (``ConfigValidating/problems()``) on the value read from `node`
+  /// at `path`: each at the line of its key below `node` (``node(at:in:)``), with the key path
+  /// `path.key` (`path` alone for an issue without a key).
+  func report(_ issues: [ConfigIssue], in node: Node, path: String) {
+    for issue in issues { problem(self.node(at: issue.key, in: node), join(path, issue.key), issue.message) }
+  }
+
+  /// The node of the key path `key` (`slaves[0].registers[2].type`) below `node`, or of the
+  /// deepest entry on the way that the file has (a key left out); `node` itself for an empty key.
+  func node(at key: String, in node: Node) -> Node {
+    var at = node
+    for part in key.split(separator: ".") {
+      let pieces = part.split(separator: "[")
+      guard let name = pieces.first,
+        let next = at.mapping?.first(where: { $0.key.scalar?.string == String(name) })?.value
+      else { return at }
+      at = next
+      for index in pieces.dropFirst() {
+        guard let i = Int(index.dropLast()), let seq = at.sequence, seq.indices.contains(i) else { return at }
+        at = seq[i]
+      }
+    }
+    return at
+  }
+
   /// A problem in another file (a rule file the configuration names).
   func extra(_ problem: ConfigProblem) { problems.append(problem) }
 
@@ -90,7 +115,8 @@ final class ConfigReader {
     }
   }
 
-  func join(_ path: String, _ key: String) -> String { path.isEmpty ? key : path + "." + key }
+  /// The key path of `key` in the section at `path` (``ConfigIssue/join(_:_:)``).
+  func join(_ path: String, _ key: String) -> String { ConfigIssue.join(path, key) }
 
   func value(_ s: inout Section, _ key: String) -> Node? {
     s.used.insert(key)

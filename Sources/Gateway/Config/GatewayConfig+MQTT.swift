@@ -50,7 +50,7 @@ extension GatewayConfig {
       // those of a source holding only a sound one (the source-wide problems, reported once).
       var alone = source
       alone.subscriptions = [subscription]
-      for p in alone.problems() where !sourceWide.contains(p) { reader.problem(sub, subPath, p) }
+      reader.report(alone.problems().filter { !sourceWide.contains($0) }, in: sub, path: subPath)
       source.subscriptions.append(subscription)
     }
     if s.entries["subscriptions"] == nil {
@@ -58,7 +58,7 @@ extension GatewayConfig {
     } else if entries?.isEmpty == true {
       reader.problem(s.at("subscriptions"), path + ".subscriptions", "no subscriptions: add at least one topic filter")
     }
-    for p in sourceWide { reader.problem(node, path, p) }
+    reader.report(sourceWide, in: node, path: path)
     reader.finish(s)
     return source
   }

@@ -154,13 +154,9 @@ extension GatewayConfig {
     }
     reader.finish(s)
     if let result, !gateway.isEmpty {
-      do {
-        switch result {
-        case .kafka(let c): try c.validate()
-        case .mqtt(let c): try c.validate()
-        }
-      } catch {
-        reader.problem(node, path, error.message)
+      switch result {
+      case .kafka(let c): reader.report(c.problems(), in: node, path: path)
+      case .mqtt(let c): reader.report(c.problems(), in: node, path: path)
       }
     }
     return result

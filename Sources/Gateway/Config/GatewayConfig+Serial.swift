@@ -4,12 +4,12 @@ import WeirCore
 import Yams
 
 /// The serial and Modbus sections, read key by key like every other section (docs/serial.md lists
-/// the keys). The types' bounds and cross-field checks stay in their `validate()`, whose messages
-/// are reported at the line of the key they name.
+/// the keys). The types' bounds and cross-field checks stay in their `problems()`
+/// (`ConfigValidating`), each reported at the line of the key it names.
 ///
 /// Every key of a section is read and every problem reported, but a section with a problem of its
-/// own or in a section within is not built, and `validate()` runs only on what was read cleanly (on
-/// a half-read value it would only add noise). A key left out that `validate()` requires (`path`,
+/// own or in a section within is not built, and `problems()` runs only on what was read cleanly (on
+/// a half-read value it would only add noise). A key left out that `problems()` requires (`path`,
 /// `device_id`, `slaves`, `registers`) is left empty for it to report.
 extension GatewayConfig {
   /// `serial:` entries: `port` and `line_protocol`.
@@ -25,13 +25,13 @@ extension GatewayConfig {
     let port = serialPort(reader, portNode, path: path + ".port")
     let line = lineProtocol(reader, protocolNode, path: path + ".line_protocol")
     guard let port, let line else { return nil }
-    reader.report(port.validate(), in: portNode, path: path + ".port")
-    reader.report(line.validate(), in: protocolNode, path: path + ".line_protocol")
+    reader.report(port.problems(), in: portNode, path: path + ".port")
+    reader.report(line.problems(), in: protocolNode, path: path + ".line_protocol")
     return SerialSourceConfig(port: port, lineProtocol: line)
   }
 
   /// A `port:` section of a serial or Modbus source. A missing `path` is left empty for
-  /// `validate()` to report.
+  /// `problems()` to report.
   static func serialPort(_ reader: ConfigReader, _ node: Node, path: String) -> SerialPortConfig? {
     reader.readSection(node, path: path) { s in
       typealias Port = SerialPortConfig
@@ -130,7 +130,7 @@ extension GatewayConfig {
       return config
     }
     guard let config else { return nil }
-    reader.report(config.validate(), in: node, path: path)
+    reader.report(config.problems(), in: node, path: path)
     return config
   }
 
@@ -191,7 +191,7 @@ extension ConfigReader {
     return problems.count == before ? value : nil
   }
 
-  /// A whole number of any size `Int` holds, for settings whose bounds the model's `validate()`
+  /// A whole number of any size `Int` holds, for settings whose bounds the model's `problems()`
   /// checks.
   func wholeNumber(_ s: inout Section, _ key: String) -> Int? {
     guard let text = string(&s, key) else { return nil }
@@ -204,7 +204,7 @@ extension ConfigReader {
 
   /// A duration in milliseconds under `key` (`500ms`, `2s`), or a whole number of milliseconds
   /// under the deprecated `key_ms`, read for one more release with a warning at its line. Both
-  /// at once is a problem. The bounds are the model's `validate()`.
+  /// at once is a problem. The bounds are the model's `problems()`.
   func durationOrLegacyMs(_ s: inout Section, _ key: String) -> Int? {
     let legacy = key + "_ms"
     guard let old = s.entries[legacy] else {
@@ -220,31 +220,5 @@ extension ConfigReader {
       "deprecated: write \(key) with a unit (e.g. \(key): \(old.value.scalar?.string ?? "500")ms); the _ms keys are read for one more release"
     )
     return wholeNumber(&s, legacy)
-  }
-
-  /// Reports a model's own checks, each `key: message` with `key` a path below `node` such as
-  /// `slaves[0].registers[2].type`, at the line of that key, or of the deepest entry on the way
-  /// that the file has (a key left out).
-  func report(_ messages: [String], in node: Node, path: String) {
-    for message in messages {
-      guard let colon = message.range(of: ": ") else {
-        problem(node, path, message)
-        continue
-      }
-      let key = String(message[..<colon.lowerBound])
-      var at = node
-      walk: for part in key.split(separator: ".") {
-        let pieces = part.split(separator: "[")
-        guard let name = pieces.first,
-          let next = at.mapping?.first(where: { $0.key.scalar?.string == String(name) })?.value
-        else { break }
-        at = next
-        for index in pieces.dropFirst() {
-          guard let i = Int(index.dropLast()), let seq = at.sequence, seq.indices.contains(i) else { break walk }
-          at = seq[i]
-        }
-      }
-      problem(at, join(path, key), String(message[colon.upperBound...]))
-    }
   }
 }

@@ -53,7 +53,7 @@ extension GatewayConfig {
       }
       if let v = reader.int(&t, "eviction_priority", range: -1000...1000) { c.evictionPriority = v }
       if let v = reader.choice(&t, "on_full", FullPolicy.self, allowed: [.dropOldest, .rejectNew]) { c.onFull = v }
-      if let problem = c.problem() { reader.problem(topics.keyNode(name), path, problem) }
+      reader.report(c.problems(), in: topics.keyNode(name), path: path)
       reader.finish(t)
       out.append((name, c))
     }

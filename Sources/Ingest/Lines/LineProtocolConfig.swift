@@ -1,7 +1,9 @@
+public import WeirCore
+
 /// How to turn the lines a serial device sends into records: the framing, the decoder, the
 /// topic, the key and the event time. Read from the configuration by Gateway (snake_case keys,
 /// docs/serial.md).
-public struct LineProtocolConfig: Sendable, Equatable {
+public struct LineProtocolConfig: Sendable, Equatable, ConfigValidating {
   /// The line format.
   public enum Format: String, Sendable, CaseIterable {
     /// NMEA 0183 sentences (`$GPGGA,...*hh`), checksum verified; GGA, RMC, VTG and XDR decoded
@@ -98,42 +100,52 @@ public struct LineProtocolConfig: Sendable, Equatable {
   }
 
   /// What is wrong with this configuration, one sentence per problem; empty when it can be used.
-  public func validate() -> [String] {
-    var problems: [String] = []
-    if topic.isEmpty { problems.append("topic: must not be empty") }
+  /// Keys are named as they are written in YAML.
+  public func problems() -> [ConfigIssue] {
+    var issues: [ConfigIssue] = []
+    if topic.isEmpty { issues.append(ConfigIssue(key: "topic", "must not be empty")) }
     if maxLineLength < 16 || maxLineLength > 1 << 20 {
-      problems.append("max_line_length: \(maxLineLength) must be between 16 and 1048576")
+      issues.append(ConfigIssue(key: "max_line_length", "\(maxLineLength) must be between 16 and 1048576"))
     }
-    if let keyField, keyField.isEmpty { problems.append("key_field: must not be empty when given") }
-    if let timestampField, timestampField.isEmpty { problems.append("timestamp_field: must not be empty when given") }
+    if let keyField, keyField.isEmpty { issues.append(ConfigIssue(key: "key_field", "must not be empty when given")) }
+    if let timestampField, timestampField.isEmpty {
+      issues.append(ConfigIssue(key: "timestamp_field", "must not be empty when given"))
+    }
     if timeRange.earliestMs > timeRange.latestMs {
-      problems.append(
-        "time_min: \(EventTimeRange.format(timeRange.earliestMs)) is after time_max (\(EventTimeRange.format(timeRange.latestMs)))"
-      )
+      issues.append(
+        ConfigIssue(
+          key: "time_min",
+          "\(EventTimeRange.format(timeRange.earliestMs)) is after time_max (\(EventTimeRange.format(timeRange.latestMs)))"
+        ))
     }
     if format == .csv {
       if !csvHeader && columns.isEmpty {
-        problems.append("columns: a CSV source needs either csv_header: true or a list of columns")
+        issues.append(ConfigIssue(key: "columns", "a CSV source needs either csv_header: true or a list of columns"))
       }
       var seen: Set<String> = []
       for (i, column) in columns.enumerated() {
-        if column.name.isEmpty { problems.append("columns[\(i)].name: must not be empty") }
-        if !seen.insert(column.name).inserted { problems.append("columns[\(i)].name: '\(column.name)' appears twice") }
+        if column.name.isEmpty { issues.append(ConfigIssue(key: "columns[\(i)].name", "must not be empty")) }
+        if !seen.insert(column.name).inserted {
+          issues.append(ConfigIssue(key: "columns[\(i)].name", "'\(column.name)' appears twice"))
+        }
       }
       if delimiter.utf8.count != 1 || delimiter == "\"" || delimiter == "\n" || delimiter == "\r" {
-        problems.append("delimiter: '\(delimiter)' must be one ASCII character other than a quote or a line end")
+        issues.append(
+          ConfigIssue(key: "delimiter", "'\(delimiter)' must be one ASCII character other than a quote or a line end"))
       }
     } else {
-      if !columns.isEmpty { problems.append("columns: only used with format: csv") }
-      if csvHeader { problems.append("csv_header: only used with format: csv") }
+      if !columns.isEmpty { issues.append(ConfigIssue(key: "columns", "only used with format: csv")) }
+      if csvHeader { issues.append(ConfigIssue(key: "csv_header", "only used with format: csv")) }
     }
-    if format != .nmea && nmeaSentences != nil { problems.append("nmea_sentences: only used with format: nmea") }
+    if format != .nmea && nmeaSentences != nil {
+      issues.append(ConfigIssue(key: "nmea_sentences", "only used with format: nmea"))
+    }
     if let sentences = nmeaSentences {
       for s in sentences
       where s.utf8.count < 2 || s.utf8.count > 5 || !s.allSatisfy({ $0.isASCII && ($0.isUppercase || $0.isNumber) }) {
-        problems.append("nmea_sentences: '\(s)' is not a sentence type such as GGA or RMC")
+        issues.append(ConfigIssue(key: "nmea_sentences", "'\(s)' is not a sentence type such as GGA or RMC"))
       }
     }
-    return problems
+    return issues
   }
 }

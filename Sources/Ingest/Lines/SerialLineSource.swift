@@ -36,10 +36,8 @@ public final class SerialLineSource: Sendable {
     clock: any WallClock = SystemWallClock(), logger: Logger = Logger(label: "weir.serial"),
     metrics: any MetricsFactory = MetricsSystem.factory
   ) throws(SerialError) {
-    let problems = port.validate() + lineProtocol.validate()
-    if !problems.isEmpty {
-      throw SerialError(.invalidConfiguration, "serial source \(port.path): " + problems.joined(separator: "; "))
-    }
+    let problems = port.problems() + lineProtocol.problems()
+    if !problems.isEmpty { throw SerialError(.invalidConfiguration, "serial source \(port.path): " + problems.summary) }
     self.port = port
     self.lineProtocol = lineProtocol
     self.store = store

@@ -1,4 +1,5 @@
 import MQTTWire
+public import WeirCore
 
 /// One MQTT listener of `weir run`: where it listens, its limits, and how what devices publish is
 /// routed into the log (the same routes as the MQTT client source's subscriptions).
@@ -64,24 +65,29 @@ public struct ListenerConfig: Sendable {
     routes + [MQTTSubscription(filter: "#", topic: defaultTopic, key: .none, format: .raw)]
   }
 
-  /// What is wrong, as sentences a person can act on.
-  public func problems() -> [String] {
-    var out: [String] = []
-    if name.isEmpty { out.append("name: a listener needs a name (metrics and logs use it)") }
-    if !(0...65_535).contains(port) { out.append("listen: port \(port) is not 0-65535") }
-    if maxConnections < 1 { out.append("max_connections: must be at least 1") }
+  /// What is wrong, with the key (as written in YAML) of each problem.
+  public func problems() -> [ConfigIssue] {
+    var out: [ConfigIssue] = []
+    if name.isEmpty { out.append(ConfigIssue(key: "name", "a listener needs a name (metrics and logs use it)")) }
+    if !(0...65_535).contains(port) { out.append(ConfigIssue(key: "listen", "port \(port) is not 0-65535")) }
+    if maxConnections < 1 { out.append(ConfigIssue(key: "max_connections", "must be at least 1")) }
     if maxPacketBytes < 64 || maxPacketBytes > 268_435_460 {
-      out.append("max_packet: must be between 64 B and 256 MiB (MQTT's largest packet)")
+      out.append(ConfigIssue(key: "max_packet", "must be between 64 B and 256 MiB (MQTT's largest packet)"))
     }
-    if !(1...65_535).contains(receiveMaximum) { out.append("receive_maximum: must be 1-65535") }
-    for r in routes {
-      if let p = TopicFilter.problem(r.filter) { out.append("routes: \(p)") }
+    if !(1...65_535).contains(receiveMaximum) { out.append(ConfigIssue(key: "receive_maximum", "must be 1-65535")) }
+    for (i, r) in routes.enumerated() {
+      let key = "routes[\(i)]"
+      if let p = TopicFilter.problem(r.filter) { out.append(ConfigIssue(key: key + ".filter", p)) }
       if case .field = r.key, r.format != .json {
-        out.append("routes: '\(r.filter)': a key from a payload field needs format json")
+        out.append(ConfigIssue(key: key + ".key", "a key from a payload field needs format json"))
       }
-      if r.timeField != nil && r.format != .json { out.append("routes: '\(r.filter)': a time field needs format json") }
+      if r.timeField != nil && r.format != .json {
+        out.append(ConfigIssue(key: key + ".time_field", "a time field needs format json"))
+      }
     }
-    if maxPayloadBytes < 1 { out.append("max_payload: must be positive") }
+    if maxPayloadBytes < 1 { out.append(ConfigIssue(key: "max_payload", "must be positive")) }
     return out
   }
 }
+
+extension ListenerConfig: ConfigValidating {}

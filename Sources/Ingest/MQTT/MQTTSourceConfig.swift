@@ -1,5 +1,6 @@
 public import MQTT
 import MQTTWire
+public import WeirCore
 
 /// How a payload is taken in.
 public enum PayloadFormat: String, Sendable, CaseIterable {
@@ -75,7 +76,7 @@ public struct MQTTSubscription: Sendable {
 }
 
 /// The MQTT source's settings.
-public struct MQTTSourceConfig: Sendable {
+public struct MQTTSourceConfig: Sendable, ConfigValidating {
   /// Names the source in metrics and in the `source` header. Default: `mqtt`.
   public var name: String
   /// The broker, its identity, TLS and session settings.
@@ -116,28 +117,34 @@ public struct MQTTSourceConfig: Sendable {
     "weir-\(gateway)-\(source)"
   }
 
-  /// What is wrong, as sentences a person can act on.
-  public func problems() -> [String] {
-    var out: [String] = []
-    if subscriptions.isEmpty { out.append("no subscriptions: add at least one topic filter") }
+  /// What is wrong, as sentences a person can act on. The sentences name the subscription or the
+  /// setting themselves, so the issues have no key: the configuration reader reports a
+  /// subscription's at its entry and the rest at the source's.
+  public func problems() -> [ConfigIssue] {
+    var out: [ConfigIssue] = []
+    if subscriptions.isEmpty { out.append(ConfigIssue("no subscriptions: add at least one topic filter")) }
     for s in subscriptions {
-      if let p = TopicFilter.problem(s.filter) { out.append(p) }
+      if let p = TopicFilter.problem(s.filter) { out.append(ConfigIssue(p)) }
       if s.qos < 0 || s.qos > 1 {
-        out.append("subscription '\(s.filter)': qos must be 0 or 1 (QoS 2 loses messages on a crash with libmosquitto 2.0)")
+        out.append(
+          ConfigIssue(
+            "subscription '\(s.filter)': qos must be 0 or 1 (QoS 2 loses messages on a crash with libmosquitto 2.0)"))
       }
       if case .field = s.key, s.format != .json {
-        out.append("subscription '\(s.filter)': a key from a payload field needs format json")
+        out.append(ConfigIssue("subscription '\(s.filter)': a key from a payload field needs format json"))
       }
       if s.timeField != nil && s.format != .json {
-        out.append("subscription '\(s.filter)': a time field needs format json")
+        out.append(ConfigIssue("subscription '\(s.filter)': a time field needs format json"))
       }
     }
-    if reconnectMinMs < 1 || reconnectMaxMs < reconnectMinMs { out.append("reconnect back-off bounds are inverted") }
-    if maxPayloadBytes < 1 { out.append("max payload bytes must be positive") }
-    if batchMaxMessages < 1 { out.append("batch size must be positive") }
-    if batchMaxBytes < 1 { out.append("batch_max_bytes must be positive") }
+    if reconnectMinMs < 1 || reconnectMaxMs < reconnectMinMs {
+      out.append(ConfigIssue("reconnect back-off bounds are inverted"))
+    }
+    if maxPayloadBytes < 1 { out.append(ConfigIssue("max payload bytes must be positive")) }
+    if batchMaxMessages < 1 { out.append(ConfigIssue("batch size must be positive")) }
+    if batchMaxBytes < 1 { out.append(ConfigIssue("batch_max_bytes must be positive")) }
     for s in subscriptions where s.timeRange.earliestMs > s.timeRange.latestMs {
-      out.append("subscription '\(s.filter)': time_min is after time_max")
+      out.append(ConfigIssue("subscription '\(s.filter)': time_min is after time_max"))
     }
     return out
   }

@@ -1,8 +1,8 @@
-import WeirCore
+public import WeirCore
 
 /// A Modbus RTU master on one serial line: the port, the timing of the bus, and the slaves it
 /// polls. Read from the configuration by Gateway (snake_case keys, docs/serial.md).
-public struct ModbusConfig: Sendable, Equatable {
+public struct ModbusConfig: Sendable, Equatable, ConfigValidating {
   /// The serial line. Modbus RTU devices usually run 19200 or 9600 baud with even parity (8E1,
   /// the standard's default) or no parity and two stop bits (8N2): set it to match. Required.
   public var port: SerialPortConfig
@@ -43,29 +43,39 @@ public struct ModbusConfig: Sendable, Equatable {
     return Int((characterTimeUs * 3.5).rounded(.up))
   }
 
-  /// Problems with the whole configuration, one sentence each; empty when it can be used.
-  public func validate() -> [String] {
-    var problems = port.validate().map { "port." + $0 }
+  /// Problems with the whole configuration, the port's and the slaves' included, one sentence
+  /// each; empty when it can be used. Keys are paths as in YAML (`port.data_bits`,
+  /// `slaves[0].registers[2].address`).
+  public func problems() -> [ConfigIssue] {
+    var issues = port.problems().prefixed("port")
     if port.flowControl == .xonXoff {
-      problems.append(
-        "port.flow_control: xon_xoff would eat 0x11 and 0x13 bytes of binary Modbus frames; use none or rts_cts")
+      issues.append(
+        ConfigIssue(
+          key: "port.flow_control",
+          "xon_xoff would eat 0x11 and 0x13 bytes of binary Modbus frames; use none or rts_cts"))
     }
-    if port.dataBits != 8 { problems.append("port.data_bits: Modbus RTU needs 8 data bits, not \(port.dataBits)") }
-    if topic.isEmpty { problems.append("topic: must not be empty") }
+    if port.dataBits != 8 {
+      issues.append(ConfigIssue(key: "port.data_bits", "Modbus RTU needs 8 data bits, not \(port.dataBits)"))
+    }
+    if topic.isEmpty { issues.append(ConfigIssue(key: "topic", "must not be empty")) }
     if responseTimeoutMs < 1 || responseTimeoutMs > 60_000 {
-      problems.append(
-        "response_timeout: \(ConfigValues.describeMilliseconds(Int64(responseTimeoutMs))) must be between 1ms and 60s")
+      issues.append(
+        ConfigIssue(
+          key: "response_timeout",
+          "\(ConfigValues.describeMilliseconds(Int64(responseTimeoutMs))) must be between 1ms and 60s"))
     }
-    if retries < 0 || retries > 10 { problems.append("retries: \(retries) must be between 0 and 10") }
+    if retries < 0 || retries > 10 { issues.append(ConfigIssue(key: "retries", "\(retries) must be between 0 and 10")) }
     if let interFrameDelayUs, interFrameDelayUs < 0 || interFrameDelayUs > 1_000_000 {
-      problems.append("inter_frame_delay_us: \(interFrameDelayUs) must be between 0 and 1000000")
+      issues.append(ConfigIssue(key: "inter_frame_delay_us", "\(interFrameDelayUs) must be between 0 and 1000000"))
     }
-    if slaves.isEmpty { problems.append("slaves: at least one slave is required") }
+    if slaves.isEmpty { issues.append(ConfigIssue(key: "slaves", "at least one slave is required")) }
     var units: Set<Int> = []
     for (i, slave) in slaves.enumerated() {
-      problems += slave.validate(path: "slaves[\(i)]")
-      if !units.insert(slave.unitId).inserted { problems.append("slaves[\(i)].unit_id: \(slave.unitId) appears twice") }
+      issues += slave.problems().prefixed("slaves[\(i)]")
+      if !units.insert(slave.unitId).inserted {
+        issues.append(ConfigIssue(key: "slaves[\(i)].unit_id", "\(slave.unitId) appears twice"))
+      }
     }
-    return problems
+    return issues
   }
 }

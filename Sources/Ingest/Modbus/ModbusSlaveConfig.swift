@@ -1,9 +1,9 @@
-import WeirCore
+public import WeirCore
 
 /// One Modbus RTU slave on a bus: its unit id, the device id its records are keyed by, how often
 /// it is polled and what is read. Read from the configuration by Gateway (snake_case keys,
 /// docs/serial.md).
-public struct ModbusSlaveConfig: Sendable, Equatable {
+public struct ModbusSlaveConfig: Sendable, Equatable, ConfigValidating {
   /// The slave address, 1...247. Required.
   public var unitId: Int
   /// The record key of every poll of this slave. Required.
@@ -34,28 +34,30 @@ public struct ModbusSlaveConfig: Sendable, Equatable {
     self.maxRegistersPerRead = maxRegistersPerRead
   }
 
-  /// Problems with this slave, each prefixed by `path` (`slaves[0]`).
-  public func validate(path: String) -> [String] {
-    var problems: [String] = []
-    if !(1...247).contains(unitId) { problems.append("\(path).unit_id: \(unitId) must be between 1 and 247") }
-    if deviceId.isEmpty { problems.append("\(path).device_id: required (it keys the slave's records)") }
+  /// Problems with this slave and its registers, keys named as in YAML (`unit_id`,
+  /// `registers[2].type`).
+  public func problems() -> [ConfigIssue] {
+    var issues: [ConfigIssue] = []
+    if !(1...247).contains(unitId) { issues.append(ConfigIssue(key: "unit_id", "\(unitId) must be between 1 and 247")) }
+    if deviceId.isEmpty { issues.append(ConfigIssue(key: "device_id", "required (it keys the slave's records)")) }
     if intervalMs < 10 || intervalMs > 86_400_000 {
-      problems.append(
-        "\(path).interval: \(ConfigValues.describeMilliseconds(Int64(intervalMs))) must be between 10ms and 1d")
+      issues.append(
+        ConfigIssue(
+          key: "interval", "\(ConfigValues.describeMilliseconds(Int64(intervalMs))) must be between 10ms and 1d"))
     }
-    if let topic, topic.isEmpty { problems.append("\(path).topic: must not be empty when given") }
-    if registers.isEmpty { problems.append("\(path).registers: at least one entry is required") }
-    if maxGap < 0 { problems.append("\(path).max_gap: \(maxGap) must not be negative") }
+    if let topic, topic.isEmpty { issues.append(ConfigIssue(key: "topic", "must not be empty when given")) }
+    if registers.isEmpty { issues.append(ConfigIssue(key: "registers", "at least one entry is required")) }
+    if maxGap < 0 { issues.append(ConfigIssue(key: "max_gap", "\(maxGap) must not be negative")) }
     if !(1...125).contains(maxRegistersPerRead) {
-      problems.append("\(path).max_registers_per_read: \(maxRegistersPerRead) must be between 1 and 125")
+      issues.append(ConfigIssue(key: "max_registers_per_read", "\(maxRegistersPerRead) must be between 1 and 125"))
     }
     var names: Set<String> = []
     for (i, entry) in registers.enumerated() {
-      problems += entry.validate(path: "\(path).registers[\(i)]")
+      issues += entry.problems().prefixed("registers[\(i)]")
       if !entry.name.isEmpty && !names.insert(entry.name).inserted {
-        problems.append("\(path).registers[\(i)].name: '\(entry.name)' appears twice")
+        issues.append(ConfigIssue(key: "registers[\(i)].name", "'\(entry.name)' appears twice"))
       }
     }
-    return problems
+    return issues
   }
 }

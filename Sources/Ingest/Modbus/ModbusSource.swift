@@ -29,9 +29,9 @@ public final class ModbusSource: Sendable {
     config: ModbusConfig, store: LogStore, clock: any WallClock = SystemWallClock(),
     logger: Logger = Logger(label: "weir.modbus"), metrics: any MetricsFactory = MetricsSystem.factory
   ) throws(SerialError) {
-    let problems = config.validate()
+    let problems = config.problems()
     if !problems.isEmpty {
-      throw SerialError(.invalidConfiguration, "modbus source \(config.port.path): " + problems.joined(separator: "; "))
+      throw SerialError(.invalidConfiguration, "modbus source \(config.port.path): " + problems.summary)
     }
     self.config = config
     self.store = store

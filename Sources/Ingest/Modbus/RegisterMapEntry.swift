@@ -1,7 +1,9 @@
+public import WeirCore
+
 /// One value a Modbus slave exposes: where it is (table and address), how its registers are laid
 /// out, and how the raw number becomes the value recorded (`raw * scale + offset`, in `unit`).
 /// Read from the configuration by Gateway (snake_case keys, docs/serial.md).
-public struct RegisterMapEntry: Sendable, Equatable {
+public struct RegisterMapEntry: Sendable, Equatable, ConfigValidating {
   /// The Modbus data table, which decides the function code used to read it.
   public enum Table: String, Sendable, CaseIterable {
     /// Read with function code 3.
@@ -89,26 +91,31 @@ public struct RegisterMapEntry: Sendable, Equatable {
     self.decimals = decimals
   }
 
-  /// Problems with this entry, each prefixed by `path` (`slaves[0].registers[2]`).
-  public func validate(path: String) -> [String] {
-    var problems: [String] = []
-    if name.isEmpty { problems.append("\(path).name: must not be empty") }
+  /// Problems with this entry, keys named as in YAML (`address`, `type`).
+  public func problems() -> [ConfigIssue] {
+    var issues: [ConfigIssue] = []
+    if name.isEmpty { issues.append(ConfigIssue(key: "name", "must not be empty")) }
     if address < 0 || address > 65536 - type.width {
-      problems.append("\(path).address: \(address) must be between 0 and \(65536 - type.width) for a \(type.rawValue)")
+      issues.append(
+        ConfigIssue(key: "address", "\(address) must be between 0 and \(65536 - type.width) for a \(type.rawValue)"))
     }
     if table.isBits && type != .bool {
-      problems.append("\(path).type: a \(table.rawValue) holds one bit; its type must be bool, not \(type.rawValue)")
+      issues.append(
+        ConfigIssue(key: "type", "a \(table.rawValue) holds one bit; its type must be bool, not \(type.rawValue)"))
     }
     if !table.isBits && type == .bool {
-      problems.append(
-        "\(path).type: bool is only for coils and discrete inputs; a register is int16, uint16, int32, uint32 or float32"
-      )
+      issues.append(
+        ConfigIssue(
+          key: "type",
+          "bool is only for coils and discrete inputs; a register is int16, uint16, int32, uint32 or float32"))
     }
-    if !scale.isFinite || scale == 0 { problems.append("\(path).scale: \(scale) must be a finite number other than 0") }
-    if !offset.isFinite { problems.append("\(path).offset: must be a finite number") }
+    if !scale.isFinite || scale == 0 {
+      issues.append(ConfigIssue(key: "scale", "\(scale) must be a finite number other than 0"))
+    }
+    if !offset.isFinite { issues.append(ConfigIssue(key: "offset", "must be a finite number")) }
     if let decimals, !(0...15).contains(decimals) {
-      problems.append("\(path).decimals: \(decimals) must be between 0 and 15")
+      issues.append(ConfigIssue(key: "decimals", "\(decimals) must be between 0 and 15"))
     }
-    return problems
+    return issues
   }
 }

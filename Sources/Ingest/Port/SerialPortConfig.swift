@@ -1,9 +1,9 @@
-import WeirCore
+public import WeirCore
 
 /// How to open one serial port: the line settings (termios) and how to reopen it when the device
 /// goes away. Read from the configuration by Gateway (snake_case keys, docs/serial.md); every
 /// field but `path` has a default.
-public struct SerialPortConfig: Sendable, Equatable {
+public struct SerialPortConfig: Sendable, Equatable, ConfigValidating {
   /// Parity bit.
   public enum Parity: String, Sendable, CaseIterable {
     case none, even, odd, mark, space
@@ -79,33 +79,41 @@ public struct SerialPortConfig: Sendable, Equatable {
   /// Bits on the wire per character: start bit, data bits, parity bit, stop bits.
   public var bitsPerCharacter: Int { 1 + dataBits + (parity == .none ? 0 : 1) + stopBits }
 
-  /// What is wrong with this configuration, one human-readable sentence per problem; empty when
-  /// it can be used. Keys are named as they are written in YAML.
-  public func validate() -> [String] {
-    var problems: [String] = []
-    if path.isEmpty { problems.append("path: the device path is required (e.g. /dev/ttyUSB0)") }
-    if let deviceId, deviceId.isEmpty { problems.append("device_id: must not be empty when given") }
+  /// What is wrong with this configuration, one sentence per problem; empty when it can be used.
+  /// Keys are named as they are written in YAML.
+  public func problems() -> [ConfigIssue] {
+    var issues: [ConfigIssue] = []
+    if path.isEmpty { issues.append(ConfigIssue(key: "path", "the device path is required (e.g. /dev/ttyUSB0)")) }
+    if let deviceId, deviceId.isEmpty { issues.append(ConfigIssue(key: "device_id", "must not be empty when given")) }
     if !Self.supportedBaudRates.contains(baudRate) {
-      problems.append(
-        "baud_rate: \(baudRate) is not a rate termios can set; use one of 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600 (or another standard rate)"
-      )
+      issues.append(
+        ConfigIssue(
+          key: "baud_rate",
+          "\(baudRate) is not a rate termios can set; use one of 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600 (or another standard rate)"
+        ))
     }
-    if !(5...8).contains(dataBits) { problems.append("data_bits: \(dataBits) must be 5, 6, 7 or 8") }
-    if stopBits != 1 && stopBits != 2 { problems.append("stop_bits: \(stopBits) must be 1 or 2") }
+    if !(5...8).contains(dataBits) { issues.append(ConfigIssue(key: "data_bits", "\(dataBits) must be 5, 6, 7 or 8")) }
+    if stopBits != 1 && stopBits != 2 { issues.append(ConfigIssue(key: "stop_bits", "\(stopBits) must be 1 or 2")) }
     if reopenInitialDelayMs < 1 || reopenInitialDelayMs > Self.maxReopenDelayMs {
-      problems.append(
-        "reopen_initial_delay: \(ConfigValues.describeMilliseconds(Int64(reopenInitialDelayMs))) must be between 1ms and 1h"
-      )
+      issues.append(
+        ConfigIssue(
+          key: "reopen_initial_delay",
+          "\(ConfigValues.describeMilliseconds(Int64(reopenInitialDelayMs))) must be between 1ms and 1h"))
     }
     if reopenMaxDelayMs > Self.maxReopenDelayMs {
-      problems.append(
-        "reopen_max_delay: \(ConfigValues.describeMilliseconds(Int64(reopenMaxDelayMs))) must be at most 1h")
+      issues.append(
+        ConfigIssue(
+          key: "reopen_max_delay", "\(ConfigValues.describeMilliseconds(Int64(reopenMaxDelayMs))) must be at most 1h"))
     } else if reopenMaxDelayMs < reopenInitialDelayMs {
-      problems.append(
-        "reopen_max_delay: \(ConfigValues.describeMilliseconds(Int64(reopenMaxDelayMs))) must be at least reopen_initial_delay (\(ConfigValues.describeMilliseconds(Int64(reopenInitialDelayMs))))"
-      )
+      issues.append(
+        ConfigIssue(
+          key: "reopen_max_delay",
+          "\(ConfigValues.describeMilliseconds(Int64(reopenMaxDelayMs))) must be at least reopen_initial_delay (\(ConfigValues.describeMilliseconds(Int64(reopenInitialDelayMs))))"
+        ))
     }
-    if !(0...1).contains(reopenJitter) { problems.append("reopen_jitter: \(reopenJitter) must be between 0 and 1") }
-    return problems
+    if !(0...1).contains(reopenJitter) {
+      issues.append(ConfigIssue(key: "reopen_jitter", "\(reopenJitter) must be between 0 and 1"))
+    }
+    return issues
   }
 }

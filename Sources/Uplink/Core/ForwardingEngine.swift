@@ -69,7 +69,8 @@ final class ForwardingEngine<Transport: UplinkTransport>: @unchecked Sendable {
     options: UplinkOptions, store: LogStore, transport: Transport, clock: any WallClock, logger: Logger,
     metrics: any MetricsFactory
   ) throws(UplinkError) {
-    if let problem = options.problem() { throw UplinkError(.configuration, problem) }
+    let problems = options.problems()
+    if !problems.isEmpty { throw UplinkError(.configuration, problems.summary) }
     self.options = options
     self.store = store
     self.transport = transport
@@ -93,8 +94,7 @@ final class ForwardingEngine<Transport: UplinkTransport>: @unchecked Sendable {
           .configuration,
           "uplink \(options.name): local topic \(uplinkTopic.name) does not exist (create it in the log first)")
       }
-      let remote = try TopicTemplate.render(
-        uplinkTopic.remote ?? options.topicTemplate, gateway: options.gateway, topic: uplinkTopic.name)
+      let remote = try options.remoteName(of: uplinkTopic)
       let added: Range<Int>
       do {
         // A cursor that exists is counted by retention when it deletes records not yet read.

@@ -54,7 +54,7 @@ public enum StartPosition: String, Sendable, Equatable {
 }
 
 /// Settings every uplink has, whatever its transport.
-public struct UplinkOptions: Sendable, Equatable {
+public struct UplinkOptions: Sendable, Equatable, ConfigValidating {
   /// Names the uplink in metrics and its cursor (`uplink:<name>`).
   public var name: String
   /// This gateway's id: the `weir.gateway` header and `{gateway}` in templates.
@@ -119,35 +119,65 @@ public struct UplinkOptions: Sendable, Equatable {
   /// The cursor this uplink reads through.
   public var cursorName: String { "uplink:\(name)" }
 
-  /// Checks the values; returns what is wrong, or nil.
-  public func problem() -> String? {
-    if name.isEmpty { return "uplink name must not be empty" }
-    if gateway.isEmpty { return "uplink \(name): gateway id must not be empty" }
-    if topics.isEmpty { return "uplink \(name): no topics to forward" }
+  /// The remote topic `topic` goes to: its own ``UplinkTopic/remote`` or ``topicTemplate``, with
+  /// the placeholders replaced; throws for an unknown or unclosed placeholder.
+  public func remoteName(of topic: UplinkTopic) throws(UplinkError) -> String {
+    try TopicTemplate.render(topic.remote ?? topicTemplate, gateway: gateway, topic: topic.name)
+  }
+
+  /// The problems of the remote topic names, for a transport's own ``ConfigValidating/problems()``:
+  /// `check` says what is wrong with one (`remote`, for the local topic `local`), nil when nothing;
+  /// a template that cannot be rendered is one problem, said once.
+  func remoteNameProblems(_ check: (_ remote: String, _ local: String) -> String?) -> [ConfigIssue] {
+    var issues: [ConfigIssue] = []
+    for topic in topics {
+      let issue: ConfigIssue
+      do {
+        guard let problem = check(try remoteName(of: topic), topic.name) else { continue }
+        issue = ConfigIssue(problem)
+      } catch {
+        issue = ConfigIssue(error.message)
+      }
+      if !issues.contains(issue) { issues.append(issue) }
+    }
+    return issues
+  }
+
+  /// Checks the values; returns every problem, none when the uplink can start. Each sentence
+  /// names the uplink and the setting itself, so the issues have no key (the configuration reader
+  /// reports them at the uplink's entry).
+  public func problems() -> [ConfigIssue] {
+    var issues: [ConfigIssue] = []
+    func add(_ message: String) { issues.append(ConfigIssue(message)) }
+    if name.isEmpty { add("uplink name must not be empty") }
+    if gateway.isEmpty { add("uplink \(name): gateway id must not be empty") }
+    if topics.isEmpty { add("uplink \(name): no topics to forward") }
     var seen: Set<String> = []
-    for topic in topics where !seen.insert(topic.name).inserted {
-      return "uplink \(name): topic \(topic.name) is listed twice"
+    var twice: Set<String> = []
+    for topic in topics where !seen.insert(topic.name).inserted && twice.insert(topic.name).inserted {
+      add("uplink \(name): topic \(topic.name) is listed twice")
     }
     if window.maxRecords < 1 || window.maxBytes < 1024 {
-      return
+      add(
         "uplink \(name): in-flight window must allow at least 1 record and 1 KiB, got \(window.maxRecords) records, \(window.maxBytes) bytes"
+      )
     }
-    if commitIntervalMs < 1 { return "uplink \(name): commit interval must be positive" }
+    if commitIntervalMs < 1 { add("uplink \(name): commit interval must be positive") }
     if let rate = bandwidthBytesPerSecond, rate < 1 {
-      return "uplink \(name): bandwidth cap must be positive, got \(rate)"
+      add("uplink \(name): bandwidth cap must be positive, got \(rate)")
     }
-    if let burst = burstBytes, burst < 1 { return "uplink \(name): burst must be positive, got \(burst)" }
+    if let burst = burstBytes, burst < 1 { add("uplink \(name): burst must be positive, got \(burst)") }
     if case .liveFirst(let share) = drainOrder, !(share > 0 && share < 1) {
-      return "uplink \(name): backlog share must be between 0 and 1 (exclusive), got \(share)"
+      add("uplink \(name): backlog share must be between 0 and 1 (exclusive), got \(share)")
     }
     if backoff.initialMs < 1 || backoff.maxMs < backoff.initialMs {
-      return "uplink \(name): back-off needs 0 < initial (\(backoff.initialMs) ms) <= max (\(backoff.maxMs) ms)"
+      add("uplink \(name): back-off needs 0 < initial (\(backoff.initialMs) ms) <= max (\(backoff.maxMs) ms)")
     }
-    if snapshotIntervalMs < 10 { return "uplink \(name): snapshot interval must be at least 10 ms" }
+    if snapshotIntervalMs < 10 { add("uplink \(name): snapshot interval must be at least 10 ms") }
     if stallTimeoutMs < 1 || shutdownGraceMs < 0 {
-      return "uplink \(name): stall timeout and shutdown grace must be positive"
+      add("uplink \(name): stall timeout and shutdown grace must be positive")
     }
-    if readBytes < 4096 { return "uplink \(name): read size must be at least 4096 bytes" }
-    return nil
+    if readBytes < 4096 { add("uplink \(name): read size must be at least 4096 bytes") }
+    return issues
   }
 }

@@ -17,7 +17,8 @@ public final class KafkaUplink: Sendable {
     config: KafkaUplinkConfig, store: LogStore, clock: any WallClock = SystemWallClock(),
     logger: Logger = Logger(label: "weir.uplink"), metrics: any MetricsFactory = MetricsSystem.factory
   ) throws(UplinkError) {
-    try config.validate()
+    let problems = config.problems()
+    if !problems.isEmpty { throw UplinkError(.configuration, problems.summary) }
     self.config = config
     let transport = try KafkaTransport(config: config, logger: logger)
     engine = try ForwardingEngine(

@@ -1,3 +1,5 @@
+public import WeirCore
+
 /// Compression codecs librdkafka may be built with.
 public enum KafkaCompression: String, Sendable, CaseIterable {
   case none, gzip, snappy, lz4, zstd
@@ -7,7 +9,7 @@ public enum KafkaCompression: String, Sendable, CaseIterable {
 }
 
 /// A Kafka uplink: where to, how to batch, and the settings every uplink has.
-public struct KafkaUplinkConfig: Sendable, Equatable {
+public struct KafkaUplinkConfig: Sendable, Equatable, ConfigValidating {
   public var uplink: UplinkOptions
   /// `host:port,...` of the central cluster.
   public var bootstrapServers: String
@@ -48,37 +50,37 @@ public struct KafkaUplinkConfig: Sendable, Equatable {
     "partitioner": ["murmur2_random"],
   ]
 
-  /// Checks everything, librdkafka's own opinion of each property included.
-  public func validate() throws(UplinkError) {
-    if let problem = uplink.problem() { throw UplinkError(.configuration, problem) }
+  /// Checks everything: the settings every uplink has, then Kafka's own, with no keys (each
+  /// sentence names the uplink and the setting).
+  ///
+  /// The compression codec and each pass-through property are checked against the librdkafka
+  /// linked in: its `builtin.features`, and `rd_kafka_conf_set` on a configuration object made
+  /// for the check and freed after it. That needs librdkafka at validation time, but it creates
+  /// no client and connects nowhere, so it stays a side-effect-free check here rather than a
+  /// separate throwing one.
+  public func problems() -> [ConfigIssue] {
+    var issues = uplink.problems()
     let name = uplink.name
-    if bootstrapServers.isEmpty { throw UplinkError(.configuration, "uplink \(name): bootstrap servers are empty") }
+    func add(_ message: String) { issues.append(ConfigIssue(message)) }
+    if bootstrapServers.isEmpty { add("uplink \(name): bootstrap servers are empty") }
     if lingerMs < 0 || batchBytes < 1 || batchRecords < 1 || messageTimeoutMs < 1 {
-      throw UplinkError(
-        .configuration, "uplink \(name): linger must be >= 0 and batch sizes and message timeout positive")
+      add("uplink \(name): linger must be >= 0 and batch sizes and message timeout positive")
     }
     if let feature = compression.feature, !RdKafkaProducer.builtinFeatures.contains(feature) {
-      throw UplinkError(
-        .configuration,
+      add(
         "uplink \(name): this librdkafka (\(RdKafkaProducer.version)) is built without \(feature) compression; available: \(RdKafkaProducer.builtinFeatures.sorted().joined(separator: ","))"
       )
     }
     for (key, value) in properties.sorted(by: { $0.key < $1.key }) {
       if let allowed = Self.fixed[key], !allowed.contains(value) {
-        throw UplinkError(
-          .configuration, "uplink \(name): \(key)=\(value) is not allowed; the uplink needs \(allowed.sorted()[0])")
+        add("uplink \(name): \(key)=\(value) is not allowed; the uplink needs \(allowed.sorted()[0])")
       }
-      if let problem = RdKafkaProducer.check(property: key, value: value) {
-        throw UplinkError(.configuration, "uplink \(name): \(problem)")
-      }
+      if let problem = RdKafkaProducer.check(property: key, value: value) { add("uplink \(name): \(problem)") }
     }
-    for topic in uplink.topics {
-      let remote = try TopicTemplate.render(
-        topic.remote ?? uplink.topicTemplate, gateway: uplink.gateway, topic: topic.name)
-      if let problem = Self.kafkaTopicProblem(remote) {
-        throw UplinkError(.configuration, "uplink \(name): remote topic for \(topic.name): \(problem)")
-      }
+    issues += uplink.remoteNameProblems { remote, local in
+      Self.kafkaTopicProblem(remote).map { "uplink \(name): remote topic for \(local): \($0)" }
     }
+    return issues
   }
 
   /// librdkafka properties, in order: Weir's, then the pass-through ones (what the uplink's

@@ -3,7 +3,7 @@ public import WeirCore
 
 /// An MQTT uplink: the central broker and the settings every uplink has. Records are published
 /// at QoS 1 on a persistent session; the cursor moves on PUBACK.
-public struct MqttUplinkConfig: Sendable, Equatable {
+public struct MqttUplinkConfig: Sendable, Equatable, ConfigValidating {
   public var uplink: UplinkOptions
   /// The central broker (TLS, credentials). `cleanSession` must stay false and `clientID` stable,
   /// so the broker keeps the session across reconnections.
@@ -27,34 +27,29 @@ public struct MqttUplinkConfig: Sendable, Equatable {
     self.reconnectBackoff = reconnectBackoff
   }
 
-  /// Checks everything; errors name the field.
-  public func validate() throws(UplinkError) {
-    if let problem = uplink.problem() { throw UplinkError(.configuration, problem) }
+  /// Checks everything: the settings every uplink has, then MQTT's own, with no keys (each
+  /// sentence names the uplink and the setting).
+  public func problems() -> [ConfigIssue] {
+    var issues = uplink.problems()
     let name = uplink.name
-    if broker.cleanSession {
-      throw UplinkError(.configuration, "uplink \(name): the MQTT session must be persistent (clean_session false)")
-    }
-    if broker.clientID.isEmpty {
-      throw UplinkError(.configuration, "uplink \(name): the MQTT client id must be set and stable")
-    }
+    func add(_ message: String) { issues.append(ConfigIssue(message)) }
+    if broker.cleanSession { add("uplink \(name): the MQTT session must be persistent (clean_session false)") }
+    if broker.clientID.isEmpty { add("uplink \(name): the MQTT client id must be set and stable") }
     if uplink.window.maxRecords > 60_000 {
-      throw UplinkError(
-        .configuration,
+      add(
         "uplink \(name): an MQTT window holds at most 60000 records (message ids are 16-bit), got \(uplink.window.maxRecords)"
       )
     }
-    if ackTimeoutMs < 100 { throw UplinkError(.configuration, "uplink \(name): ack timeout must be at least 100 ms") }
-    for topic in uplink.topics {
-      let remote = try TopicTemplate.render(
-        topic.remote ?? uplink.topicTemplate, gateway: uplink.gateway, topic: topic.name)
+    if ackTimeoutMs < 100 { add("uplink \(name): ack timeout must be at least 100 ms") }
+    issues += uplink.remoteNameProblems { remote, local in
       if remote.isEmpty || remote.contains("+") || remote.contains("#") || remote.hasPrefix("$")
         || remote.utf8.count > 65535
       {
-        throw UplinkError(
-          .configuration,
-          "uplink \(name): MQTT topic '\(remote)' for \(topic.name) must be non-empty, without wildcards (+ #) and not start with $"
-        )
+        return
+          "uplink \(name): MQTT topic '\(remote)' for \(local) must be non-empty, without wildcards (+ #) and not start with $"
       }
+      return nil
     }
+    return issues
   }
 }

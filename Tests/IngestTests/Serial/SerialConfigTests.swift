@@ -12,7 +12,7 @@ import WeirCore
       path: "", baudRate: 12345, dataBits: 9, stopBits: 3, reopenInitialDelayMs: 0, reopenJitter: 2)
     port.deviceId = ""
     #expect(
-      port.validate() == [
+      port.problems().map(\.description) == [
         "path: the device path is required (e.g. /dev/ttyUSB0)",
         "device_id: must not be empty when given",
         "baud_rate: 12345 is not a rate termios can set; use one of 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600 (or another standard rate)",
@@ -22,20 +22,22 @@ import WeirCore
         "reopen_jitter: 2.0 must be between 0 and 1",
       ])
     #expect(
-      LineProtocolConfig(format: .csv, topic: "", maxLineLength: 4, keyField: "", delimiter: "ab").validate() == [
-        "topic: must not be empty",
-        "max_line_length: 4 must be between 16 and 1048576",
-        "key_field: must not be empty when given",
-        "columns: a CSV source needs either csv_header: true or a list of columns",
-        "delimiter: 'ab' must be one ASCII character other than a quote or a line end",
-      ])
+      LineProtocolConfig(format: .csv, topic: "", maxLineLength: 4, keyField: "", delimiter: "ab").problems().map(
+        \.description) == [
+          "topic: must not be empty",
+          "max_line_length: 4 must be between 16 and 1048576",
+          "key_field: must not be empty when given",
+          "columns: a CSV source needs either csv_header: true or a list of columns",
+          "delimiter: 'ab' must be one ASCII character other than a quote or a line end",
+        ])
     #expect(
-      LineProtocolConfig(format: .nmea, columns: [CSVColumn("a")], nmeaSentences: ["GGA", "gga"]).validate() == [
-        "columns: only used with format: csv",
-        "nmea_sentences: 'gga' is not a sentence type such as GGA or RMC",
-      ])
+      LineProtocolConfig(format: .nmea, columns: [CSVColumn("a")], nmeaSentences: ["GGA", "gga"]).problems().map(
+        \.description) == [
+          "columns: only used with format: csv",
+          "nmea_sentences: 'gga' is not a sentence type such as GGA or RMC",
+        ])
     #expect(
-      LineProtocolConfig(format: .csv, columns: [CSVColumn("a"), CSVColumn("a")]).validate() == [
+      LineProtocolConfig(format: .csv, columns: [CSVColumn("a"), CSVColumn("a")]).problems().map(\.description) == [
         "columns[1].name: 'a' appears twice"
       ])
 
@@ -52,7 +54,7 @@ import WeirCore
         ModbusSlaveConfig(unitId: 0, deviceId: "x", registers: [], maxRegistersPerRead: 200),
       ])
     #expect(
-      modbus.validate() == [
+      modbus.problems().map(\.description) == [
         "port.flow_control: xon_xoff would eat 0x11 and 0x13 bytes of binary Modbus frames; use none or rts_cts",
         "port.data_bits: Modbus RTU needs 8 data bits, not 7",
         "response_timeout: 0ms must be between 1ms and 60s",
@@ -71,6 +73,10 @@ import WeirCore
         "slaves[1].max_registers_per_read: 200 must be between 1 and 125",
         "slaves[1].unit_id: 0 appears twice",
       ])
+    // The key is the whole path below the configuration, the message only the sentence.
+    #expect(
+      modbus.problems()[7]
+        == ConfigIssue(key: "slaves[0].registers[0].address", "65535 must be between 0 and 65534 for a int32"))
   }
 
   @Test func sourcesRefuseInvalidConfiguration() throws {

@@ -1,6 +1,7 @@
 import Foundation
 import Payload
 import Testing
+import WeirCore
 
 @testable import Ingest
 @testable import PartitionedLog
@@ -269,17 +270,20 @@ import Testing
   @Test func invertedTimeRangeIsRefused() {
     var inverted = LineProtocolConfig(format: .nmea)
     inverted.timeRange = EventTimeRange(earliestMs: 2, latestMs: 1)
-    #expect(inverted.validate() == ["time_min: 1970-01-01T00:00:00Z is after time_max (1970-01-01T00:00:00Z)"])
+    #expect(
+      inverted.problems().map(\.description) == [
+        "time_min: 1970-01-01T00:00:00Z is after time_max (1970-01-01T00:00:00Z)"
+      ])
   }
 
   @Test func configurationValuesThatWouldOverflow() {
     let entry = RegisterMapEntry(name: "x", address: .max, type: .uint32)
-    #expect(entry.validate(path: "r") == ["r.address: \(Int.max) must be between 0 and 65534 for a uint32"])
+    #expect(entry.problems() == [ConfigIssue(key: "address", "\(Int.max) must be between 0 and 65534 for a uint32")])
     let slave = ModbusSlaveConfig(unitId: 1, deviceId: "d", intervalMs: .max, registers: [entry])
-    #expect(slave.validate(path: "s").contains("s.interval: \(Int.max)ms must be between 10ms and 1d"))
+    #expect(slave.problems().contains(ConfigIssue(key: "interval", "\(Int.max)ms must be between 10ms and 1d")))
     let port = SerialPortConfig(path: "/dev/x", reopenInitialDelayMs: .max, reopenMaxDelayMs: .max)
     #expect(
-      port.validate() == [
+      port.problems().map(\.description) == [
         "reopen_initial_delay: \(Int.max)ms must be between 1ms and 1h",
         "reopen_max_delay: \(Int.max)ms must be at most 1h",
       ])
