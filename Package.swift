@@ -150,6 +150,7 @@ let package = Package(
         "Gateway",
         "PartitionedLog",
         "Ingest",
+        "MQTTWire",
         "Uplink",
         "Rules",
         "MQTT",

@@ -205,8 +205,11 @@ public final class Partition: @unchecked Sendable {
     case .never:
       advanceDurable(to: written)
     case .interval(_, let threshold):
+      // The first unsynced bytes set the flush deadline: wake the background thread so it sleeps
+      // until then, not until its next housekeeping (up to a second later after an idle spell).
+      let first = unsyncedBytes == 0
       unsyncedBytes += bytes.count
-      if unsyncedBytes >= threshold { context.wakeBackground() }
+      if first || unsyncedBytes >= threshold { context.wakeBackground() }
     case .always:
       break
     }

@@ -127,7 +127,7 @@ public enum RulesBenchmark {
   }
 
   /// VmHWM from /proc/self/status, in bytes.
-  static func peakResidentSetBytes() -> Int64 {
+  public static func peakResidentSetBytes() -> Int64 {
     guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
     for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
       let kb = line.dropFirst(6).filter(\.isNumber)

@@ -52,20 +52,29 @@ public enum IngestBenchmark {
     return json.result
   }
 
-  /// The ceiling: a libmosquitto subscriber that counts and acknowledges at once.
-  static func bareSubscriberRun(_ o: Options, host: String, port: Int, topicRoot: String) throws -> (
-    received: Int, seconds: Double
-  ) {
+  /// A libmosquitto client subscribed to `filter` (the subscription acknowledged).
+  static func subscribedClient(host: String, port: Int, clientID: String, filter: String, qos: Int32) throws
+    -> MosquittoClient
+  {
     let subscriber = try MosquittoClient(
-      config: MQTTClientConfig(host: host, port: port, clientID: "\(topicRoot)-sub", cleanSession: true))
+      config: MQTTClientConfig(host: host, port: port, clientID: clientID, cleanSession: true))
     let subscribed = Atomic<Bool>(false)
-    subscriber.onConnect = { _, _, _ in _ = try? subscriber.subscribe(topicRoot + "/#", qos: o.qos) }
+    subscriber.onConnect = { _, _, _ in _ = try? subscriber.subscribe(filter, qos: qos) }
     subscriber.onSubscribe = { _, _ in subscribed.store(true, ordering: .relaxed) }
     try subscriber.connect()
     while !subscribed.load(ordering: .relaxed) {
       try subscriber.writePending()
       _ = try subscriber.readAvailable(maxMessages: 10, timeoutMs: 10) { _ in }
     }
+    return subscriber
+  }
+
+  /// The ceiling: a libmosquitto subscriber that counts and acknowledges at once.
+  static func bareSubscriberRun(_ o: Options, host: String, port: Int, topicRoot: String) throws -> (
+    received: Int, seconds: Double
+  ) {
+    let subscriber = try subscribedClient(
+      host: host, port: port, clientID: "\(topicRoot)-sub", filter: topicRoot + "/#", qos: o.qos)
     let counted = Atomic<Int>(0)
     let start = Monotonic.seconds()
     let publishing = try startPublishers(o, host: host, port: port, topicRoot: topicRoot)

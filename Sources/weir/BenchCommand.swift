@@ -7,7 +7,9 @@ import WeirTools
 struct BenchCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "bench", abstract: "Measure Weir beside its ceilings; the last line printed is JSON.",
-    subcommands: [LogBench.self, RecoveryBench.self, UplinkBench.self, RulesBench.self, IngestBench.self])
+    subcommands: [
+      LogBench.self, RecoveryBench.self, UplinkBench.self, RulesBench.self, IngestBench.self, ListenerBench.self,
+    ])
 
   struct LogBench: ParsableCommand {
     static let configuration = CommandConfiguration(

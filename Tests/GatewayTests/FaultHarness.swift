@@ -175,7 +175,7 @@ final class FaultHarness: @unchecked Sendable {
 
   /// Starts paho-mqtt publishing `messages` at QoS 1 (`window` in flight); returns the process.
   /// Each sequence number the broker acknowledges goes to the publisher's `acked` file.
-  func publish(_ messages: [Message], window: Int = 100, ratePerSecond: Int = 0) throws -> Publisher {
+  func publish(_ messages: [Message], window: Int = 100, ratePerSecond: Int = 0, port: Int? = nil) throws -> Publisher {
     publishers += 1
     let name = "pub-\(publishers)"
     let spec = directory + "/\(name).json"
@@ -183,7 +183,7 @@ final class FaultHarness: @unchecked Sendable {
     let process = try ChildProcess(
       "/usr/bin/env",
       [
-        "python3", directory + "/publish.py", "\(broker.port)", spec, directory + "/\(name).acked", name, "\(window)",
+        "python3", directory + "/publish.py", "\(port ?? broker.port)", spec, directory + "/\(name).acked", name, "\(window)",
         "\(ratePerSecond)",
       ], logPath: directory + "/\(name).log")
     return Publisher(process: process, ackedPath: directory + "/\(name).acked", total: messages.count)
@@ -261,6 +261,8 @@ final class FaultHarness: @unchecked Sendable {
     client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=name, clean_session=True)
     client.max_inflight_messages_set(window)
     client.max_queued_messages_set(0)
+    # Back quickly after the broker (or Weir's listener) restarts; paho sends what was in flight again.
+    client.reconnect_delay_set(min_delay=0.05, max_delay=0.5)
     client.on_publish = on_publish
     client.connect("127.0.0.1", int(port), keepalive=30)
     client.loop_start()

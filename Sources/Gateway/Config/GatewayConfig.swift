@@ -30,6 +30,8 @@ public struct GatewayConfig: Sendable {
   public var uplinks: [UplinkConfig] = []
   public var serialSources: [SerialSourceConfig] = []
   public var modbusSources: [ModbusConfig] = []
+  /// Weir's own MQTT servers (`listeners:`). Default: none.
+  public var listeners: [ListenerConfig] = []
   /// Publish alerts to the local broker (the first MQTT source's) under
   /// `weir/alerts/<rule>/<key>`. Default: true.
   public var publishAlerts = true
@@ -126,6 +128,15 @@ public struct GatewayConfig: Sendable {
     }
     for (i, node) in (reader.sequence(&top, "modbus") ?? []).enumerated() {
       if let source = modbusSource(reader, node, path: "modbus[\(i)]") { config.modbusSources.append(source) }
+    }
+    var listenerNames: Set<String> = []
+    for (i, node) in (reader.sequence(&top, "listeners") ?? []).enumerated() {
+      if let listener = listener(reader, node, path: "listeners[\(i)]") {
+        if !listenerNames.insert(listener.name).inserted {
+          reader.problem(node, "listeners[\(i)].name", "another listener is already named '\(listener.name)'")
+        }
+        config.listeners.append(listener)
+      }
     }
 
     if let (publish, files) = rules(reader, reader.value(&top, "rules"), paths: paths) {

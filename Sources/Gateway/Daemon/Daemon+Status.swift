@@ -225,6 +225,13 @@ extension Daemon {
         SourceInfo(
           name: s.config.name, kind: "mqtt", connected: st.connected, records: st.messages, lastError: st.lastError))
     }
+    for l in listeners {
+      let st = l.status
+      out.append(
+        SourceInfo(
+          name: l.config.name, kind: "listener", connected: st.listening, records: st.records, lastError: st.lastError,
+          clients: st.connections))
+    }
     for s in serialSources {
       let st = s.status
       out.append(

@@ -25,6 +25,7 @@ public final class Daemon: Sendable {
   let mqttSources: [MQTTSource]
   let serialSources: [SerialLineSource]
   let modbusSources: [ModbusSource]
+  let listeners: [MQTTListener]
   let kafkaUplinks: [KafkaUplink]
   let mqttUplinks: [MqttUplink]
   let ruleService: RuleService?
@@ -62,6 +63,9 @@ public final class Daemon: Sendable {
     var written = Set(config.mqttSources.flatMap { $0.subscriptions.map(\.topic) })
     written.formUnion(config.serialSources.map(\.lineProtocol.topic))
     written.formUnion(config.modbusSources.map(\.topic))
+    for l in config.listeners {
+      written.formUnion(l.routes.map(\.topic) + [l.defaultTopic, l.eventsTopic, l.deadLetterTopic])
+    }
     var ruleTopics = Set<String>()
     var ruleSources: [(source: String, fileName: String)] = []
     for file in config.ruleFiles {
@@ -86,6 +90,7 @@ public final class Daemon: Sendable {
     modbusSources = try config.modbusSources.map {
       try ModbusSource(config: $0, store: store, logger: logger.child("weir.modbus"))
     }
+    listeners = config.listeners.map { MQTTListener(config: $0, store: store, logger: logger.child("weir.listener")) }
     var kafka: [KafkaUplink] = []
     var mqtt: [MqttUplink] = []
     for uplink in config.uplinks {

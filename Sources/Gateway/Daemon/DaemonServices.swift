@@ -22,7 +22,7 @@ struct DaemonService {
 
 extension Daemon {
   /// Every long-lived part of the daemon, in start order. The group shuts them down in reverse, so
-  /// the drain goes: the drain notice, the sources (MQTT, serial, Modbus), the rules, the alert
+  /// the drain goes: the drain notice, the listeners, the sources (MQTT, serial, Modbus), the rules, the alert
   /// publisher, the uplinks, then the rules reload, the sampler and HTTP. The log closes after the
   /// group has returned.
   func serviceList() throws -> [DaemonService] {
@@ -40,6 +40,7 @@ extension Daemon {
     list += modbusSources.map { DaemonService("modbus:\($0.status.port.path)", $0, supervised: true) }
     list += serialSources.map { DaemonService("serial:\($0.status.path)", $0, supervised: true) }
     list += mqttSources.map { DaemonService("mqtt:\($0.config.name)", $0, supervised: true) }
+    list += listeners.map { DaemonService("listener:\($0.config.name)", $0, supervised: true) }
     list.append(
       DaemonService("drain", DrainNotice(deadlineMs: config.shutdownTimeoutMs, logger: logger, deadline: drainDeadline))
     )

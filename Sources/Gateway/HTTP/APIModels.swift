@@ -42,11 +42,25 @@ public struct LogSummary: Codable, Sendable {
 
 public struct SourceInfo: Codable, Sendable {
   public var name: String
-  /// mqtt, serial or modbus.
+  /// mqtt, serial, modbus or listener.
   public var kind: String
+  /// A listener: bound and accepting.
   public var connected: Bool
   public var records: Int64
   public var lastError: String?
+  /// A listener's client connections now (nil for the other kinds).
+  public var clients: Int?
+
+  public init(
+    name: String, kind: String, connected: Bool, records: Int64, lastError: String?, clients: Int? = nil
+  ) {
+    self.name = name
+    self.kind = kind
+    self.connected = connected
+    self.records = records
+    self.lastError = lastError
+    self.clients = clients
+  }
 }
 
 public struct UplinkSummary: Codable, Sendable {

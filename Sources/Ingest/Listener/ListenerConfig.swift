@@ -41,7 +41,7 @@ public struct ListenerConfig: Sendable {
     name: String = "devices", host: String = "0.0.0.0", port: Int = 1883, maxConnections: Int = 10_000,
     maxPacketBytes: Int = 256 << 10, receiveMaximum: Int = 1024, anonymous: Bool = false,
     routes: [MQTTSubscription] = [], defaultTopic: String = "mqtt", eventsTopic: String = "device-events",
-    deadLetterTopic: String = "dead-letters", maxSessionExpirySeconds: UInt32 = 7 * 86_400,
+    deadLetterTopic: String = "deadletter", maxSessionExpirySeconds: UInt32 = 7 * 86_400,
     maxKeepAliveSeconds: UInt16 = 3600, maxPayloadBytes: Int = 256 << 10
   ) {
     self.name = name

@@ -52,11 +52,14 @@ final class ListenerCore: @unchecked Sendable {
   private(set) var failure: LogError?
   var onFailure: ((LogError) -> Void)?
   private let events: EventWriter
+  private let status: StatusBox<ListenerStatus>
+  private var recordsWritten: Int64 = 0
 
   init(
     config: ListenerConfig, eventLoop: any EventLoop, store: LogStore, logger: Logger, clock: any WallClock,
-    metrics: ListenerMetrics
+    metrics: ListenerMetrics, status: StatusBox<ListenerStatus>
   ) throws(LogError) {
+    self.status = status
     self.config = config
     self.eventLoop = eventLoop
     self.logger = logger
@@ -68,8 +71,9 @@ final class ListenerCore: @unchecked Sendable {
     decoder = try MQTTMessageDecoder(
       routes: config.allRoutes, maxPayloadBytes: config.maxPayloadBytes, router: router, source: source)
     events = EventWriter(router: router, route: try router.route(config.eventsTopic), listener: config.name)
-    committer = SourceCommitter(router: router, logger: logger, source: source) { [metrics] paused in
+    committer = SourceCommitter(router: router, logger: logger, source: source) { [metrics, status] paused in
       metrics.backPressured.record(paused ? 1 : 0)
+      status.update { $0.backPressured = paused }
     }
   }
 
@@ -78,6 +82,19 @@ final class ListenerCore: @unchecked Sendable {
   func opened(_ connection: ListenerConnection) {
     connections[ObjectIdentifier(connection)] = connection
     metrics.connections.record(connections.count)
+    publishStatus()
+  }
+
+  /// Shares the connection count, the clients and the records written with other threads.
+  private func publishStatus() {
+    let count = connections.count
+    let clients = Array(byClient.keys.sorted().prefix(1000))
+    let records = recordsWritten
+    status.update {
+      $0.connections = count
+      $0.clients = clients
+      $0.records = records
+    }
   }
 
   func closed(_ connection: ListenerConnection) {
@@ -97,6 +114,7 @@ final class ListenerCore: @unchecked Sendable {
     }
     events.disconnected(clientID: clientID, reason: connection.closeReason, now: clock.nowMilliseconds())
     requestCommit()
+    publishStatus()
   }
 
   /// Binds `connection` to `clientID`: takes the session over from a connection holding it (which
@@ -131,6 +149,7 @@ final class ListenerCore: @unchecked Sendable {
   func connected(_ connection: ListenerConnection, clientID: String, version: ProtocolVersion, remote: String) {
     events.connected(clientID: clientID, version: version, remote: remote, now: clock.nowMilliseconds())
     requestCommit()
+    publishStatus()
   }
 
   /// Writes a will into the events topic (key: the client identifier; headers: its topic, QoS and retain).
@@ -153,6 +172,7 @@ final class ListenerCore: @unchecked Sendable {
   private func commit() {
     commitScheduled = false
     guard failure == nil else { return }
+    let pending = router.pendingRecords
     do {
       guard try committer.commit() else {
         if !paused {
@@ -165,6 +185,11 @@ final class ListenerCore: @unchecked Sendable {
     } catch {
       fail(error)
       return
+    }
+    if pending > 0 {
+      recordsWritten += Int64(pending)
+      let records = recordsWritten
+      status.update { $0.records = records }
     }
     router.takeCommittedEnds(into: &scratchEnds)
     if !scratchEnds.isEmpty {

@@ -26,6 +26,10 @@ public final class MQTTListener: Sendable {
   private let clock: any WallClock
   private let metrics: ListenerMetrics
   private let state = Mutex<State>(State())
+  let statusBox = StatusBox(ListenerStatus())
+
+  /// Connections, clients and records, refreshed at every commit and connection change.
+  public var status: ListenerStatus { statusBox.value }
 
   private struct State {
     var group: MultiThreadedEventLoopGroup?
@@ -57,9 +61,10 @@ public final class MQTTListener: Sendable {
     let loop = group.next()
     let core: ListenerCore
     do {
-      core = try await loop.submit { [config, store, logger, clock, metrics] in
+      core = try await loop.submit { [config, store, logger, clock, metrics, statusBox] in
         try ListenerCore(
-          config: config, eventLoop: loop, store: store, logger: logger, clock: clock, metrics: metrics)
+          config: config, eventLoop: loop, store: store, logger: logger, clock: clock, metrics: metrics,
+          status: statusBox)
       }.get()
     } catch {
       try? await group.shutdownGracefully()
@@ -98,6 +103,7 @@ public final class MQTTListener: Sendable {
       s.core = core
       return s.stopRequested
     }
+    statusBox.update { $0.listening = true }
     logger.info(
       "listener started",
       metadata: [
@@ -135,7 +141,14 @@ public final class MQTTListener: Sendable {
       $0.core = nil
     }
     logger.info("listener stopped", metadata: ["listener": "\(config.name)"])
-    if let error = failed.withLock({ $0 }) { throw error }
+    let failure = failed.withLock { $0 }
+    statusBox.update {
+      $0.listening = false
+      $0.connections = 0
+      $0.clients = []
+      if let failure { $0.lastError = "\(failure)" }
+    }
+    if let failure { throw failure }
   }
 
   /// Stops accepting and ends ``runUntilStopped()``. Safe from any thread, any number of times.
@@ -159,6 +172,19 @@ extension MQTTListener: Service {
   public func run() async throws {
     try await withGracefulShutdownHandler(operation: runUntilStopped, onGracefulShutdown: stop)
   }
+}
+
+/// What a listener is doing, for status pages and `weir status`.
+public struct ListenerStatus: Sendable {
+  /// Whether it is bound and accepting.
+  public var listening = false
+  public var connections = 0
+  /// Clients connected now, by client identifier (at most the first 1000).
+  public var clients: [String] = []
+  /// Records the listener wrote into the log (PUBLISHes, wills and events).
+  public var records: Int64 = 0
+  public var backPressured = false
+  public var lastError: String?
 }
 
 /// The listener cannot run as configured.
