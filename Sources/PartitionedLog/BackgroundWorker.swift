@@ -40,6 +40,8 @@ final class BackgroundWorker: @unchecked Sendable {
       guard let store else { break }
       let partitions = store.allPartitions
       var now = Monotonic.nanoseconds()
+      // Cleared before the deadlines are read: a partition that gets data after this wakes us again.
+      _ = context.flushWakeRequested.exchange(false, ordering: .relaxed)
       for p in partitions { p.flushIfDue(nowNs: now) }
       let woken = context.wakeRequested.exchange(false, ordering: .relaxed)
       now = Monotonic.nanoseconds()
@@ -65,9 +67,13 @@ final class BackgroundWorker: @unchecked Sendable {
       for p in partitions {
         if let due = p.nanosecondsUntilFlush(nowNs: now) { sleep = min(sleep, due) }
       }
-      if sleep > 0 && !context.wakeRequested.load(ordering: .relaxed) {
+      if sleep > 0 && !context.wakeRequested.load(ordering: .relaxed)
+        && !context.flushWakeRequested.load(ordering: .relaxed)
+      {
         context.wake.withLock {
-          if !stopping.load(ordering: .relaxed) && !context.wakeRequested.load(ordering: .relaxed) {
+          if !stopping.load(ordering: .relaxed) && !context.wakeRequested.load(ordering: .relaxed)
+            && !context.flushWakeRequested.load(ordering: .relaxed)
+          {
             context.wake.wait(nanoseconds: max(sleep, 100_000))
           }
         }

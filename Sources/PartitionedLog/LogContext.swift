@@ -17,6 +17,9 @@ final class LogContext: Sendable {
   let io = BlockingIO()
   let wake = ConditionLock()
   let wakeRequested = Atomic<Bool>(false)
+  /// Set by a partition's first unsynced append: the background thread only recomputes when to
+  /// flush (no retention run, unlike ``wakeRequested``).
+  let flushWakeRequested = Atomic<Bool>(false)
   /// The file system ran out of space (a write got ENOSPC, or SQLite reported it full): every
   /// append is refused until the background finds room again and has rebuilt the reserve.
   let diskFull = Atomic<Bool>(false)
@@ -130,6 +133,14 @@ final class LogContext: Sendable {
 
   func wakeBackground() {
     if !wakeRequested.exchange(true, ordering: .relaxed) {
+      wake.withLock { wake.broadcast() }
+    }
+  }
+
+  /// A partition has unsynced data again: the background thread sleeps until its flush is due
+  /// instead of until its next housekeeping (up to a second later).
+  func wakeFlusher() {
+    if !flushWakeRequested.exchange(true, ordering: .relaxed) {
       wake.withLock { wake.broadcast() }
     }
   }

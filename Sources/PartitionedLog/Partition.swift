@@ -209,7 +209,11 @@ public final class Partition: @unchecked Sendable {
       // until then, not until its next housekeeping (up to a second later after an idle spell).
       let first = unsyncedBytes == 0
       unsyncedBytes += bytes.count
-      if first || unsyncedBytes >= threshold { context.wakeBackground() }
+      if unsyncedBytes >= threshold {
+        context.wakeBackground()
+      } else if first {
+        context.wakeFlusher()
+      }
     case .always:
       break
     }

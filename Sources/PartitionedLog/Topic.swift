@@ -14,9 +14,10 @@ public final class Topic: Sendable {
     id >= 0 && Int(id) < partitions.count ? partitions[Int(id)] : nil
   }
 
-  /// Topic names as Kafka allows them: 1-249 of `[A-Za-z0-9._-]`, not `.` or `..`.
+  /// Topic names as Kafka allows them: 1-249 of `[A-Za-z0-9._-]`, not `.` or `..`; the local
+  /// log's topics and the uplink's remote Kafka topics follow the same rule.
   public static func nameProblem(_ name: String) -> String? {
-    if name.isEmpty || name.utf8.count > 249 { return "topic name must be 1-249 characters" }
+    if name.isEmpty || name.utf8.count > 249 { return "topic name '\(name.prefix(80))' must be 1-249 characters" }
     if name == "." || name == ".." { return "topic name cannot be '.' or '..'" }
     for c in name.utf8 {
       let ok =

@@ -1,3 +1,4 @@
+import PartitionedLog
 public import WeirCore
 
 /// Compression codecs librdkafka may be built with.
@@ -78,7 +79,7 @@ public struct KafkaUplinkConfig: Sendable, Equatable, ConfigValidating {
       if let problem = RdKafkaProducer.check(property: key, value: value) { add("uplink \(name): \(problem)") }
     }
     issues += uplink.remoteNameProblems { remote, local in
-      Self.kafkaTopicProblem(remote).map { "uplink \(name): remote topic for \(local): \($0)" }
+      Topic.nameProblem(remote).map { "uplink \(name): remote topic for \(local): \($0)" }
     }
     return issues
   }
@@ -108,18 +109,5 @@ public struct KafkaUplinkConfig: Sendable, Equatable, ConfigValidating {
     ]
     for (key, value) in properties.sorted(by: { $0.key < $1.key }) { list.append((key, value)) }
     return list
-  }
-
-  /// Kafka's topic name rule: 1-249 of `[A-Za-z0-9._-]`.
-  static func kafkaTopicProblem(_ name: String) -> String? {
-    if name.isEmpty || name.utf8.count > 249 { return "topic name '\(name)' must be 1-249 characters" }
-    if name == "." || name == ".." { return "topic name cannot be '.' or '..'" }
-    for c in name.utf8 {
-      let ok =
-        (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c == 0x2e || c == 0x5f
-        || c == 0x2d
-      if !ok { return "topic name '\(name)' may contain only letters, digits, '.', '_' and '-'" }
-    }
-    return nil
   }
 }
