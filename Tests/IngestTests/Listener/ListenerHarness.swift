@@ -14,7 +14,7 @@ final class ListenerHarness: @unchecked Sendable {
 
   /// Routes `sensors/+/telemetry` into `telemetry` (JSON, keyed by the second level, `ts` as event time).
   init(
-    fsync: FsyncPolicy = .default, partitions: Int = 3, anonymous: Bool = true,
+    fsync: FsyncPolicy = .default, partitions: Int = 3, anonymous: Bool = true, topic custom: TopicConfig? = nil,
     configure: (inout ListenerConfig) -> Void = { _ in }
   ) throws {
     directory = NSTemporaryDirectory() + "weir-listener-\(UUID().uuidString)"
@@ -23,7 +23,7 @@ final class ListenerHarness: @unchecked Sendable {
       directory: directory + "/data", options: LogOptions(minFreeBytes: 0, metadataReserveBytes: 0))
     var topic = TopicConfig(fsync: fsync)
     topic.partitions = partitions
-    _ = try store.createTopic("telemetry", config: topic)
+    _ = try store.createTopic("telemetry", config: custom ?? topic)
     var config = ListenerConfig(
       name: "devices", host: "127.0.0.1", port: 0, anonymous: anonymous,
       routes: [

@@ -65,6 +65,30 @@ import WeirTestSupport
     try Self.checkExactlyOnceInOrder(h, acked: devices.acked)
   }
 
+  /// A `reject_new` topic at its size limit: the listener stops reading (the device is held back by
+  /// TCP and gets no PUBACK meanwhile), and resumes when age retention makes room; every message
+  /// the device had acknowledged was appended.
+  @Test func aFullLogHoldsTheDevicesBackAndIngestResumes() async throws {
+    let topic = TopicConfig(
+      fsync: .interval(milliseconds: 20, bytes: 1 << 20), segmentBytes: 4096, maxBytes: 8192, maxAgeMs: 1500,
+      onFull: .rejectNew)
+    let h = try ListenerHarness(topic: topic)
+    let port = try await h.start()
+    let devices = try h.devices(port: port, clients: 1, count: 400, qos: 1, version: "5", window: 20)
+    var heldBack = false
+    let deadline = Date().addingTimeInterval(120)
+    while devices.process.isRunning && Date() < deadline {
+      if h.listener.status.backPressured { heldBack = true }
+      try await Task.sleep(for: .milliseconds(20))
+    }
+    try await devices.finish(timeout: 10)
+    #expect(heldBack, "the listener stopped reading while the log refused appends")
+    #expect(devices.acked.count == 400, "ingest resumed once retention made room")
+    let appended = h.store.topic("telemetry")!.partitions.reduce(Int64(0)) { $0 + $1.state.logEndOffset }
+    #expect(appended >= 400, "every acknowledged message was appended (\(appended))")
+    try await h.stop()
+  }
+
   @Test func anonymousAccessOffRefusesTheConnection() async throws {
     let h = try ListenerHarness(anonymous: false)
     let port = try await h.start()
