@@ -130,7 +130,12 @@ struct StatusCommand: AsyncParsableCommand {
     print()
     var sources = Table(headers: ["SOURCE", "KIND", "STATE", "RECORDS", "LAST ERROR"], numeric: [3])
     for src in s.sources {
-      sources.rows.append([src.name, src.kind, src.connected ? "connected" : "down", Format.count(src.records), src.lastError ?? ""])
+      // A listener is "listening" with its client count; a source is connected or down.
+      let state =
+        src.kind == "listener"
+        ? (src.connected ? "listening (\(src.clients ?? 0) clients)" : "down")
+        : (src.connected ? "connected" : "down")
+      sources.rows.append([src.name, src.kind, state, Format.count(src.records), src.lastError ?? ""])
     }
     print(sources.render())
     if !s.uplinks.isEmpty {

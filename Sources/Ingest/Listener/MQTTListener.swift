@@ -85,7 +85,7 @@ public final class MQTTListener: Sendable {
             channel.close(promise: nil)
             return
           }
-          let remote = channel.remoteAddress.map { "\($0)" } ?? "?"
+          let remote = channel.remoteAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "?"
           try channel.pipeline.syncOperations.addHandler(ListenerConnection(core: core, remote: remote))
         }
       }
