@@ -133,7 +133,9 @@ public final class MQTTListener: Sendable {
       for c in core.connections.values { c.close(.serverShuttingDown, "the gateway is stopping") }
     }.get()
     try? await Task.sleep(nanoseconds: 50_000_000)
+    // The watcher schedules work on the loop: it must be gone before the loop is.
     watcher.cancel()
+    await watcher.value
     try? await group.shutdownGracefully()
     state.withLock {
       $0.group = nil
