@@ -438,7 +438,11 @@ final class ListenerConnection: ChannelInboundHandler {
     _ will: (topic: [UInt8], payload: [UInt8], qos: QoS, retain: Bool, delaySeconds: UInt32), clientID: String
   ) {
     self.will = nil
-    core.publishWill(clientID: clientID, topic: will.topic, payload: will.payload, qos: will.qos, retain: will.retain)
+    // 5.0: published after the will delay (at most the session's expiry) unless the client is back.
+    let delay = min(will.delaySeconds, session?.expirySeconds ?? 0)
+    core.publishWill(
+      clientID: clientID, topic: will.topic, payload: will.payload, qos: will.qos, retain: will.retain,
+      delaySeconds: delay)
   }
 
   private func scheduleKeepAlive(_ afterNs: Int64) {

@@ -48,6 +48,8 @@ final class ListenerCore: @unchecked Sendable {
   private var byClient: [String: ListenerConnection] = [:]
   /// Sessions by client identifier (those still connected and those waiting out their expiry).
   private(set) var sessions: [String: ListenerSession] = [:]
+  /// 5.0 wills waiting out their delay, by client identifier (at most one per session).
+  private var pendingWills: [String: (task: Scheduled<Void>, write: () -> Void)] = [:]
   /// The log failed (not merely full): the listener stops and acknowledges nothing more.
   private(set) var failure: LogError?
   var onFailure: ((LogError) -> Void)?
@@ -127,6 +129,12 @@ final class ListenerCore: @unchecked Sendable {
       old.takenOver()
       byClient[clientID] = nil
     }
+    // A delayed will: the client is back in time. Resuming the session cancels it; a clean start
+    // ends the old session, which publishes it now.
+    if let pending = pendingWills.removeValue(forKey: clientID) {
+      pending.task.cancel()
+      if cleanStart { pending.write() }
+    }
     byClient[clientID] = connection
     let expiry = min(expirySeconds, config.maxSessionExpirySeconds)
     if !cleanStart, let session = sessions[clientID] {
@@ -153,10 +161,21 @@ final class ListenerCore: @unchecked Sendable {
   }
 
   /// Writes a will into the events topic (key: the client identifier; headers: its topic, QoS and retain).
-  func publishWill(clientID: String, topic: [UInt8], payload: [UInt8], qos: QoS, retain: Bool) {
-    events.will(
-      clientID: clientID, topic: topic, payload: payload, qos: qos, retain: retain, now: clock.nowMilliseconds())
-    requestCommit()
+  /// Writes a will now, or after `delaySeconds` (MQTT 5.0's will delay) unless the client connects
+  /// again before: a resumed session cancels it, a clean start publishes it at once.
+  func publishWill(
+    clientID: String, topic: [UInt8], payload: [UInt8], qos: QoS, retain: Bool, delaySeconds: UInt32 = 0
+  ) {
+    pendingWills.removeValue(forKey: clientID)?.task.cancel()
+    let write = { [self] in
+      pendingWills[clientID] = nil
+      events.will(
+        clientID: clientID, topic: topic, payload: payload, qos: qos, retain: retain, now: clock.nowMilliseconds())
+      requestCommit()
+    }
+    guard delaySeconds > 0 else { return write() }
+    let task = eventLoop.assumeIsolated().scheduleTask(in: .seconds(Int64(delaySeconds))) { write() }
+    pendingWills[clientID] = (task, write)
   }
 
   // MARK: Commits and durability
@@ -235,8 +254,13 @@ final class ListenerCore: @unchecked Sendable {
     onFailure?(error)
   }
 
-  /// At shutdown: one last commit, then the acknowledgements that became durable.
+  /// At shutdown: the wills still waiting out their delay are written (their sessions end with the
+  /// listener), one last commit, then the acknowledgements that became durable.
   func drain() {
+    for (_, pending) in pendingWills {
+      pending.task.cancel()
+      pending.write()
+    }
     commit()
     if failure == nil { try? router.flush() }
     releaseDurable()

@@ -18,7 +18,7 @@ public import WeirCore
 /// in one write per durable epoch.
 ///
 /// Not in this release (see docs/listener.md): subscriptions (a SUBSCRIBE is answered with a
-/// failure code per filter), retained messages, TLS, password and ACL files, the will delay.
+/// failure code per filter), retained messages, TLS, password and ACL files.
 public final class MQTTListener: Sendable {
   public let config: ListenerConfig
   private let store: LogStore

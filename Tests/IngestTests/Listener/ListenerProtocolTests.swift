@@ -29,6 +29,49 @@ import WeirTestSupport
     #expect(records.first?.headers["mqtt.qos"] == "1")
   }
 
+  /// paho-mqtt 5.0 with a will delayed 2 s and a 60 s session: the process dies without a
+  /// DISCONNECT. The will is not written at once, and it is after the delay; a client that comes
+  /// back within the delay (resuming its session) cancels it.
+  @Test(arguments: [false, true])
+  func theWillDelayHoldsTheWillBack(_ reconnect: Bool) async throws {
+    let h = try ListenerHarness()
+    let port = try await h.start()
+    let script = h.directory + "/will.py"
+    try #"""
+    import os, sys, time
+    import paho.mqtt.client as mqtt
+    from paho.mqtt.properties import Properties
+    from paho.mqtt.packettypes import PacketTypes
+    port, mode = int(sys.argv[1]), sys.argv[2]
+    c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="w1", protocol=mqtt.MQTTv5)
+    if mode == "die":
+        will = Properties(PacketTypes.WILLMESSAGE)
+        will.WillDelayInterval = 2
+        c.will_set("devices/w1/status", "offline", qos=1, properties=will)
+    connect = Properties(PacketTypes.CONNECT)
+    connect.SessionExpiryInterval = 60
+    c.connect("127.0.0.1", port, clean_start=(mode == "die"), properties=connect)
+    c.loop_start()
+    time.sleep(0.5)
+    if mode == "die":
+        os._exit(0)
+    c.disconnect()
+    c.loop_stop()
+    """#.write(toFile: script, atomically: true, encoding: .utf8)
+    let dies = try ChildProcess("/usr/bin/env", ["python3", script, "\(port)", "die"])
+    #expect(await dies.waitForExit(timeout: 30) == 0, "\(dies.output)")
+    func wills() throws -> Int { try h.records("device-events").filter { $0.headers["event"] == "will" }.count }
+    try await Task.sleep(for: .milliseconds(300))
+    #expect(try wills() == 0, "not before the delay")
+    if reconnect {
+      let back = try ChildProcess("/usr/bin/env", ["python3", script, "\(port)", "back"])
+      #expect(await back.waitForExit(timeout: 30) == 0, "\(back.output)")
+    }
+    try await Task.sleep(for: .milliseconds(2500))
+    #expect(try wills() == (reconnect ? 0 : 1))
+    try await h.stop()
+  }
+
   /// A raw connection: CONNECT (5.0), then a PUBLISH with a wildcard in its topic name. The
   /// listener answers with DISCONNECT 0x90 and closes; a second client, connected meanwhile, still
   /// gets its PUBACK.
