@@ -10,9 +10,10 @@ import WeirCore
 /// core's router, and sends each PUBACK or PUBREC only once the log has the message durably.
 ///
 /// Runs on the listener's event loop, like everything it touches. Memory per connection: the
-/// bytes of one partial packet (at most `max_packet`), the queue of unsent acknowledgements (at
-/// most the receive maximum, 16 bytes each), the will (at most `max_packet`), and 5.0 topic
-/// aliases (at most ``topicAliasMaximum`` topics of at most `max_packet` each).
+/// bytes of one partial packet (at most `max_packet`), the queue of unsent acknowledgements (24
+/// bytes each; at most the receive maximum for 5.0, that plus one read for 3.1.1), the will (at
+/// most `max_packet`), and 5.0 topic aliases (at most ``topicAliasMaximum`` topics of at most
+/// `max_packet` each).
 final class ListenerConnection: ChannelInboundHandler {
   typealias InboundIn = NIOCore.ByteBuffer
   typealias OutboundOut = NIOCore.ByteBuffer
@@ -241,24 +242,22 @@ final class ListenerConnection: ChannelInboundHandler {
 
   private func received(_ publish: Publish) {
     guard let version, let session else { return }
-    var topic = publish.topic
     var alias: [UInt8]?
     if let a = publish.properties.topicAlias {
       guard a <= Self.topicAliasMaximum else {
         return close(.topicAliasInvalid, "topic alias \(a) is over the maximum")
       }
-      if topic.isEmpty {
+      if publish.topic.isEmpty {
         guard let known = aliases[a] else { return close(.protocolError, "topic alias \(a) was never set") }
         alias = known
-      } else {
-        aliases[a] = Array(topic)
+      } else if aliases[a].map({ !$0.elementsEqual(publish.topic) }) ?? true {
+        // Copied only when the alias changes: a client may repeat topic and alias on every message.
+        aliases[a] = Array(publish.topic)
       }
     }
     if publish.qos != .atMostOnce {
-      if inflight >= core.config.receiveMaximum {
-        if version == .v5 {
-          return close(.receiveMaximumExceeded, "more unacknowledged PUBLISHes than the receive maximum")
-        }
+      if inflight >= core.config.receiveMaximum && version == .v5 {
+        return close(.receiveMaximumExceeded, "more unacknowledged PUBLISHes than the receive maximum")
       }
       inflight += 1
     }
@@ -270,8 +269,7 @@ final class ListenerConnection: ChannelInboundHandler {
       return
     }
     if let alias {
-      alias.withUnsafeBytes { bytes in
-        topic = bytes
+      alias.withUnsafeBytes { topic in
         var named = publish
         named.topic = topic
         core.decoder.handle(named)
@@ -304,11 +302,13 @@ final class ListenerConnection: ChannelInboundHandler {
   private func queueAck(
     _ type: PacketType, _ packetIdentifier: UInt16, reason: ReasonCode = .success, epoch: UInt64? = nil
   ) {
+    // A connection with acknowledgements queued is already on the core's waiting list (it leaves
+    // the list only once its queue is empty).
+    if pendingAcks.isEmpty { core.waitsForDurability(self) }
     pendingAcks.append(
       PendingAck(
         type: type, packetIdentifier: packetIdentifier, reason: reason, epoch: epoch ?? core.nextEpoch,
         receivedNs: lastPacketNs))
-    core.waitsForDurability(self)
   }
 
   /// Sends the acknowledgements whose epoch is durable, in one write; true when none is left.

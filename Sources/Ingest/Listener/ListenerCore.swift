@@ -274,7 +274,7 @@ final class ListenerSession {
   var expirySeconds: UInt32
   /// Monotonic milliseconds after which the session is dropped (nil while connected).
   var expiresAtMs: Int64?
-  /// QoS 2 PUBLISHes written whose PUBREL has not come (bounded by the receive maximum).
+  /// QoS 2 PUBLISHes written whose PUBREL has not come (at most the 65,535 packet ids).
   var awaitingRelease = Set<UInt16>()
 
   init(clientID: String, expirySeconds: UInt32) {

@@ -132,6 +132,8 @@ public final class MQTTListener: Sendable {
       core.drain()
       for c in core.connections.values { c.close(.serverShuttingDown, "the gateway is stopping") }
     }.get()
+    // The closes above are in flight on the loop: give their DISCONNECTs a moment to leave before
+    // the loop goes (a client that does not get one sees a dropped connection, which is also fine).
     try? await Task.sleep(nanoseconds: 50_000_000)
     // The watcher schedules work on the loop: it must be gone before the loop is.
     watcher.cancel()

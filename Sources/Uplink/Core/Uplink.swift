@@ -21,6 +21,16 @@ public final class UplinkEngine: Sendable {
   /// The typed engine (tests reach the Kafka producer through it).
   let base: any Sendable
 
+  /// The engine over `transport` for `options`.
+  convenience init<T: UplinkTransport>(
+    _ options: UplinkOptions, _ transport: T, store: LogStore, clock: any WallClock, logger: Logger,
+    metrics: any MetricsFactory
+  ) throws(UplinkError) {
+    self.init(
+      try ForwardingEngine(
+        options: options, store: store, transport: transport, clock: clock, logger: logger, metrics: metrics))
+  }
+
   init<T: UplinkTransport>(_ engine: ForwardingEngine<T>) {
     run = { try await engine.run() }
     stop = { engine.stop() }
@@ -83,10 +93,9 @@ extension KafkaUplinkConfig: UplinkConfiguration {
   public func makeEngine(store: LogStore, clock: any WallClock, logger: Logger, metrics: any MetricsFactory)
     throws(UplinkError) -> UplinkEngine
   {
-    let transport = try KafkaTransport(config: self, logger: logger)
-    return UplinkEngine(
-      try ForwardingEngine(
-        options: uplink, store: store, transport: transport, clock: clock, logger: logger, metrics: metrics))
+    try UplinkEngine(
+      uplink, KafkaTransport(config: self, logger: logger), store: store, clock: clock, logger: logger,
+      metrics: metrics)
   }
 }
 
@@ -94,10 +103,9 @@ extension MqttUplinkConfig: UplinkConfiguration {
   public func makeEngine(store: LogStore, clock: any WallClock, logger: Logger, metrics: any MetricsFactory)
     throws(UplinkError) -> UplinkEngine
   {
-    let transport = try MqttTransport(config: self, logger: logger)
-    return UplinkEngine(
-      try ForwardingEngine(
-        options: uplink, store: store, transport: transport, clock: clock, logger: logger, metrics: metrics))
+    try UplinkEngine(
+      uplink, MqttTransport(config: self, logger: logger), store: store, clock: clock, logger: logger,
+      metrics: metrics)
   }
 }
 
