@@ -110,7 +110,9 @@ public final class MetadataStore: Sendable {
   }
 
   func value(_ key: String) throws(LogError) -> String? {
-    try read("read \(key)") { db in try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = ?", arguments: [key]) }
+    try read("read \(key)") { db in
+      try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = ?", arguments: [key])
+    }
   }
 
   func setValue(_ key: String, _ value: String) throws(LogError) {
@@ -123,7 +125,9 @@ public final class MetadataStore: Sendable {
 
   /// Every topic and its settings, as last created or updated.
   public func topics() throws(LogError) -> [(String, TopicConfig)] {
-    let rows = try read("read topics") { db in try Row.fetchAll(db, sql: "SELECT name, config FROM topics ORDER BY name") }
+    let rows = try read("read topics") { db in
+      try Row.fetchAll(db, sql: "SELECT name, config FROM topics ORDER BY name")
+    }
     var result: [(String, TopicConfig)] = []
     for row in rows {
       let name: String = row["name"]
@@ -222,7 +226,9 @@ public final class MetadataStore: Sendable {
   }
 
   public func deleteCursor(_ name: String) throws(LogError) {
-    try write("delete cursor \(name)") { db in try db.execute(sql: "DELETE FROM cursors WHERE name = ?", arguments: [name]) }
+    try write("delete cursor \(name)") { db in
+      try db.execute(sql: "DELETE FROM cursors WHERE name = ?", arguments: [name])
+    }
     cursorCache.withLock { cache in
       for key in cache.keys { cache[key]?.removeValue(forKey: name) }
     }
@@ -252,9 +258,60 @@ public final class MetadataStore: Sendable {
     cacheCursor(cursor, positions)
   }
 
+  /// Every checkpoint whose name starts with `prefix`, by name.
+  public func checkpoints(prefix: String) throws(LogError) -> [(name: String, state: [UInt8])] {
+    try read("load checkpoints \(prefix)*") { db in
+      try Row.fetchAll(
+        db, sql: "SELECT name, state FROM checkpoints WHERE substr(name, 1, ?) = ? ORDER BY name",
+        arguments: [prefix.utf8.count, prefix]
+      ).map { (name: $0["name"], state: [UInt8]($0["state"] as Data)) }
+    }
+  }
+
+  /// Writes checkpoints (a nil state deletes one), cursors and cursor deletions in one
+  /// transaction: a component with many small pieces of state (the MQTT listener's sessions and
+  /// retained messages) saves them all with one fsync.
+  public func apply(_ batch: MetadataBatch, now: Int64) throws(LogError) {
+    guard !batch.isEmpty else { return }
+    try write("save \(batch.checkpoints.count) checkpoints and \(batch.cursors.count) cursors") { db in
+      for (name, state) in batch.checkpoints {
+        if let state {
+          try db.execute(
+            sql: "INSERT OR REPLACE INTO checkpoints (name, state, updated_at) VALUES (?, ?, ?)",
+            arguments: [name, Data(state), now])
+        } else {
+          try db.execute(sql: "DELETE FROM checkpoints WHERE name = ?", arguments: [name])
+        }
+      }
+      for name in batch.deletedCursors {
+        try db.execute(sql: "DELETE FROM cursors WHERE name = ?", arguments: [name])
+      }
+      for (name, positions) in batch.cursors { try Self.saveCursor(db, name, positions, now: now) }
+    }
+    cursorCache.withLock { cache in
+      for name in batch.deletedCursors {
+        for key in cache.keys { cache[key]?.removeValue(forKey: name) }
+      }
+    }
+    for (name, positions) in batch.cursors { cacheCursor(name, positions) }
+  }
+
   public func loadCheckpoint(_ name: String) throws(LogError) -> [UInt8]? {
     try read("load checkpoint \(name)") { db in
       try Data.fetchOne(db, sql: "SELECT state FROM checkpoints WHERE name = ?", arguments: [name]).map { [UInt8]($0) }
     }
   }
+}
+
+/// Checkpoints and cursors to write together (``MetadataStore/apply(_:now:)``).
+public struct MetadataBatch: Sendable {
+  /// A nil state deletes the checkpoint.
+  public var checkpoints: [(name: String, state: [UInt8]?)] = []
+  public var cursors: [(name: String, positions: [(topic: String, partition: Int32, offset: Int64)])] = []
+  /// Deleted before `cursors` are written.
+  public var deletedCursors: [String] = []
+
+  public init() {}
+
+  public var isEmpty: Bool { checkpoints.isEmpty && cursors.isEmpty && deletedCursors.isEmpty }
 }

@@ -26,6 +26,8 @@ final class AlertEmitter {
   /// Appends every alert and late record in `output`, emptying it; false when the log refused
   /// one (it and those after it stay). `alreadyWritten` holds alerts a replay must not write
   /// again. Failures other than a full log are thrown.
+  private static let qos1 = Array("1".utf8)
+
   func emit(_ output: inout RuleOutput, alreadyWritten: inout [[UInt8]: Int], count: borrowing Atomic<Int>) throws
     -> Bool
   {
@@ -38,7 +40,11 @@ final class AlertEmitter {
         continue
       }
       builder.reset()
-      builder.append(timestamp: alert.timestamp, key: alert.recordKey, value: alert.json)
+      // The MQTT topic and QoS as headers: the MQTT listener serves alerts to local subscribers
+      // from this topic like any message published to it.
+      builder.append(
+        timestamp: alert.timestamp, key: alert.recordKey, value: alert.json,
+        headers: [("mqtt.topic", Array(alert.mqttTopic.utf8)), ("mqtt.qos", Self.qos1)])
       guard try append(builder, to: alerts) else { return false }
       count.add(1, ordering: .relaxed)
       publish?(alert.mqttTopic, alert.json)

@@ -6,6 +6,7 @@ import Yams
 extension GatewayConfig {
   /// One `listeners:` entry: `name`, `listen` (host:port), `max_connections`, `max_packet`,
   /// `receive_maximum`, `max_payload`, `anonymous`, `max_keepalive`, `max_session_expiry`,
+  /// `max_sessions`, `max_subscriptions`, `max_retained`,
   /// `default_topic`, `events_topic`, `dead_letter_topic` and `routes` (each like an MQTT
   /// source's subscription: `filter`, `topic`, `key`, `format`, `time_field`, ...).
   static func listener(_ reader: ConfigReader, _ node: Node, path: String) -> ListenerConfig? {
@@ -31,6 +32,9 @@ extension GatewayConfig {
       config.maxPayloadBytes = v
     }
     if let v = reader.bool(&s, "anonymous") { config.anonymous = v }
+    if let v = reader.int(&s, "max_sessions", range: 1...10_000_000) { config.maxSessions = v }
+    if let v = reader.int(&s, "max_subscriptions", range: 1...100_000) { config.maxSubscriptions = v }
+    if let v = reader.int(&s, "max_retained", range: 0...10_000_000) { config.maxRetained = v }
     if let ms = reader.milliseconds(&s, "max_keepalive", range: 1000...65_535_000) {
       config.maxKeepAliveSeconds = UInt16(ms / 1000)
     }

@@ -32,8 +32,9 @@ public struct GatewayConfig: Sendable {
   public var modbusSources: [ModbusConfig] = []
   /// Weir's own MQTT servers (`listeners:`). Default: none.
   public var listeners: [ListenerConfig] = []
-  /// Publish alerts to the local broker (the first MQTT source's) under
-  /// `weir/alerts/<rule>/<key>`. Default: true.
+  /// Publish alerts to local MQTT subscribers under `weir/alerts/<rule>/<key>`: through the
+  /// listeners when there are any (served from the `alerts` topic), else to the first MQTT
+  /// source's broker. Default: true.
   public var publishAlerts = true
   /// How long a SIGTERM drain may take before the daemon exits anyway. Default: 30 s.
   public var shutdownTimeoutMs: Int64 = 30_000

@@ -90,7 +90,14 @@ public final class Daemon: Sendable {
     modbusSources = try config.modbusSources.map {
       try ModbusSource(config: $0, store: store, logger: logger.child("weir.modbus"))
     }
-    listeners = config.listeners.map { MQTTListener(config: $0, store: store, logger: logger.child("weir.listener")) }
+    // With rules, a listener serves the `alerts` topic to its subscribers (`weir/alerts/<rule>/<key>`):
+    // local consumers get alerts without a broker.
+    let servesAlerts = config.publishAlerts && !ruleSources.isEmpty
+    listeners = config.listeners.map {
+      var listener = $0
+      if servesAlerts { listener.extraDeliveryTopics.append("alerts") }
+      return MQTTListener(config: listener, store: store, logger: logger.child("weir.listener"))
+    }
     var kafka: [KafkaUplink] = []
     var mqtt: [MqttUplink] = []
     for uplink in config.uplinks {
@@ -102,7 +109,8 @@ public final class Daemon: Sendable {
     kafkaUplinks = kafka
     mqttUplinks = mqtt
 
-    if config.publishAlerts, let local = config.mqttSources.first, !ruleSources.isEmpty {
+    // The libmosquitto publisher only where a broker is the local hub (no listener serves them).
+    if config.publishAlerts, config.listeners.isEmpty, let local = config.mqttSources.first, !ruleSources.isEmpty {
       var broker = local.client
       broker.clientID = "weir-\(config.gatewayID)-alerts"
       broker.cleanSession = true

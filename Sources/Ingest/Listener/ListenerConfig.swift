@@ -36,13 +36,25 @@ public struct ListenerConfig: Sendable {
   public var maxKeepAliveSeconds: UInt16
   /// Bytes of a route's payload (with its user properties) beyond which it is a dead letter.
   public var maxPayloadBytes: Int
+  /// Sessions kept (connected, and persistent ones waiting for their client); a CONNECT that
+  /// would make one more is refused (5.0: 0x97 quota exceeded, 3.1.1: server unavailable).
+  public var maxSessions: Int
+  /// Topic filters one session may subscribe; more are refused in the SUBACK (5.0: 0x97).
+  public var maxSubscriptions: Int
+  /// Retained messages kept (one per MQTT topic); a retained PUBLISH on a new topic past this is
+  /// stored and delivered but not retained (counted as `retained_dropped`).
+  public var maxRetained: Int
+  /// Other log topics whose records with an `mqtt.topic` header subscribers are served from,
+  /// besides what the listener writes (the rules' `alerts`).
+  public var extraDeliveryTopics: [String]
 
   public init(
     name: String = "devices", host: String = "0.0.0.0", port: Int = 1883, maxConnections: Int = 10_000,
     maxPacketBytes: Int = 256 << 10, receiveMaximum: Int = 1024, anonymous: Bool = false,
     routes: [MQTTSubscription] = [], defaultTopic: String = "mqtt", eventsTopic: String = "device-events",
     deadLetterTopic: String = "deadletter", maxSessionExpirySeconds: UInt32 = 7 * 86_400,
-    maxKeepAliveSeconds: UInt16 = 3600, maxPayloadBytes: Int = 256 << 10
+    maxKeepAliveSeconds: UInt16 = 3600, maxPayloadBytes: Int = 256 << 10, maxSessions: Int = 100_000,
+    maxSubscriptions: Int = 100, maxRetained: Int = 10_000, extraDeliveryTopics: [String] = []
   ) {
     self.name = name
     self.host = host
@@ -58,12 +70,32 @@ public struct ListenerConfig: Sendable {
     self.maxSessionExpirySeconds = maxSessionExpirySeconds
     self.maxKeepAliveSeconds = maxKeepAliveSeconds
     self.maxPayloadBytes = maxPayloadBytes
+    self.maxSessions = maxSessions
+    self.maxSubscriptions = maxSubscriptions
+    self.maxRetained = maxRetained
+    self.extraDeliveryTopics = extraDeliveryTopics
   }
 
-  /// The routes, then the catch-all into ``defaultTopic``.
-  var allRoutes: [MQTTSubscription] {
-    routes + [MQTTSubscription(filter: "#", topic: defaultTopic, key: .none, format: .raw)]
+  /// The log topics the listener writes: the routes', the catch-all, events and dead letters.
+  public var writtenTopics: [String] {
+    var names: [String] = []
+    for t in allRoutes.map(\.topic) + [eventsTopic, deadLetterTopic] where !names.contains(t) { names.append(t) }
+    return names
   }
+
+  /// The log topics subscribers are served from: what the listener writes, and
+  /// ``extraDeliveryTopics``.
+  public var deliveryTopics: [String] {
+    var names = writtenTopics
+    for t in extraDeliveryTopics where !names.contains(t) { names.append(t) }
+    return names
+  }
+
+  /// The catch-all into ``defaultTopic``: every PUBLISH no route matches, `$` topics included.
+  var catchAll: MQTTSubscription { MQTTSubscription(filter: "#", topic: defaultTopic, key: .none, format: .raw) }
+
+  /// The routes, then the catch-all.
+  var allRoutes: [MQTTSubscription] { routes + [catchAll] }
 
   /// What is wrong, with the key (as written in YAML) of each problem.
   public func problems() -> [ConfigIssue] {
@@ -86,6 +118,9 @@ public struct ListenerConfig: Sendable {
       }
     }
     if maxPayloadBytes < 1 { out.append(ConfigIssue(key: "max_payload", "must be positive")) }
+    if maxSessions < 1 { out.append(ConfigIssue(key: "max_sessions", "must be at least 1")) }
+    if maxSubscriptions < 1 { out.append(ConfigIssue(key: "max_subscriptions", "must be at least 1")) }
+    if maxRetained < 0 { out.append(ConfigIssue(key: "max_retained", "must be 0 or more")) }
     return out
   }
 }

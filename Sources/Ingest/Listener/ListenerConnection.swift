@@ -52,6 +52,11 @@ final class ListenerConnection: ChannelInboundHandler {
   private let scratch = WeirCore.ByteBuffer(capacity: 256)
   private(set) var closeReason = "closed by the client"
   let remote: String
+  /// QoS 1 deliveries this client may have unacknowledged: its Receive Maximum (5.0), at most
+  /// the listener's `receive_maximum`.
+  private(set) var deliveryWindow = 0
+  /// The largest packet the client accepts (5.0's Maximum Packet Size; unlimited otherwise).
+  private(set) var clientMaximumPacket = Int.max
 
   init(core: ListenerCore, remote: String) {
     self.core = core
@@ -88,6 +93,8 @@ final class ListenerConnection: ChannelInboundHandler {
     guard !closing else { return }
     var incoming = unwrapInboundIn(data)
     lastPacketNs = Monotonic.nanoseconds()
+    // The ingest time of records without an event-time field (a vDSO call, not a syscall).
+    core.decoder.now = core.clock.nowMilliseconds()
     if var pending = cumulation {
       cumulation = nil
       pending.writeBuffer(&incoming)
@@ -95,6 +102,25 @@ final class ListenerConnection: ChannelInboundHandler {
     } else {
       process(&incoming)
     }
+  }
+
+  func channelWritabilityChanged(context: ChannelHandlerContext) {
+    if context.channel.isWritable, let session, session.feed != nil { core.scheduleDelivery(session) }
+    context.fireChannelWritabilityChanged()
+  }
+
+  /// Whether a delivery pass may write now: accepted, open, and the socket keeping up.
+  var canDeliver: Bool {
+    guard let context, version != nil, !closing else { return false }
+    return context.channel.isWritable
+  }
+
+  /// Writes one delivery pass's PUBLISHes.
+  func sendDeliveries(_ bytes: WeirCore.ByteBuffer) {
+    guard let context else { return }
+    var out = context.channel.allocator.buffer(capacity: bytes.count)
+    out.writeBytes(bytes.bytes)
+    context.writeAndFlush(wrapOutboundOut(out), promise: nil)
   }
 
   func channelReadComplete(context: ChannelHandlerContext) {
@@ -155,20 +181,32 @@ final class ListenerConnection: ChannelInboundHandler {
     switch packet {
     case .publish(let publish): received(publish)
     case .ack(let ack) where ack.type == .pubrel: released(ack.packetIdentifier)
-    case .ack: break  // acknowledgements of deliveries to this client: it has none yet
+    case .ack(let ack) where ack.type == .puback:
+      if let session, let feed = session.feed, feed.acknowledged(ack.packetIdentifier) {
+        if feed.inflightCount + 1 >= deliveryWindow { core.scheduleDelivery(session) }
+      }
+    case .ack: break  // PUBREC and PUBCOMP: deliveries are QoS 1 at most, so there are none to match
     case .pingreq:
       scratch.removeAll()
       Encoder.pingresp(scratch)
       send(scratch)
-    case .subscribe(let subscribe): refuseSubscriptions(subscribe)
-    case .unsubscribe(let unsubscribe):
+    case .subscribe(let subscribe):
+      guard let session else { return }
+      let reasons = core.subscribe(session, subscribe, version: version)
       scratch.removeAll()
-      var reasons = [UInt8](repeating: ReasonCode.noSubscriptionExisted.rawValue, count: unsubscribe.count)
+      reasons.withUnsafeBytes {
+        Encoder.subAck(scratch, .suback, packetIdentifier: subscribe.packetIdentifier, version: version, reasons: $0)
+      }
+      send(scratch)
+      if session.feed != nil { core.scheduleDelivery(session) }
+    case .unsubscribe(let unsubscribe):
+      guard let session else { return }
+      scratch.removeAll()
+      let reasons = core.unsubscribe(session, unsubscribe)
       reasons.withUnsafeBytes {
         Encoder.subAck(
           scratch, .unsuback, packetIdentifier: unsubscribe.packetIdentifier, version: version, reasons: $0)
       }
-      reasons.removeAll()
       send(scratch)
     case .disconnect(let d) where d.type == .disconnect:
       if d.reason == .disconnectWithWill, let will, let clientID { publishWill(will, clientID: clientID) }
@@ -209,8 +247,17 @@ final class ListenerConnection: ChannelInboundHandler {
     clientID = id
     let expiry: UInt32 =
       v == .v5 ? connect.properties.sessionExpiryInterval ?? 0 : (connect.cleanStart ? 0 : UInt32.max)
-    let (session, present) = core.attach(self, clientID: id, cleanStart: connect.cleanStart, expirySeconds: expiry)
+    guard
+      let (session, present) = core.attach(
+        self, clientID: id, version: v, cleanStart: connect.cleanStart, expirySeconds: expiry)
+    else {
+      return refuse(
+        v == .v5 ? .quotaExceeded : .serverUnavailable, version: v,
+        "max_sessions (\(core.config.maxSessions)) sessions are kept")
+    }
     self.session = session
+    deliveryWindow = min(Int(connect.properties.receiveMaximum ?? UInt16.max), core.config.receiveMaximum)
+    if let m = connect.properties.maximumPacketSize { clientMaximumPacket = Int(m) }
     if let w = connect.will {
       will = (Array(w.topic), Array(w.payload), w.qos, w.retain, w.properties.willDelayInterval ?? 0)
     }
@@ -226,9 +273,7 @@ final class ListenerConnection: ChannelInboundHandler {
       p.uint16(PropertyID.receiveMaximum, UInt16(config.receiveMaximum))
       p.uint32(PropertyID.maximumPacketSize, UInt32(config.maxPacketBytes))
       p.uint16(PropertyID.topicAliasMaximum, Self.topicAliasMaximum)
-      p.byte(PropertyID.retainAvailable, 0)
-      p.byte(PropertyID.wildcardSubscriptionAvailable, 0)
-      p.byte(PropertyID.subscriptionIdentifierAvailable, 0)
+      if config.maxRetained == 0 { p.byte(PropertyID.retainAvailable, 0) }
       p.byte(PropertyID.sharedSubscriptionAvailable, 0)
       if keepAlive != connect.keepAliveSeconds { p.uint16(PropertyID.serverKeepAlive, keepAlive) }
       if let assigned { Array(assigned.utf8).withUnsafeBytes { p.string(PropertyID.assignedClientIdentifier, $0) } }
@@ -238,6 +283,8 @@ final class ListenerConnection: ChannelInboundHandler {
     }
     send(scratch)
     core.connected(self, clientID: id, version: v, remote: remote)
+    // A resumed session's deliveries not acknowledged, and its backlog.
+    if session.feed != nil { core.scheduleDelivery(session) }
   }
 
   private func received(_ publish: Publish) {
@@ -268,14 +315,18 @@ final class ListenerConnection: ChannelInboundHandler {
       core.requestCommit()
       return
     }
-    if let alias {
-      alias.withUnsafeBytes { topic in
-        var named = publish
-        named.topic = topic
-        core.decoder.handle(named)
+    session.clientIDBytes.withUnsafeBytes { origin in
+      if let alias {
+        alias.withUnsafeBytes { topic in
+          var named = publish
+          named.topic = topic
+          core.decoder.handle(named, origin: origin)
+          if publish.retain { core.retain(topic: topic, payload: publish.payload, qos: publish.qos) }
+        }
+      } else {
+        core.decoder.handle(publish, origin: origin)
+        if publish.retain { core.retain(topic: publish.topic, payload: publish.payload, qos: publish.qos) }
       }
-    } else {
-      core.decoder.handle(publish)
     }
     core.requestCommit()
     switch publish.qos {
@@ -347,19 +398,6 @@ final class ListenerConnection: ChannelInboundHandler {
     }
     if !reading && inflight < core.config.receiveMaximum && !core.paused { setReading(true) }
     return pendingAcks.isEmpty
-  }
-
-  private func refuseSubscriptions(_ subscribe: Subscribe) {
-    guard let version else { return }
-    // Subscriptions served from the log are not in this release: every filter is refused, so a
-    // client knows at once instead of waiting for messages that never come.
-    let reason = version == .v5 ? ReasonCode.implementationSpecificError : ReasonCode.unspecifiedError
-    let reasons = [UInt8](repeating: reason.rawValue, count: subscribe.count)
-    scratch.removeAll()
-    reasons.withUnsafeBytes {
-      Encoder.subAck(scratch, .suback, packetIdentifier: subscribe.packetIdentifier, version: version, reasons: $0)
-    }
-    send(scratch)
   }
 
   // MARK: Connection control

@@ -56,6 +56,21 @@ final class ListenerCore: @unchecked Sendable {
   private let events: EventWriter
   private let status: StatusBox<ListenerStatus>
   private var recordsWritten: Int64 = 0
+  let store: LogStore
+  /// Sessions with subscriptions, by client identifier (each has a feed).
+  var subscribed: [String: ListenerSession] = [:]
+  /// One reader per partition served, shared by every feed (``deliver(_:)``).
+  var deliveryReaders: [ObjectIdentifier: PartitionReader] = [:]
+  /// What one delivery pass encodes, before it is copied into the connection's write.
+  let deliveryBuffer = WeirCore.ByteBuffer(capacity: ListenerCore.passBytes + (64 << 10))
+  /// The subscription identifiers of one delivery (5.0 allows many; more than 32 matching
+  /// filters with identifiers send the first 32).
+  var matchedIdentifiers = [(Int, UInt32)](repeating: (0, 0), count: 32)
+  let retained: RetainedStore
+  /// Persisted sessions that ended since the last save: their checkpoints and cursors go.
+  private var endedSessions: [String] = []
+  private var retainedCursorSavedMs: Int64 = 0
+  private var saveFailing = false
 
   init(
     config: ListenerConfig, eventLoop: any EventLoop, store: LogStore, logger: Logger, clock: any WallClock,
@@ -67,16 +82,88 @@ final class ListenerCore: @unchecked Sendable {
     self.logger = logger
     self.clock = clock
     self.metrics = metrics
+    self.store = store
     let source = "listener:\(config.name)"
+    retained = RetainedStore(listener: config.name, limit: config.maxRetained)
     router = try LogRouter(store: store, source: source, deadLetterTopic: config.deadLetterTopic)
     router.tracksCommittedEnds = true
     decoder = try MQTTMessageDecoder(
-      routes: config.allRoutes, maxPayloadBytes: config.maxPayloadBytes, router: router, source: source)
-    events = EventWriter(router: router, route: try router.route(config.eventsTopic), listener: config.name)
+      routes: config.routes, maxPayloadBytes: config.maxPayloadBytes, router: router, source: source,
+      catchAll: config.catchAll)
+    events = EventWriter(
+      router: router, route: try router.route(config.eventsTopic), listener: config.name, source: source)
     committer = SourceCommitter(router: router, logger: logger, source: source) { [metrics, status] paused in
       metrics.backPressured.record(paused ? 1 : 0)
       status.update { $0.backPressured = paused }
     }
+    try retained.load(store: store, topics: config.writtenTopics, logger: logger)
+    metrics.retained.record(retained.messages.count)
+    try restoreSessions()
+  }
+
+  /// The name of a persistent session's checkpoint and cursor in `weir.db`.
+  func persistedName(_ clientID: String) -> String { "mqtt-session:\(config.name):\(clientID)" }
+
+  /// Brings back the persistent sessions with subscriptions saved by the last run, with their
+  /// feeds at their saved cursors; drops those whose expiry passed meanwhile.
+  private func restoreSessions() throws(LogError) {
+    let prefix = persistedName("")
+    let now = clock.nowMilliseconds()
+    var restored = 0
+    for (name, state) in try store.metadata.checkpoints(prefix: prefix) {
+      let clientID = String(name.dropFirst(prefix.count))
+      guard let s = ListenerSession.decodeState(state), !s.subscriptions.isEmpty else {
+        logger.warning(
+          "listener: a saved session cannot be read; it is dropped", metadata: ["client_id": "\(clientID)"])
+        endedSessions.append(name)
+        continue
+      }
+      let since = s.connected ? now : s.savedAtMs
+      let leftMs = Int64(s.expirySeconds) * 1000 - max(0, now - since)
+      guard leftMs > 0, sessions.count < config.maxSessions else {
+        endedSessions.append(name)
+        continue
+      }
+      let session = ListenerSession(clientID: clientID, version: s.version, expirySeconds: s.expirySeconds)
+      session.expiresAtMs = Monotonic.milliseconds() + leftMs
+      session.subscriptions = s.subscriptions
+      session.saved = true
+      let feed = makeFeed(session, restoring: true)
+      session.feed = feed
+      sessions[clientID] = session
+      subscribed[clientID] = session
+      restored += 1
+    }
+    if restored > 0 { logger.info("listener sessions restored", metadata: ["sessions": "\(restored)"]) }
+    metrics.sessions.record(sessions.count)
+    metrics.subscriptions.record(subscribed.values.reduce(0) { $0 + $1.subscriptions.count })
+  }
+
+  /// A feed over every delivery topic: a new one starts at the high watermarks (a subscriber gets
+  /// what is published from now on); a restored one at its saved cursor, and what retention
+  /// deleted below it meanwhile is counted and logged.
+  func makeFeed(_ session: ListenerSession, restoring: Bool) -> SessionFeed {
+    let name = session.expirySeconds > 0 ? persistedName(session.clientID) : nil
+    let consumer = LogConsumer(store: store, name: name, bufferCapacity: 4096)
+    for topicName in config.deliveryTopics {
+      guard let topic = store.topic(topicName) else { continue }
+      consumer.add(topic: topic) { [self] partition in
+        guard restoring, let name,
+          let saved = store.metadata.cursor(name, topic: topicName, partition: partition.id)
+        else { return partition.highWatermark }
+        if saved < partition.logStartOffset {
+          metrics.skipped("retention", partition.logStartOffset - saved)
+          logger.warning(
+            "listener: retention deleted records a persistent session had not received",
+            metadata: [
+              "client_id": "\(session.clientID)", "topic": "\(topicName)", "partition": "\(partition.id)",
+              "records": "\(partition.logStartOffset - saved)",
+            ])
+        }
+        return saved
+      }
+    }
+    return SessionFeed(consumer: consumer)
   }
 
   // MARK: Connections and sessions
@@ -108,11 +195,16 @@ final class ListenerCore: @unchecked Sendable {
     byClient[clientID] = nil
     if let session = sessions[clientID] {
       let now = Monotonic.milliseconds()
+      session.connection = nil
+      session.feed?.rewind()
       if session.expirySeconds == 0 {
-        sessions[clientID] = nil
+        end(session)
       } else {
         session.expiresAtMs = now + Int64(session.expirySeconds) * 1000
+        // Saved again now, so its expiry counts from this disconnect after a restart.
+        if session.saved || !session.subscriptions.isEmpty { session.stateDirty = true }
       }
+      metrics.sessions.record(sessions.count)
     }
     events.disconnected(clientID: clientID, reason: connection.closeReason, now: clock.nowMilliseconds())
     requestCommit()
@@ -123,8 +215,13 @@ final class ListenerCore: @unchecked Sendable {
   /// is closed, 5.0: with 0x8E), and starts a new session or resumes the one kept.
   /// Returns the session and whether it was resumed.
   func attach(
-    _ connection: ListenerConnection, clientID: String, cleanStart: Bool, expirySeconds: UInt32
-  ) -> (ListenerSession, present: Bool) {
+    _ connection: ListenerConnection, clientID: String, version: ProtocolVersion, cleanStart: Bool,
+    expirySeconds: UInt32
+  ) -> (ListenerSession, present: Bool)? {
+    if sessions[clientID] == nil && sessions.count >= config.maxSessions {
+      expireSessions()
+      guard sessions.count < config.maxSessions else { return nil }
+    }
     if let old = byClient[clientID], old !== connection {
       old.takenOver()
       byClient[clientID] = nil
@@ -138,19 +235,36 @@ final class ListenerCore: @unchecked Sendable {
     byClient[clientID] = connection
     let expiry = min(expirySeconds, config.maxSessionExpirySeconds)
     if !cleanStart, let session = sessions[clientID] {
+      if session.expirySeconds != expiry { session.stateDirty = true }
       session.expirySeconds = expiry
       session.expiresAtMs = nil
+      session.version = version
+      session.connection = connection
       return (session, true)
     }
-    let session = ListenerSession(clientID: clientID, expirySeconds: expiry)
+    if let old = sessions[clientID] { end(old) }
+    let session = ListenerSession(clientID: clientID, version: version, expirySeconds: expiry)
+    session.connection = connection
     sessions[clientID] = session
+    metrics.sessions.record(sessions.count)
     return (session, false)
+  }
+
+  /// A session is over (clean start, expiry, or a connection without expiry ended): its
+  /// subscriptions go, and what was saved of it goes at the next save.
+  private func end(_ session: ListenerSession) {
+    if sessions[session.clientID] === session { sessions[session.clientID] = nil }
+    if subscribed[session.clientID] === session { subscribed[session.clientID] = nil }
+    if session.saved { endedSessions.append(persistedName(session.clientID)) }
+    session.saved = false
+    session.feed = nil
+    session.subscriptions = []
   }
 
   /// Drops sessions whose expiry passed (run every few seconds).
   func expireSessions() {
     let now = Monotonic.milliseconds()
-    for (id, s) in sessions where s.expiresAtMs.map({ $0 <= now }) ?? false { sessions[id] = nil }
+    for (_, s) in sessions where s.expiresAtMs.map({ $0 <= now }) ?? false { end(s) }
     metrics.sessions.record(sessions.count)
   }
 
@@ -171,6 +285,9 @@ final class ListenerCore: @unchecked Sendable {
       pendingWills[clientID] = nil
       events.will(
         clientID: clientID, topic: topic, payload: payload, qos: qos, retain: retain, now: clock.nowMilliseconds())
+      if retain {
+        topic.withUnsafeBytes { t in payload.withUnsafeBytes { self.retain(topic: t, payload: $0, qos: qos) } }
+      }
       requestCommit()
     }
     guard delaySeconds > 0 else { return write() }
@@ -213,11 +330,14 @@ final class ListenerCore: @unchecked Sendable {
     router.takeCommittedEnds(into: &scratchEnds)
     if !scratchEnds.isEmpty {
       undurable.append((nextEpoch, scratchEnds))
-      nextEpoch += 1
     } else if undurable.isEmpty {
-      // Nothing was written: everything tagged so far is as durable as it gets.
-      durableEpoch = nextEpoch - 1
+      // Nothing was written (a QoS 2 resend, a PUBREL): what was tagged with this epoch is as
+      // durable as what came before it.
+      durableEpoch = nextEpoch
+    } else {
+      undurable.append((nextEpoch, []))
     }
+    nextEpoch += 1
     if paused {
       paused = false
       for c in connections.values { c.setReading(true) }
@@ -234,9 +354,11 @@ final class ListenerCore: @unchecked Sendable {
       undurable.removeFirst()
     }
     if undurable.isEmpty && !commitScheduled && router.pendingRecords == 0 { durableEpoch = nextEpoch - 1 }
-    guard !waiting.isEmpty else { return }
-    let now = Monotonic.nanoseconds()
-    for (id, c) in waiting where c.release(upTo: durableEpoch, nowNs: now) { waiting[id] = nil }
+    if !waiting.isEmpty {
+      let now = Monotonic.nanoseconds()
+      for (id, c) in waiting where c.release(upTo: durableEpoch, nowNs: now) { waiting[id] = nil }
+    }
+    if !subscribed.isEmpty { deliverAll() }
   }
 
   /// `connection` has acknowledgements queued.
@@ -264,21 +386,181 @@ final class ListenerCore: @unchecked Sendable {
     commit()
     if failure == nil { try? router.flush() }
     releaseDurable()
+    saveState(force: true)
+  }
+
+  // MARK: Subscriptions
+
+  /// A retained PUBLISH (or will) was written: it replaces what `topic` retained.
+  func retain(topic: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer, qos: QoS) {
+    if !retained.set(topic: topic, payload: payload, qos: qos) {
+      metrics.retainedDropped.increment()
+      if retained.dropped == 1 || retained.dropped % 1000 == 0 {
+        logger.warning(
+          "listener: a retained message was not retained (max_retained reached)",
+          metadata: ["max_retained": "\(config.maxRetained)", "dropped": "\(retained.dropped)"])
+      }
+    }
+  }
+
+  /// Applies a SUBSCRIBE; returns its reason codes, one per filter (granted QoS: 0 or 1).
+  func subscribe(_ session: ListenerSession, _ subscribe: Subscribe, version: ProtocolVersion) -> [UInt8] {
+    var reasons: [UInt8] = []
+    let identifier = UInt32(subscribe.properties.subscriptionIdentifier ?? 0)
+    let feed = session.feed ?? makeFeed(session, restoring: false)
+    session.feed = feed
+    subscribe.forEach { bytes, options in
+      let refused = version == .v5 ? ReasonCode.unspecifiedError : ReasonCode(0x80)
+      guard let text = String(validating: bytes, as: UTF8.self), TopicFilter.problem(text) == nil else {
+        reasons.append((version == .v5 ? ReasonCode.topicFilterInvalid : refused).rawValue)
+        return
+      }
+      let filter = TopicFilter(text)
+      if filter.shareGroup != nil {
+        reasons.append((version == .v5 ? ReasonCode.sharedSubscriptionsNotSupported : refused).rawValue)
+        return
+      }
+      let existing = session.subscriptions.firstIndex { $0.filter.text == text }
+      if existing == nil && session.subscriptions.count >= config.maxSubscriptions {
+        reasons.append((version == .v5 ? ReasonCode.quotaExceeded : refused).rawValue)
+        return
+      }
+      var granted = options
+      if granted.qos == .exactlyOnce { granted.qos = .atLeastOnce }
+      let sub = ListenerSubscription(filter: filter, options: granted, identifier: identifier)
+      if let existing { session.subscriptions[existing] = sub } else { session.subscriptions.append(sub) }
+      // Retained messages: always (handling 0), only for a new subscription (1), or never (2).
+      if options.retainHandling == 0 || (options.retainHandling == 1 && existing == nil) {
+        for (topic, message) in retained.matching(filter) {
+          let qos: QoS = granted.qos == .atMostOnce || message.qos == .atMostOnce ? .atMostOnce : .atLeastOnce
+          feed.retainedQueue.append((topic, message, qos, identifier == 0 ? [] : [identifier]))
+        }
+      }
+      reasons.append(granted.qos.rawValue)
+    }
+    if !session.subscriptions.isEmpty {
+      subscribed[session.clientID] = session
+      session.stateDirty = true
+    }
+    metrics.subscriptions.record(subscribed.values.reduce(0) { $0 + $1.subscriptions.count })
+    return reasons
+  }
+
+  /// Applies an UNSUBSCRIBE; returns its reason codes (5.0: success or no subscription existed).
+  func unsubscribe(_ session: ListenerSession, _ unsubscribe: Unsubscribe) -> [UInt8] {
+    var reasons: [UInt8] = []
+    unsubscribe.forEach { bytes in
+      let text = String(decoding: bytes, as: UTF8.self)
+      if let i = session.subscriptions.firstIndex(where: { $0.filter.text == text }) {
+        session.subscriptions.remove(at: i)
+        reasons.append(ReasonCode.success.rawValue)
+      } else {
+        reasons.append(ReasonCode.noSubscriptionExisted.rawValue)
+      }
+    }
+    session.stateDirty = true
+    if session.subscriptions.isEmpty {
+      // No feed without subscriptions: nothing would read it but it would still be read.
+      subscribed[session.clientID] = nil
+      session.feed = nil
+      if session.saved { endedSessions.append(persistedName(session.clientID)) }
+      session.saved = false
+    }
+    metrics.subscriptions.record(subscribed.values.reduce(0) { $0 + $1.subscriptions.count })
+    return reasons
+  }
+
+  // MARK: Saving state
+
+  /// Saves what changed in one `weir.db` transaction: persistent sessions (their subscriptions
+  /// when changed, their cursors when moved), sessions that ended, retained messages and the
+  /// retained cursor (when they changed, else every 30 s). Runs every second and at shutdown; a
+  /// failure (a full disk) is logged and everything is saved again at the next attempt.
+  func saveState(force: Bool = false) {
+    var batch = MetadataBatch()
+    for name in endedSessions { batch.checkpoints.append((name, nil)) }
+    batch.deletedCursors = endedSessions
+    let now = clock.nowMilliseconds()
+    var savedSessions: [ListenerSession] = []
+    for session in subscribed.values where session.expirySeconds > 0 {
+      guard let feed = session.feed else { continue }
+      let name = persistedName(session.clientID)
+      if session.stateDirty || !session.saved || saveFailing {
+        batch.checkpoints.append(
+          (name, session.encodedState(savedAtMs: now, connected: session.connection != nil)))
+        savedSessions.append(session)
+      }
+      if feed.moved || !session.saved || saveFailing {
+        let positions = feed.commitPositions
+        batch.cursors.append(
+          (
+            name,
+            feed.consumer.members.indices.map {
+              (feed.consumer.members[$0].topic, feed.consumer.members[$0].partition.id, positions[$0])
+            }
+          ))
+        feed.moved = false
+      }
+    }
+    let nowMs = Monotonic.milliseconds()
+    if retained.isDirty || force || saveFailing || nowMs - retainedCursorSavedMs >= 30_000 {
+      var ends: [(topic: String, partition: Int32, offset: Int64)] = []
+      for name in config.writtenTopics {
+        guard let topic = store.topic(name) else { continue }
+        for p in topic.partitions { ends.append((name, p.id, p.state.logEndOffset)) }
+      }
+      retained.save(into: &batch, ends: ends)
+      retainedCursorSavedMs = nowMs
+    }
+    metrics.retained.record(retained.messages.count)
+    guard !batch.isEmpty else { return }
+    do {
+      try store.metadata.apply(batch, now: now)
+      endedSessions.removeAll()
+      retained.didSave()
+      for s in savedSessions {
+        s.saved = true
+        s.stateDirty = false
+      }
+      saveFailing = false
+    } catch {
+      if !saveFailing {
+        logger.warning("listener: cannot save sessions and retained messages", metadata: ["error": "\(error)"])
+      }
+      saveFailing = true
+    }
   }
 }
 
 /// What one client identifier keeps between connections: the QoS 2 packet identifiers received
-/// and not yet released (so a resent PUBLISH is not written twice) and when it expires.
-final class ListenerSession {
+/// and not yet released (so a resent PUBLISH is not written twice), when it expires, its
+/// subscriptions and its feed.
+///
+/// `@unchecked Sendable`: like the core, touched only on the listener's event loop.
+final class ListenerSession: @unchecked Sendable {
   let clientID: String
+  let clientIDBytes: [UInt8]
+  var version: ProtocolVersion
   var expirySeconds: UInt32
+  /// What it subscribed (at most `max_subscriptions`), and its place in the log.
+  var subscriptions: [ListenerSubscription] = []
+  var feed: SessionFeed?
+  /// The connection holding it now.
+  weak var connection: ListenerConnection?
+  var deliveryScheduled = false
+  /// Its subscriptions or expiry changed since it was saved.
+  var stateDirty = false
+  /// `weir.db` has a checkpoint of it.
+  var saved = false
   /// Monotonic milliseconds after which the session is dropped (nil while connected).
   var expiresAtMs: Int64?
   /// QoS 2 PUBLISHes written whose PUBREL has not come (at most the 65,535 packet ids).
   var awaitingRelease = Set<UInt16>()
 
-  init(clientID: String, expirySeconds: UInt32) {
+  init(clientID: String, version: ProtocolVersion, expirySeconds: UInt32) {
     self.clientID = clientID
+    clientIDBytes = Array(clientID.utf8)
+    self.version = version
     self.expirySeconds = expirySeconds
   }
 }
@@ -289,13 +571,15 @@ final class EventWriter {
   unowned let router: LogRouter
   let route: TopicRoute
   let listener: String
+  let source: String
   private let writer = JSONWriter(capacity: 512)
   private let headers = RecordHeaders()
 
-  init(router: LogRouter, route: TopicRoute, listener: String) {
+  init(router: LogRouter, route: TopicRoute, listener: String, source: String) {
     self.router = router
     self.route = route
     self.listener = listener
+    self.source = source
   }
 
   func connected(clientID: String, version: ProtocolVersion, remote: String, now: Int64) {
@@ -318,7 +602,9 @@ final class EventWriter {
     headers.add("event", "will")
     topic.withUnsafeBytes { headers.add("mqtt.topic", bytes: $0) }
     headers.add("mqtt.qos", String(qos.rawValue))
-    headers.add("mqtt.retain", retain ? "true" : "false")
+    if retain { headers.add("mqtt.retain", "1") }
+    headers.add("mqtt.client_id", clientID)
+    headers.add("source", source)
     headers.add("listener", listener)
     Array(clientID.utf8).withUnsafeBytes { key in
       payload.withUnsafeBytes { value in

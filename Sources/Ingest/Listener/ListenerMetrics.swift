@@ -11,12 +11,22 @@ import Metrics
 ///   acknowledgement a connection's durable epoch released);
 /// - `weir_listener_rejected_total{reason}`: connections refused or closed, by reason code name or
 ///   `max_connections`, `auth`;
-/// - `weir_listener_back_pressured`: 1 while the log refuses appends and no socket is read.
+/// - `weir_listener_back_pressured`: 1 while the log refuses appends and no socket is read;
+/// - `weir_listener_delivered_total{qos}`: PUBLISHes sent to subscribers, by QoS;
+/// - `weir_listener_delivery_skipped_total{reason}`: records a subscriber's feed could not get
+///   (`retention`: deleted before it read them; `damaged`; `too_large`: over the client's maximum
+///   packet size, dropped as 5.0 section 3.1.2.11.4 says);
+/// - `weir_listener_subscriptions`, `weir_listener_retained`: gauges;
+/// - `weir_listener_retained_dropped_total`: retained PUBLISHes not retained (over `max_retained`).
 final class ListenerMetrics: Sendable {
   let connections: Gauge
   let sessions: Gauge
   let backPressured: Gauge
   let ackLatency: Timer
+  let delivered: [Counter]
+  let subscriptions: Gauge
+  let retained: Gauge
+  let retainedDropped: Counter
   private let packets: [Counter]
   private let listener: String
   private let factory: any MetricsFactory
@@ -30,6 +40,12 @@ final class ListenerMetrics: Sendable {
     backPressured = Gauge(label: "weir_listener_back_pressured", dimensions: d, factory: factory)
     ackLatency = Timer(
       label: "weir_listener_ack_latency_seconds", dimensions: d, preferredDisplayUnit: .seconds, factory: factory)
+    delivered = (0...1).map {
+      Counter(label: "weir_listener_delivered_total", dimensions: d + [("qos", "\($0)")], factory: factory)
+    }
+    subscriptions = Gauge(label: "weir_listener_subscriptions", dimensions: d, factory: factory)
+    retained = Gauge(label: "weir_listener_retained", dimensions: d, factory: factory)
+    retainedDropped = Counter(label: "weir_listener_retained_dropped_total", dimensions: d, factory: factory)
     packets = (0...15).map { raw in
       let name = PacketType(rawValue: UInt8(raw))?.description ?? "reserved"
       return Counter(label: "weir_listener_packets_total", dimensions: d + [("type", name)], factory: factory)
@@ -42,6 +58,14 @@ final class ListenerMetrics: Sendable {
       packets[i].increment(by: Int64(n))
       counts[i] = 0
     }
+  }
+
+  func skipped(_ reason: String, _ count: Int64) {
+    Counter(
+      label: "weir_listener_delivery_skipped_total", dimensions: [("listener", listener), ("reason", reason)],
+      factory: factory
+    )
+    .increment(by: count)
   }
 
   func rejected(_ reason: String) {

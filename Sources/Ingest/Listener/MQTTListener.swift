@@ -17,8 +17,9 @@ public import WeirCore
 /// loop ends in one group commit for all connections, and each connection's acknowledgements leave
 /// in one write per durable epoch.
 ///
-/// Not in this release (see docs/listener.md): subscriptions (a SUBSCRIBE is answered with a
-/// failure code per filter), retained messages, TLS, password and ACL files.
+/// Subscribers are served from the log (``SessionFeed``), retained messages are kept durably
+/// (``RetainedStore``). Not in this release (see docs/listener.md): shared subscriptions, TLS,
+/// password and ACL files.
 public final class MQTTListener: Sendable {
   public let config: ListenerConfig
   private let store: LogStore
@@ -115,6 +116,7 @@ public final class MQTTListener: Sendable {
     let sweeper = loop.scheduleRepeatedTask(initialDelay: .seconds(5), delay: .seconds(5)) { _ in
       core.expireSessions()
     }
+    let saver = loop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { _ in core.saveState() }
     core.onFailure = { error in
       failed.withLock { $0 = error }
       channel.close(promise: nil)
@@ -127,6 +129,7 @@ public final class MQTTListener: Sendable {
     }
     // Drain: stop reading, commit, send what became durable, close the connections.
     sweeper.cancel()
+    saver.cancel()
     try? await loop.submit {
       for c in core.connections.values { c.setReading(false) }
       core.drain()
@@ -164,10 +167,10 @@ public final class MQTTListener: Sendable {
     channel?.close(promise: nil)
   }
 
-  /// Every partition the listener can write: the routes' topics, the catch-all, events, dead letters.
+  /// Every partition the listener writes (the routes' topics, the catch-all, events, dead
+  /// letters) or serves subscribers from (the rules' alerts).
   private func routedPartitions() -> [Partition] {
-    let names = Set(config.allRoutes.map(\.topic) + [config.eventsTopic, config.deadLetterTopic])
-    return names.compactMap { store.topic($0) }.flatMap(\.partitions)
+    config.deliveryTopics.compactMap { store.topic($0) }.flatMap(\.partitions)
   }
 }
 

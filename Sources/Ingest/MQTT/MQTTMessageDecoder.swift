@@ -12,6 +12,8 @@ protocol MQTTIncoming {
   var payload: UnsafeRawBufferPointer { get }
   /// 0, 1 or 2.
   var qosLevel: Int { get }
+  /// The PUBLISH's retain flag.
+  var retainFlag: Bool { get }
   /// Whether the message has MQTT 5.0 user properties at all.
   var hasUserProperties: Bool { get }
   func forEachUserProperty(_ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> Void)
@@ -19,6 +21,7 @@ protocol MQTTIncoming {
 
 extension MQTTMessageView: MQTTIncoming {
   var qosLevel: Int { Int(qos) }
+  var retainFlag: Bool { retain }
   var hasUserProperties: Bool { !userProperties.isEmpty }
   func forEachUserProperty(_ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> Void) {
     for (k, v) in userProperties {
@@ -31,6 +34,7 @@ extension MQTTMessageView: MQTTIncoming {
 
 extension Publish: MQTTIncoming {
   var qosLevel: Int { Int(qos.rawValue) }
+  var retainFlag: Bool { retain }
   var hasUserProperties: Bool { properties.userPropertyCount > 0 }
   func forEachUserProperty(_ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> Void) {
     properties.forEachUserProperty(body)
@@ -86,12 +90,16 @@ final class MQTTMessageDecoder {
 
   let router: LogRouter
   let routes: [Route]
+  let catchAll: Route?
   let maxPayloadBytes: Int
   private let headers = RecordHeaders()
   private let keyBuffer = ByteBuffer(capacity: 256)
   private static let qosText: [[UInt8]] = [Array("0".utf8), Array("1".utf8), Array("2".utf8)]
   private static let topicHeader = Array("mqtt.topic".utf8)
   private static let qosHeader = Array("mqtt.qos".utf8)
+  private static let retainHeader = Array("mqtt.retain".utf8)
+  private static let clientHeader = Array("mqtt.client_id".utf8)
+  private static let one = Array("1".utf8)
   /// Ingest time for records without an event-time field; set once per read pass.
   var now: Int64 = 0
   /// Messages that matched no subscription (an overlapping filter removed meanwhile).
@@ -103,24 +111,35 @@ final class MQTTMessageDecoder {
   }
 
   /// `routes` in order of precedence: a message goes to the first whose filter matches.
-  init(routes subscriptions: [MQTTSubscription], maxPayloadBytes: Int, router: LogRouter, source: String)
-    throws(LogError)
-  {
+  /// `catchAll`: a route for every message no route matched, `$` topics included (a `#` filter
+  /// does not match those, as the specifications say for subscriptions; the listener's catch-all
+  /// must still store them).
+  init(
+    routes subscriptions: [MQTTSubscription], maxPayloadBytes: Int, router: LogRouter, source: String,
+    catchAll: MQTTSubscription? = nil
+  ) throws(LogError) {
     self.router = router
     var routes: [Route] = []
     for s in subscriptions {
       routes.append(Route(s, topic: try router.route(s.topic), source: source))
     }
     self.routes = routes
+    if let catchAll {
+      self.catchAll = Route(catchAll, topic: try router.route(catchAll.topic), source: source)
+    } else {
+      self.catchAll = nil
+    }
     self.maxPayloadBytes = maxPayloadBytes
     noRoute = Counter(label: "weir_ingest_dropped_total", dimensions: [("source", source), ("reason", "no_route")])
   }
 
   /// Routes `message`; false when no route matches it (nothing was written).
   @discardableResult
-  func handle(_ message: some MQTTIncoming) -> Bool {
+  /// `origin`: the publishing client's identifier (the listener's clients), kept as the
+  /// `mqtt.client_id` header.
+  func handle(_ message: some MQTTIncoming, origin: UnsafeRawBufferPointer? = nil) -> Bool {
     // A message no subscription matches (an overlapping filter removed meanwhile) is not ours.
-    guard let route = routes.first(where: { $0.filter.matches(message.topic) }) else {
+    guard let route = routes.first(where: { $0.filter.matches(message.topic) }) ?? catchAll else {
       noRoute.increment()
       return false
     }
@@ -129,6 +148,10 @@ final class MQTTMessageDecoder {
     Self.qosText[max(0, min(2, message.qosLevel))].withUnsafeBytes { v in
       Self.qosHeader.withUnsafeBytes { k in headers.add(key: k, value: v) }
     }
+    if message.retainFlag {
+      Self.one.withUnsafeBytes { v in Self.retainHeader.withUnsafeBytes { k in headers.add(key: k, value: v) } }
+    }
+    if let origin { Self.clientHeader.withUnsafeBytes { k in headers.add(key: k, value: origin) } }
     headers.append(contentsOf: route.fixedHeaders)
     let payload = message.payload
     // User properties become headers, so they count against the limit with the payload.

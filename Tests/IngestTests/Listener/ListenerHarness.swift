@@ -8,7 +8,8 @@ import WeirTestSupport
 final class ListenerHarness: @unchecked Sendable {
   let directory: String
   let store: LogStore
-  let listener: MQTTListener
+  private(set) var listener: MQTTListener
+  let config: ListenerConfig
   private var running: Task<Void, any Error>?
   private var devices = 0
 
@@ -31,6 +32,7 @@ final class ListenerHarness: @unchecked Sendable {
           filter: "sensors/+/telemetry", topic: "telemetry", key: .topicLevel(1), format: .json, timeField: ["ts"])
       ])
     configure(&config)
+    self.config = config
     listener = MQTTListener(config: config, store: store, logger: Logger(label: "test.listener"))
     try Self.script.write(toFile: directory + "/devices.py", atomically: true, encoding: .utf8)
   }
@@ -54,6 +56,14 @@ final class ListenerHarness: @unchecked Sendable {
   func stop() async throws {
     listener.stop()
     try await running?.value
+  }
+
+  /// Stops the listener and starts a new one over the same log (what a restart of `weir run`
+  /// keeps: the log and `weir.db`); returns its port.
+  func restart() async throws -> Int {
+    try await stop()
+    listener = MQTTListener(config: config, store: store, logger: Logger(label: "test.listener"))
+    return try await start()
   }
 
   struct Devices {
