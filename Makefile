@@ -24,7 +24,7 @@ test:
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --no-parallel
 
-# The whole path: mosquitto, weir dev-cluster, weir run (config/demo.yaml) and firmware-sim's demo
+# The whole path: weir dev-cluster, weir run (config/demo.yaml) and firmware-sim's demo
 # fleet at 60x for about a minute; live figures, then a summary against the fleet's ground truth.
 demo: release
 	DEMO_DIR=$(DATA) scripts/demo

@@ -29,6 +29,9 @@ let package = Package(
     .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+    .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
+    .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
+    .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
   ],
   targets: [
     // C libraries, wrapped once at the edge.
@@ -84,7 +87,13 @@ let package = Package(
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOPosix", package: "swift-nio"),
+        .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        .product(name: "X509", package: "swift-certificates"),
+        .product(name: "SwiftASN1", package: "swift-asn1"),
         .product(name: "Collections", package: "swift-collections"),
+        // The listener's password file: SHA-512, PBKDF2 and SHA-256 (its verification cache).
+        .product(name: "Crypto", package: "swift-crypto"),
+        .product(name: "CryptoExtras", package: "swift-crypto"),
       ],
       swiftSettings: upcoming),
     .target(
@@ -165,6 +174,7 @@ let package = Package(
         "Payload",
         "WeirTools",
         "PartitionedLog",
+        "WeirCore",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
         .product(name: "Metrics", package: "swift-metrics"),
@@ -175,7 +185,7 @@ let package = Package(
     // libFuzzer harnesses, one per external interface (docs/durability.md); `weir-fuzz` runs them.
     .target(
       name: "FuzzTargets",
-      dependencies: ["PartitionedLog", "MQTT", "MQTTWire", "Ingest", "Payload", "Rules", "Gateway"],
+      dependencies: ["PartitionedLog", "MQTT", "MQTTWire", "Ingest", "Payload", "Rules", "Gateway", "WeirCore"],
       swiftSettings: upcoming),
     .executableTarget(name: "weir-fuzz", dependencies: ["FuzzTargets"], swiftSettings: upcoming),
 

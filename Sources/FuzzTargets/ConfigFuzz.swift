@@ -1,6 +1,7 @@
 import Ingest
 import MQTT
 import PartitionedLog
+import WeirCore
 
 @testable import Gateway
 

@@ -18,6 +18,8 @@ public enum FuzzTargets {
     ("http-query", httpQuery),
     ("payload", payload),
     ("mqtt-packet", mqttPacket),
+    ("password-file", passwordFile),
+    ("acl-file", aclFile),
   ]
 
   public static func harness(named name: String) -> Harness? { all.first { $0.name == name }?.run }

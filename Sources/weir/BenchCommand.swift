@@ -9,7 +9,23 @@ struct BenchCommand: ParsableCommand {
     commandName: "bench", abstract: "Measure Weir beside its ceilings; the last line printed is JSON.",
     subcommands: [
       LogBench.self, RecoveryBench.self, UplinkBench.self, RulesBench.self, IngestBench.self, ListenerBench.self,
+      PasswordsBench.self,
     ])
+
+  struct PasswordsBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      commandName: "passwords",
+      abstract: "Time password checks: PBKDF2 derivations (a first CONNECT) and cached repeats (a reconnect).")
+
+    @Option(help: "PBKDF2 rounds, as a password file line's $7$<iterations>$.")
+    var iterations: Int = PasswordTool.defaultIterations
+    @Option(help: "Verifications of each kind.")
+    var count: Int = 100
+
+    func run() throws {
+      print(try PasswordBenchmark.run(iterations: iterations, count: count))
+    }
+  }
 
   struct LogBench: ParsableCommand {
     static let configuration = CommandConfiguration(

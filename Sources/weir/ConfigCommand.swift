@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Gateway
+import WeirCore
 
 struct ConfigCommand: ParsableCommand {
   static let configuration = CommandConfiguration(

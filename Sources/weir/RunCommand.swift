@@ -4,6 +4,7 @@ import Gateway
 import Logging
 import Metrics
 import Prometheus
+import WeirCore
 
 struct RunCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(

@@ -8,5 +8,7 @@ struct Weir: AsyncParsableCommand {
     version: "0.1.0",
     subcommands: [
       RunCommand.self, StatusCommand.self, TopicsCommand.self, LagCommand.self, TailCommand.self, AlertsCommand.self,
-      ConfigCommand.self, LogCommand.self, RulesCommand.self, BenchCommand.self, DebugCommand.self, DevClusterCommand.self])
+      ConfigCommand.self, PasswdCommand.self, LogCommand.self, RulesCommand.self, BenchCommand.self, DebugCommand.self,
+      DevClusterCommand.self,
+    ])
 }

@@ -1,6 +1,7 @@
 import Gateway
 import PartitionedLog
 import Testing
+import WeirCore
 
 /// What the environment writes into a configuration keeps a line: a replaced value keeps the
 /// line of the value it replaces, and an added key takes the line of the mapping it joins.

@@ -1,6 +1,7 @@
 import Foundation
 import Gateway
 import Testing
+import WeirCore
 
 /// The bounds a configuration is read within (``ConfigLimits``): each is exact, refuses with a
 /// message that names it, and refuses quickly.

@@ -1,6 +1,7 @@
 import Foundation
 import Gateway
 import Testing
+import WeirCore
 
 /// One change to a shipped configuration that must be refused at the line it made, with the key
 /// path it is about.
@@ -8,6 +9,8 @@ struct ConfigMutation: Sendable, CustomTestStringConvertible {
   enum Base: String, Sendable {
     case weir = "weir.yaml"
     case demo = "demo.yaml"
+    /// The configuration for a site with its own broker (the libmosquitto source).
+    case broker = "weir-broker.yaml"
   }
   let base: Base
   /// Replaced (first occurrence) by `new`.
@@ -30,6 +33,10 @@ private func d(_ old: String, _ new: String, _ key: String, _ delta: Int = 0) ->
   ConfigMutation(base: .demo, old: old, new: new, key: key, delta: delta)
 }
 
+private func b(_ old: String, _ new: String, _ key: String, _ delta: Int = 0) -> ConfigMutation {
+  ConfigMutation(base: .broker, old: old, new: new, key: key, delta: delta)
+}
+
 /// Appended to weir.yaml; `line` counts from 1 within `text`.
 private func appended(_ text: String, _ key: String, line: Int) -> ConfigMutation {
   let last = "  # token: ${WEIR_API_TOKEN}        # require \"Authorization: Bearer <token>\" on /api"
@@ -50,7 +57,7 @@ private func appended(_ text: String, _ key: String, line: Int) -> ConfigMutatio
 
   static func environment(_ base: ConfigMutation.Base) -> [String: String] { base == .demo ? demoEnvironment : [:] }
 
-  @Test(arguments: [ConfigMutation.Base.weir, .demo])
+  @Test(arguments: [ConfigMutation.Base.weir, .demo, .broker])
   func theUnchangedFilesLoad(_ base: ConfigMutation.Base) throws {
     _ = try GatewayConfig.parse(
       try Self.text(base), file: Self.directory + "/" + base.rawValue, environment: Self.environment(base))
@@ -136,69 +143,79 @@ private func appended(_ text: String, _ key: String, line: Int) -> ConfigMutatio
     w("  deadletter:\n    max_age: 30d\n    eviction_priority: 5", "  deadletter: [max_age, 30d]", "topics.deadletter"),
     w("topics:\n  telemetry:", "topics: [telemetry]\ntopics_old:\n  telemetry:", "topics"),
     // mqtt
-    w("  - name: mqtt", "  - name: \"\"", "mqtt[0].name"),
-    w("    broker: mqtt://127.0.0.1:1883", "    broker: http://x", "mqtt[0].broker"),
-    w("    broker: mqtt://127.0.0.1:1883", "    broker: mqtt://127.0.0.1:99999", "mqtt[0].broker"),
-    w("    broker: mqtt://127.0.0.1:1883", "    broker: mqtts://127.0.0.1:8883", "mqtt[0].tls"),
-    w("    broker: mqtt://127.0.0.1:1883", "    broker: [mqtt://127.0.0.1:1883]", "mqtt[0].broker"),
-    w("  - name: mqtt", "  - name: mqtt\n    tls: {ca_file: ca.pem}", "mqtt[0].tls", 1),
-    w(
+    b("  - name: mqtt", "  - name: \"\"", "mqtt[0].name"),
+    b("    broker: mqtt://127.0.0.1:1883", "    broker: http://x", "mqtt[0].broker"),
+    b("    broker: mqtt://127.0.0.1:1883", "    broker: mqtt://127.0.0.1:99999", "mqtt[0].broker"),
+    b("    broker: mqtt://127.0.0.1:1883", "    broker: mqtts://127.0.0.1:8883", "mqtt[0].tls"),
+    b("    broker: mqtt://127.0.0.1:1883", "    broker: [mqtt://127.0.0.1:1883]", "mqtt[0].broker"),
+    b("  - name: mqtt", "  - name: mqtt\n    tls: {ca_file: ca.pem}", "mqtt[0].tls", 1),
+    b(
       "    broker: mqtt://127.0.0.1:1883",
       "    broker: mqtts://127.0.0.1:8883\n    tls: {ca_file: ca.pem, cert_file: c.pem}",
       "mqtt[0].tls", 1),
-    w(
+    b(
       "    broker: mqtt://127.0.0.1:1883", "    broker: mqtts://127.0.0.1:8883\n    tls: {ca_file: \"\"}",
       "mqtt[0].tls.ca_file", 1),
-    w(
+    b(
       "    broker: mqtt://127.0.0.1:1883",
       "    broker: mqtts://127.0.0.1:8883\n    tls: {ca_file: ca.pem, version: sslv3}",
       "mqtt[0].tls.version", 1),
-    w("    protocol: \"3.1.1\"", "    protocol: \"4\"", "mqtt[0].protocol"),
-    w("    keepalive: 30s", "    keepalive: 1s", "mqtt[0].keepalive"),
-    w("    keepalive: 30s", "    keepalive: 1000000s", "mqtt[0].keepalive"),
-    w("    keepalive: 30s", "    keepalive: 106751991168d", "mqtt[0].keepalive"),
-    w("    keepalive: 30s", "    keepalive: forever", "mqtt[0].keepalive"),
-    w("    keepalive: 30s", "    keepalive: 30s\n    keepalive: 60s", "mqtt[0].keepalive", 1),
-    w("    keepalive: 30s", "\tkeepalive: 30s", "mqtt[0]"),
-    w("    keepalive: 30s", "    keepalive: 30s\n    client_id: \"\"", "mqtt[0].client_id", 1),
-    w("    clean_session: false", "    clean_session: maybe", "mqtt[0].clean_session"),
-    w("    max_payload: 256KiB", "    max_payload: 8388608TiB", "mqtt[0].max_payload"),
-    w("    max_payload: 256KiB", "    max_payload: 300MiB", "mqtt[0].max_payload"),
-    w("    max_payload: 256KiB", "    max_payload: 0", "mqtt[0].max_payload"),
-    w("    max_payload: 256KiB", "    max_payload: 15MiB", "mqtt[0].batch_max_bytes"),
-    w("    max_payload: 256KiB", "    max_payload: 256KiB\n    batch_max_bytes: 16MiB", "mqtt[0].batch_max_bytes", 1),
-    w("    max_payload: 256KiB", "    max_payload: 256KiB\n    batch_max_bytes: 0", "mqtt[0].batch_max_bytes", 1),
-    w("    max_payload: 256KiB", "    max_payload: 256KiB\n    batch_max_bytes: 2GiB", "mqtt[0].batch_max_bytes", 1),
-    w(
+    b("    protocol: \"3.1.1\"", "    protocol: \"4\"", "mqtt[0].protocol"),
+    b("    keepalive: 30s", "    keepalive: 1s", "mqtt[0].keepalive"),
+    b("    keepalive: 30s", "    keepalive: 1000000s", "mqtt[0].keepalive"),
+    b("    keepalive: 30s", "    keepalive: 106751991168d", "mqtt[0].keepalive"),
+    b("    keepalive: 30s", "    keepalive: forever", "mqtt[0].keepalive"),
+    b("    keepalive: 30s", "    keepalive: 30s\n    keepalive: 60s", "mqtt[0].keepalive", 1),
+    b("    keepalive: 30s", "\tkeepalive: 30s", "mqtt[0]"),
+    b("    keepalive: 30s", "    keepalive: 30s\n    client_id: \"\"", "mqtt[0].client_id", 1),
+    b("    clean_session: false", "    clean_session: maybe", "mqtt[0].clean_session"),
+    b("    max_payload: 256KiB", "    max_payload: 8388608TiB", "mqtt[0].max_payload"),
+    b("    max_payload: 256KiB", "    max_payload: 300MiB", "mqtt[0].max_payload"),
+    b("    max_payload: 256KiB", "    max_payload: 0", "mqtt[0].max_payload"),
+    b("    max_payload: 256KiB", "    max_payload: 15MiB", "mqtt[0].batch_max_bytes"),
+    b("    max_payload: 256KiB", "    max_payload: 256KiB\n    batch_max_bytes: 16MiB", "mqtt[0].batch_max_bytes", 1),
+    b("    max_payload: 256KiB", "    max_payload: 256KiB\n    batch_max_bytes: 0", "mqtt[0].batch_max_bytes", 1),
+    b("    max_payload: 256KiB", "    max_payload: 256KiB\n    batch_max_bytes: 2GiB", "mqtt[0].batch_max_bytes", 1),
+    b(
       "    subscriptions:\n      - filter: sensors/+/telemetry",
       "    subscriptions: {filter: x}\n    extra:\n      - filter: sensors/+/telemetry", "mqtt[0].subscriptions"),
-    w("      - filter: sensors/+/telemetry", "      - filter: sensors/#/x", "mqtt[0].subscriptions[0]"),
-    w("      - filter: sensors/+/telemetry", "      - filter: sensors/a+", "mqtt[0].subscriptions[0]"),
-    w("      - filter: sensors/+/telemetry", "      - filter: \"\"", "mqtt[0].subscriptions[0]"),
-    w("      - filter: sensors/+/telemetry", "      - filter: [a]", "mqtt[0].subscriptions[0].filter"),
-    w("      - filter: sensors/+/telemetry", "      - flter: sensors/+/telemetry", "mqtt[0].subscriptions[0].filter"),
-    w("        qos: 1 ", "        qos: 2 ", "mqtt[0].subscriptions[0].qos"),
-    w("        qos: 1 ", "        qos: -1 ", "mqtt[0].subscriptions[0].qos"),
-    w("        qos: 1 ", "        qos: 1\n        qos2: 1 ", "mqtt[0].subscriptions[0].qos2", 1),
-    w("        topic: telemetry\n", "        topic: \"bad topic\"\n", "mqtt[0].subscriptions[0].topic"),
-    w(
+    b("      - filter: sensors/+/telemetry", "      - filter: sensors/#/x", "mqtt[0].subscriptions[0]"),
+    b("      - filter: sensors/+/telemetry", "      - filter: sensors/a+", "mqtt[0].subscriptions[0]"),
+    b("      - filter: sensors/+/telemetry", "      - filter: \"\"", "mqtt[0].subscriptions[0]"),
+    b("      - filter: sensors/+/telemetry", "      - filter: [a]", "mqtt[0].subscriptions[0].filter"),
+    b("      - filter: sensors/+/telemetry", "      - flter: sensors/+/telemetry", "mqtt[0].subscriptions[0].filter"),
+    b("        qos: 1 ", "        qos: 2 ", "mqtt[0].subscriptions[0].qos"),
+    b("        qos: 1 ", "        qos: -1 ", "mqtt[0].subscriptions[0].qos"),
+    b("        qos: 1 ", "        qos: 1\n        qos2: 1 ", "mqtt[0].subscriptions[0].qos2", 1),
+    b("        topic: telemetry\n", "        topic: \"bad topic\"\n", "mqtt[0].subscriptions[0].topic"),
+    b(
       "        topic: telemetry\n", "        topic: telemetry\n        headers: [a, b]\n",
       "mqtt[0].subscriptions[0].headers", 1),
-    w("        format: json ", "        format: xml ", "mqtt[0].subscriptions[0].format"),
-    w("        format: json ", "        format: raw ", "mqtt[0].subscriptions[0]", -4),
-    w("        time_field: ts ", "        time_field: \"$.\" ", "mqtt[0].subscriptions[0].time_field"),
-    w("        time_format: auto ", "        time_format: epoch_ns ", "mqtt[0].subscriptions[0].time_format"),
-    w(
+    b("        format: json ", "        format: xml ", "mqtt[0].subscriptions[0].format"),
+    b("        format: json ", "        format: raw ", "mqtt[0].subscriptions[0]", -4),
+    b("        time_field: ts ", "        time_field: \"$.\" ", "mqtt[0].subscriptions[0].time_field"),
+    b("        time_format: auto ", "        time_format: epoch_ns ", "mqtt[0].subscriptions[0].time_format"),
+    b(
       "        time_format: auto ", "        time_format: auto\n        time_min: yesterday ",
       "mqtt[0].subscriptions[0].time_min", 1),
-    w(
+    b(
       "        time_format: auto ",
       "        time_format: auto\n        time_min: 2100-01-01T00:00:00Z\n        time_max: 946684800000 ",
       "mqtt[0].subscriptions[0].time_min", 1),
-    w(
+    b(
       "        time_format: auto ", "        time_format: auto\n        time_max: 2100-13-01T00:00:00Z ",
       "mqtt[0].subscriptions[0].time_max", 1),
-    w("mqtt:\n  - name: mqtt", "mqtt: {}\nmqtt_old:\n  - name: mqtt", "mqtt"),
+    b("mqtt:\n  - name: mqtt", "mqtt: {}\nmqtt_old:\n  - name: mqtt", "mqtt"),
+    // listeners
+    w("    listen: 0.0.0.0:1883", "    listen: 0.0.0.0:99999", "listeners[0].listen"),
+    w("    max_packet: 256KiB", "    max_packet: 1B", "listeners[0].max_packet"),
+    w("    max_retained: 10000", "    max_retained: -1", "listeners[0].max_retained"),
+    w("    anonymous: true ", "    anonymous: false ", "listeners[0].anonymous"),
+    w(
+      "    anonymous: true ",
+      "    tls: {listen: 0.0.0.0:8883, cert_file: none.pem, key_file: none.key}\n    anonymous: true ",
+      "listeners[0].tls"),
+    w("    anonymous: true ", "    anonymous: true\n    auth: {passwd: x} ", "listeners[0].auth.passwd", 1),
     // uplinks
     w("  - name: central", "  - name: \"\"", "uplinks[0].name"),
     w("    kind: kafka ", "    kind: pigeon ", "uplinks[0].kind"),
@@ -300,14 +317,15 @@ private func appended(_ text: String, _ key: String, line: Int) -> ConfigMutatio
     d("  alerts:\n    partitions: 1", "  alerts:\n    partitions: 1.5", "topics.alerts.partitions", 1),
     d("    fsync: always", "    fsync: Always", "topics.alerts.fsync"),
     d(
-      "    broker: mqtt://127.0.0.1:${WEIR_DEMO_MQTT_PORT}", "    broker: mqtt://:${WEIR_DEMO_MQTT_PORT}",
-      "mqtt[0].broker"),
+      "    listen: 127.0.0.1:${WEIR_DEMO_MQTT_PORT}", "    listen: :${WEIR_DEMO_MQTT_PORT}", "listeners[0].listen"),
     d(
-      "    broker: mqtt://127.0.0.1:${WEIR_DEMO_MQTT_PORT}", "    broker: mqtt://127.0.0.1:${WEIR_DEMO_MQTT_PORT}0000",
-      "mqtt[0].broker"),
-    d("    clean_session: false", "    clean_session: false\n    clean_session: true", "mqtt[0].clean_session", 1),
-    d("        key: \"{1}\"", "        key: {1: 2}", "mqtt[0].subscriptions[0].key"),
-    d("      - filter: sensors/+/telemetry", "      - filter: sensors/+/telemetry/#/more", "mqtt[0].subscriptions[0]"),
+      "    listen: 127.0.0.1:${WEIR_DEMO_MQTT_PORT}", "    listen: 127.0.0.1:${WEIR_DEMO_MQTT_PORT}0000",
+      "listeners[0].listen"),
+    d("    anonymous: true ", "    anonymous: true\n    anonymous: false ", "listeners[0].anonymous", 1),
+    d("        key: \"{1}\"", "        key: {1: 2}", "listeners[0].routes[0].key"),
+    d(
+      "      - filter: sensors/+/telemetry", "      - filter: sensors/+/telemetry/#/more",
+      "listeners[0].routes[0].filter"),
     d("    topic_template: \"edge.{topic}\"", "    topic_template: [x]", "uplinks[0].topic_template"),
     d("    bootstrap: ${WEIR_DEMO_BOOTSTRAP}", "    bootstrap: ${WEIR_DEMO_BOOTSTRAP", "uplinks[0].bootstrap"),
     d(

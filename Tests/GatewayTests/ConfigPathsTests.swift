@@ -3,6 +3,7 @@ import Ingest
 import MQTT
 import Testing
 import Uplink
+import WeirCore
 import WeirTestSupport
 
 @testable import Gateway

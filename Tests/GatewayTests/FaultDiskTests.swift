@@ -104,9 +104,13 @@ import WeirTestSupport
     var out: [String: String] = [:]
     let files = FileManager.default.enumerator(atPath: directory)
     while let name = files?.nextObject() as? String {
-      var st = stat()
-      guard stat(directory + "/" + name, &st) == 0, st.st_mode & S_IFMT == S_IFREG else { continue }
-      out[name] = "\(st.st_size) \(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec)"
+      // FileManager rather than stat(2): which module's copy of glibc's `struct stat` Swift sees
+      // depends on the modules loaded, and MemberImportVisibility refuses the others' members.
+      guard let attributes = try? FileManager.default.attributesOfItem(atPath: directory + "/" + name),
+        attributes[.type] as? FileAttributeType == .typeRegular, let size = attributes[.size] as? NSNumber,
+        let modified = attributes[.modificationDate] as? Date
+      else { continue }
+      out[name] = "\(size) \(modified.timeIntervalSince1970)"
     }
     return out
   }

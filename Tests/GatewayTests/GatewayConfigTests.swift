@@ -20,8 +20,13 @@ import WeirCore
     #expect(config.log.metadataReserveBytes == 16 << 20)
     #expect(config.topics.first { $0.name == "telemetry" }?.config.partitions == 6)
     #expect(config.topics.first { $0.name == "alerts" }?.config.evictionPriority == 100)
-    #expect(config.mqttSources.first?.subscriptions.first?.timeField == ["ts"])
-    #expect(config.mqttSources.first?.client.clientID == "weir-edge-001-mqtt")
+    // Devices publish to the listener; a site with a broker uses weir-broker.yaml instead.
+    #expect(config.mqttSources.isEmpty)
+    #expect(config.listeners.first?.routes.first?.timeField == ["ts"] && config.listeners.first?.port == 1883)
+    let broker = try GatewayConfig.load(
+      path: (Self.shipped as NSString).deletingLastPathComponent + "/weir-broker.yaml")
+    #expect(broker.mqttSources.first?.subscriptions.first?.timeField == ["ts"])
+    #expect(broker.mqttSources.first?.client.clientID == "weir-edge-001-mqtt")
     #expect(config.ruleFiles.count == 2)
     #expect(config.httpPort == 8080)
   }

@@ -2,6 +2,7 @@ import Foundation
 import Gateway
 import Ingest
 import Testing
+import WeirCore
 
 /// The `listeners:` section: every key read into the listener's configuration, and every problem
 /// at the line of its key.
@@ -52,7 +53,7 @@ import Testing
         "w.yaml:4: listeners[0].listen: expected host:port",
         "w.yaml:5: listeners[0].max_packet:",
         "w.yaml:7: listeners[0].routes[0].filter: '#' must be a whole last level",
-        "w.yaml:9: listeners[1].anonymous: password and ACL files are not supported yet",
+        "w.yaml:9: listeners[1].anonymous: with anonymous: false, clients need a way in",
         "listeners[1].name: another listener is already named 'devices'",
       ] {
         #expect(text.contains { $0.contains(e) }, "missing '\(e)' in \(text)")

@@ -2,23 +2,6 @@ import Foundation
 import WeirCore
 import Yams
 
-/// One thing wrong in a configuration file: where, which key, and what to do about it.
-public struct ConfigProblem: Sendable, CustomStringConvertible, Equatable {
-  public var file: String
-  public var line: Int
-  public var key: String
-  public var message: String
-
-  public init(file: String, line: Int, key: String, message: String) {
-    self.file = file
-    self.line = line
-    self.key = key
-    self.message = message
-  }
-
-  public var description: String { key.isEmpty ? "\(file):\(line): \(message)" : "\(file):\(line): \(key): \(message)" }
-}
-
 /// Walks a YAML mapping, reading typed values and collecting every problem with its line, so a
 /// bad file is refused with all its errors at once. Keys nobody read are reported as unknown.
 final class ConfigReader {
@@ -32,6 +15,10 @@ final class ConfigReader {
   func problem(_ node: Node?, _ key: String, _ message: String) {
     problems.append(ConfigProblem(file: file, line: node?.mark?.line ?? 0, key: key, message: message))
   }
+
+  /// Adds problems found in another file the configuration names (a password or ACL file), at
+  /// their own file and line.
+  func add(_ other: [ConfigProblem]) { problems += other }
 
   /// Reports a model's own checks (``ConfigValidating/problems()``) on the value read from `node`
   /// at `path`: each at the line of its key below `node` (``node(at:in:)``), with the key path

@@ -1,5 +1,6 @@
 import CYaml
 import Foundation
+import WeirCore
 import Yams
 
 /// Turns a configuration's text into a YAML tree within ``ConfigLimits``, or into problems that
@@ -173,7 +174,7 @@ enum ConfigYAML {
     if parser.error == YAML_READER_ERROR {
       let offset = min(Int(parser.problem_offset), bytes.count)
       return ConfigProblem(
-        file: file, line: line(atOffset: offset, in: bytes), key: path,
+        file: file, line: ConfigFile.line(atOffset: offset, in: bytes), key: path,
         message: "not valid YAML: \(problem) (byte \(parser.problem_value) at offset \(offset))")
     }
     if parser.error == YAML_MEMORY_ERROR {
@@ -197,22 +198,11 @@ enum ConfigYAML {
     return ConfigProblem(file: file, line: line, key: path, message: message)
   }
 
-  /// The 1-based line holding byte `offset`, counting `\n`, `\r\n` and `\r` breaks as libyaml does.
-  static func line(atOffset offset: Int, in bytes: UnsafeBufferPointer<UInt8>) -> Int {
-    var line = 1
-    var i = 0
-    while i < offset && i < bytes.count {
-      if bytes[i] == 0x0A || (bytes[i] == 0x0D && (i + 1 >= bytes.count || bytes[i + 1] != 0x0A)) { line += 1 }
-      i += 1
-    }
-    return line
-  }
-
   /// The last line that holds anything but line breaks (1 for an empty text).
   private static func lastLine(in bytes: UnsafeBufferPointer<UInt8>) -> Int {
     var end = bytes.count
     while end > 0 && (bytes[end - 1] == 0x0A || bytes[end - 1] == 0x0D) { end -= 1 }
-    return line(atOffset: end == 0 ? 0 : end - 1, in: bytes)
+    return ConfigFile.line(atOffset: end == 0 ? 0 : end - 1, in: bytes)
   }
 
   private static func lineHasTab(_ line: Int, in bytes: UnsafeBufferPointer<UInt8>) -> Bool {

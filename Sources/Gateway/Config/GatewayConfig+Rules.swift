@@ -1,4 +1,5 @@
 import Rules
+import WeirCore
 import Yams
 
 extension GatewayConfig {

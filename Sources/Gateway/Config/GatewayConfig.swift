@@ -2,7 +2,7 @@ import Foundation
 public import Ingest
 import MQTT
 public import PartitionedLog
-import WeirCore
+public import WeirCore
 import Yams
 
 /// The gateway's whole configuration, read from YAML (`config/weir.yaml` is the commented
@@ -132,7 +132,7 @@ public struct GatewayConfig: Sendable {
     }
     var listenerNames: Set<String> = []
     for (i, node) in (reader.sequence(&top, "listeners") ?? []).enumerated() {
-      if let listener = listener(reader, node, path: "listeners[\(i)]") {
+      if let listener = listener(reader, node, path: "listeners[\(i)]", paths: paths) {
         if !listenerNames.insert(listener.name).inserted {
           reader.problem(node, "listeners[\(i)].name", "another listener is already named '\(listener.name)'")
         }
@@ -188,17 +188,5 @@ public struct GatewayConfig: Sendable {
     }
     guard !host.isEmpty else { return nil }
     return (host, port)
-  }
-}
-
-/// A configuration that cannot be used, with every problem found.
-public struct ConfigError: Error, CustomStringConvertible {
-  public var problems: [ConfigProblem]
-  public var description: String { problems.map(\.description).joined(separator: "\n") }
-
-  public init(problems: [ConfigProblem]) { self.problems = problems }
-
-  init(file: String, line: Int, key: String, _ message: String) {
-    problems = [ConfigProblem(file: file, line: line, key: key, message: message)]
   }
 }

@@ -9,6 +9,7 @@ import RulesService
 import ServiceLifecycle
 import UnixSignals
 import Uplink
+import WeirCore
 
 /// The gateway process: the log, the sources, the uplinks, the rule service and the HTTP server,
 /// run by a swift-service-lifecycle `ServiceGroup`.

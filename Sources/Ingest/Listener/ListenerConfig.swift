@@ -10,6 +10,10 @@ public struct ListenerConfig: Sendable {
   public var host: String
   /// The TCP port; 0 picks a free one (tests; ``MQTTListener/boundPort`` tells which).
   public var port: Int
+  /// Whether it listens without TLS at ``host``:``port`` (false: only ``tls``).
+  public var plain: Bool
+  /// A TLS port besides (or instead of) the plain one.
+  public var tls: ListenerTLS?
   /// Connections beyond this are closed at once (counted as `rejected{reason="max_connections"}`).
   public var maxConnections: Int
   /// The largest packet a client may send, fixed header included; a larger one closes its
@@ -21,6 +25,12 @@ public struct ListenerConfig: Sendable {
   public var receiveMaximum: Int
   /// Whether clients may connect without a user name (anonymous access).
   public var anonymous: Bool
+  /// mosquitto's password file format (`weir passwd` writes it): a CONNECT with a user name
+  /// must carry its password.
+  public var passwordFile: String?
+  /// mosquitto's `acl_file` format: what each user (or anonymous client) may publish and
+  /// receive. Without one, every client that got in may publish and subscribe to everything.
+  public var aclFile: String?
   /// Where each PUBLISH goes: the first route whose filter matches.
   public var routes: [MQTTSubscription]
   /// Where a PUBLISH no route matches goes (raw, keyed by nothing, one partition by default), so
@@ -54,8 +64,13 @@ public struct ListenerConfig: Sendable {
     routes: [MQTTSubscription] = [], defaultTopic: String = "mqtt", eventsTopic: String = "device-events",
     deadLetterTopic: String = "deadletter", maxSessionExpirySeconds: UInt32 = 7 * 86_400,
     maxKeepAliveSeconds: UInt16 = 3600, maxPayloadBytes: Int = 256 << 10, maxSessions: Int = 100_000,
-    maxSubscriptions: Int = 100, maxRetained: Int = 10_000, extraDeliveryTopics: [String] = []
+    maxSubscriptions: Int = 100, maxRetained: Int = 10_000, extraDeliveryTopics: [String] = [], plain: Bool = true,
+    tls: ListenerTLS? = nil, passwordFile: String? = nil, aclFile: String? = nil
   ) {
+    self.passwordFile = passwordFile
+    self.aclFile = aclFile
+    self.plain = plain
+    self.tls = tls
     self.name = name
     self.host = host
     self.port = port
@@ -102,6 +117,14 @@ public struct ListenerConfig: Sendable {
     var out: [ConfigIssue] = []
     if name.isEmpty { out.append(ConfigIssue(key: "name", "a listener needs a name (metrics and logs use it)")) }
     if !(0...65_535).contains(port) { out.append(ConfigIssue(key: "listen", "port \(port) is not 0-65535")) }
+    if !plain && tls == nil { out.append(ConfigIssue(key: "listen", "give listen, tls.listen or both")) }
+    if let tls { out += tls.problems() }
+    if !anonymous && passwordFile == nil && tls?.caFile == nil {
+      out.append(
+        ConfigIssue(
+          key: "anonymous",
+          "with anonymous: false, clients need a way in: auth.password_file, or client certificates (tls.ca_file)"))
+    }
     if maxConnections < 1 { out.append(ConfigIssue(key: "max_connections", "must be at least 1")) }
     if maxPacketBytes < 64 || maxPacketBytes > 268_435_460 {
       out.append(ConfigIssue(key: "max_packet", "must be between 64 B and 256 MiB (MQTT's largest packet)"))

@@ -58,9 +58,18 @@ final class ListenerConnection: ChannelInboundHandler {
   /// The largest packet the client accepts (5.0's Maximum Packet Size; unlimited otherwise).
   private(set) var clientMaximumPacket = Int.max
 
-  init(core: ListenerCore, remote: String) {
+  /// Whether the connection came through the TLS port.
+  let secure: Bool
+  /// The user name the client is known by: its certificate's common name, or the CONNECT's user
+  /// name once its password checked out; nil for an anonymous client.
+  private(set) var user: String?
+  /// What this client may publish and receive (nil: everything; no ACL file).
+  private(set) var acl: ClientACL?
+
+  init(core: ListenerCore, remote: String, secure: Bool = false) {
     self.core = core
     self.remote = remote
+    self.secure = secure
   }
 
   // MARK: Channel events
@@ -86,6 +95,11 @@ final class ListenerConnection: ChannelInboundHandler {
 
   func errorCaught(context: ChannelHandlerContext, error: any Error) {
     closeReason = "connection error: \(error)"
+    if secure && version == nil {
+      core.metrics.rejected("tls")
+      core.logger.info(
+        "listener: a TLS handshake failed", metadata: ["remote": "\(remote)", "error": "\(error)"])
+    }
     context.close(promise: nil)
   }
 
@@ -229,10 +243,24 @@ final class ListenerConnection: ChannelInboundHandler {
     if connect.properties.authenticationMethod != nil {
       return refuse(.badAuthenticationMethod, version: v, "extended authentication is not supported")
     }
-    guard core.config.anonymous else {
+    // A verified client certificate names the user (its CN); else the password file decides,
+    // and a client without a user name is let in only when anonymous access is on.
+    if secure, let context, let name = ListenerTLS.clientCommonName(context.channel) {
+      user = name
+    } else if let passwords = core.auth.passwords, let name = connect.userName {
+      let userName = String(decoding: name, as: UTF8.self)
+      guard let password = connect.password, passwords.verify(user: userName, password: password) else {
+        core.metrics.rejected("auth")
+        return refuse(.badUserNameOrPassword, version: v, "wrong user name or password for '\(userName.prefix(64))'")
+      }
+      user = userName
+    } else if !core.config.anonymous {
+      core.metrics.rejected("auth")
       return refuse(
         connect.userName == nil ? .notAuthorized : .badUserNameOrPassword, version: v,
-        "anonymous access is off and no password file is configured")
+        connect.userName == nil
+          ? "anonymous access is off: connect with a user name and password or a client certificate"
+          : "no password file is configured")
     }
     var id = String(decoding: connect.clientIdentifier, as: UTF8.self)
     var assigned: String?
@@ -245,6 +273,7 @@ final class ListenerConnection: ChannelInboundHandler {
     }
     version = v
     clientID = id
+    acl = core.auth.acl?.compiled(user: user, clientID: id)
     let expiry: UInt32 =
       v == .v5 ? connect.properties.sessionExpiryInterval ?? 0 : (connect.cleanStart ? 0 : UInt32.max)
     guard
@@ -282,7 +311,7 @@ final class ListenerConnection: ChannelInboundHandler {
       }
     }
     send(scratch)
-    core.connected(self, clientID: id, version: v, remote: remote)
+    core.connected(self, clientID: id, version: v, remote: remote, user: user)
     // A resumed session's deliveries not acknowledged, and its backlog.
     if session.feed != nil { core.scheduleDelivery(session) }
   }
@@ -307,6 +336,12 @@ final class ListenerConnection: ChannelInboundHandler {
         return close(.receiveMaximumExceeded, "more unacknowledged PUBLISHes than the receive maximum")
       }
       inflight += 1
+    }
+    if let acl {
+      let allowed =
+        alias.map { a in a.withUnsafeBytes { acl.allows(.write, topic: $0) } }
+        ?? acl.allows(.write, topic: publish.topic)
+      if !allowed { return denied(publish) }
     }
     if publish.qos == .exactlyOnce, session.awaitingRelease.contains(publish.packetIdentifier) {
       // Sent again before its PUBREC arrived: it is in the log already (durably, or in a commit
@@ -337,6 +372,22 @@ final class ListenerConnection: ChannelInboundHandler {
       queueAck(.pubrec, publish.packetIdentifier)
     }
     if version != .v5 && inflight >= core.config.receiveMaximum { setReading(false) }
+  }
+
+  /// A PUBLISH the ACL does not let this client make: nothing is written. 5.0 gets 0x87 (not
+  /// authorized) in its PUBACK or PUBREC; 3.1.1, which has no way to say so, an ordinary
+  /// acknowledgement (as mosquitto does), in order with the others.
+  private func denied(_ publish: Publish) {
+    core.metrics.denied("publish")
+    let reason: ReasonCode = version == .v5 ? .notAuthorized : .success
+    switch publish.qos {
+    case .atMostOnce: return
+    case .atLeastOnce: queueAck(.puback, publish.packetIdentifier, reason: reason, epoch: pendingAcks.last?.epoch ?? 0)
+    case .exactlyOnce:
+      if version != .v5 { session?.awaitingRelease.insert(publish.packetIdentifier) }
+      queueAck(.pubrec, publish.packetIdentifier, reason: reason, epoch: pendingAcks.last?.epoch ?? 0)
+    }
+    core.requestCommit()
   }
 
   private func released(_ packetIdentifier: UInt16) {

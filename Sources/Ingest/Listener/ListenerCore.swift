@@ -67,6 +67,8 @@ final class ListenerCore: @unchecked Sendable {
   /// filters with identifiers send the first 32).
   var matchedIdentifiers = [(Int, UInt32)](repeating: (0, 0), count: 32)
   let retained: RetainedStore
+  /// The password and ACL files, loaded at start.
+  let auth: ListenerAuth
   /// Persisted sessions that ended since the last save: their checkpoints and cursors go.
   private var endedSessions: [String] = []
   private var retainedCursorSavedMs: Int64 = 0
@@ -74,9 +76,10 @@ final class ListenerCore: @unchecked Sendable {
 
   init(
     config: ListenerConfig, eventLoop: any EventLoop, store: LogStore, logger: Logger, clock: any WallClock,
-    metrics: ListenerMetrics, status: StatusBox<ListenerStatus>
+    metrics: ListenerMetrics, status: StatusBox<ListenerStatus>, auth: ListenerAuth = ListenerAuth()
   ) throws(LogError) {
     self.status = status
+    self.auth = auth
     self.config = config
     self.eventLoop = eventLoop
     self.logger = logger
@@ -268,8 +271,12 @@ final class ListenerCore: @unchecked Sendable {
     metrics.sessions.record(sessions.count)
   }
 
-  func connected(_ connection: ListenerConnection, clientID: String, version: ProtocolVersion, remote: String) {
-    events.connected(clientID: clientID, version: version, remote: remote, now: clock.nowMilliseconds())
+  func connected(
+    _ connection: ListenerConnection, clientID: String, version: ProtocolVersion, remote: String, user: String?
+  ) {
+    events.connected(
+      clientID: clientID, version: version, remote: remote, user: user, tls: connection.secure,
+      now: clock.nowMilliseconds())
     requestCommit()
     publishStatus()
   }
@@ -418,6 +425,11 @@ final class ListenerCore: @unchecked Sendable {
       let filter = TopicFilter(text)
       if filter.shareGroup != nil {
         reasons.append((version == .v5 ? ReasonCode.sharedSubscriptionsNotSupported : refused).rawValue)
+        return
+      }
+      if let acl = session.connection?.acl, !acl.allowsSubscribe(filter: text) {
+        metrics.denied("subscribe")
+        reasons.append((version == .v5 ? ReasonCode.notAuthorized : refused).rawValue)
         return
       }
       let existing = session.subscriptions.firstIndex { $0.filter.text == text }
@@ -582,11 +594,13 @@ final class EventWriter {
     self.source = source
   }
 
-  func connected(clientID: String, version: ProtocolVersion, remote: String, now: Int64) {
+  func connected(clientID: String, version: ProtocolVersion, remote: String, user: String?, tls: Bool, now: Int64) {
     write(clientID: clientID, now: now) { w in
       w.add("event", "connected")
       w.add("protocol", version.description)
       w.add("remote", remote)
+      if let user { w.add("user", user) }
+      if tls { w.add("tls", true) }
     }
   }
 
@@ -627,4 +641,10 @@ final class EventWriter {
       router.append(route, key: key, value: writer.bytes, timestamp: now, headers: headers)
     }
   }
+}
+
+/// A listener's password file and ACL file (either may be absent).
+struct ListenerAuth: Sendable {
+  var passwords: PasswordFile?
+  var acl: ACLFile?
 }

@@ -163,6 +163,7 @@ extension ListenerCore {
       }
     }
     guard let granted else { return .skipped }
+    if let acl = session.connection?.acl, !acl.allows(.read, topic: topic) { return .skipped }
     let published = record.publishedQoS
     // Subscriptions are granted QoS 1 at most: what a subscriber gets is min(granted, published).
     let qos: QoS = granted == .atMostOnce || published == .atMostOnce ? .atMostOnce : .atLeastOnce

@@ -17,7 +17,9 @@ import Metrics
 ///   (`retention`: deleted before it read them; `damaged`; `too_large`: over the client's maximum
 ///   packet size, dropped as 5.0 section 3.1.2.11.4 says);
 /// - `weir_listener_subscriptions`, `weir_listener_retained`: gauges;
-/// - `weir_listener_retained_dropped_total`: retained PUBLISHes not retained (over `max_retained`).
+/// - `weir_listener_retained_dropped_total`: retained PUBLISHes not retained (over `max_retained`);
+/// - `weir_listener_denied_total{action}`: PUBLISHes (`publish`), subscriptions (`subscribe`) and
+///   deliveries (`deliver`) the ACL file refused.
 final class ListenerMetrics: Sendable {
   let connections: Gauge
   let sessions: Gauge
@@ -66,6 +68,14 @@ final class ListenerMetrics: Sendable {
       factory: factory
     )
     .increment(by: count)
+  }
+
+  /// A PUBLISH or SUBSCRIBE the ACL file refused (`weir_listener_denied_total{action}`).
+  func denied(_ action: String) {
+    Counter(
+      label: "weir_listener_denied_total", dimensions: [("listener", listener), ("action", action)], factory: factory
+    )
+    .increment()
   }
 
   func rejected(_ reason: String) {

@@ -3,6 +3,7 @@ import MQTTWire
 public import Metrics
 import NIOCore
 import NIOPosix
+import NIOSSL
 public import PartitionedLog
 public import ServiceLifecycle
 import Synchronization
@@ -34,8 +35,9 @@ public final class MQTTListener: Sendable {
 
   private struct State {
     var group: MultiThreadedEventLoopGroup?
-    var channel: (any Channel)?
+    var channels: [any Channel] = []
     var boundPort: Int?
+    var boundTLSPort: Int?
     var stopRequested = false
     var core: ListenerCore?
   }
@@ -53,11 +55,23 @@ public final class MQTTListener: Sendable {
 
   /// The port the listener is bound to once running (the configured one, or the one picked for 0).
   public var boundPort: Int? { state.withLock { $0.boundPort } }
+  /// The TLS port once running.
+  public var boundTLSPort: Int? { state.withLock { $0.boundTLSPort } }
 
   /// Binds, serves until ``stop()`` or cancellation, then commits what was read, sends the
   /// acknowledgements that became durable, closes every connection and returns. Throws when it
   /// cannot bind or when the log fails (not when it is merely full).
   public func runUntilStopped() async throws {
+    let tlsContext: NIOSSLContext?
+    let auth: ListenerAuth
+    do {
+      tlsContext = try config.tls?.makeContext()
+      auth = ListenerAuth(
+        passwords: try config.passwordFile.map { path throws in try PasswordFile.load(path: path) },
+        acl: try config.aclFile.map { path throws in try ACLFile.load(path: path) })
+    } catch {
+      throw ListenerError("listener \(config.name): \(error)")
+    }
     let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     let loop = group.next()
     let core: ListenerCore
@@ -65,42 +79,51 @@ public final class MQTTListener: Sendable {
       core = try await loop.submit { [config, store, logger, clock, metrics, statusBox] in
         try ListenerCore(
           config: config, eventLoop: loop, store: store, logger: logger, clock: clock, metrics: metrics,
-          status: statusBox)
+          status: statusBox, auth: auth)
       }.get()
     } catch {
       try? await group.shutdownGracefully()
       throw error
     }
     let failed = Mutex<LogError?>(nil)
-    let bootstrap = ServerBootstrap(group: group)
-      .serverChannelOption(.backlog, value: 1024)
-      .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-      .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-      .childChannelOption(
-        .recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 4096, initial: 65_536, maximum: 1 << 20)
-      )
-      .childChannelInitializer { [config, metrics] channel in
-        channel.eventLoop.makeCompletedFuture {
-          guard core.connections.count < config.maxConnections else {
-            metrics.rejected("max_connections")
-            channel.close(promise: nil)
-            return
+    func bootstrap(_ tls: NIOSSLContext?) -> ServerBootstrap {
+      ServerBootstrap(group: group)
+        .serverChannelOption(.backlog, value: 1024)
+        .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+        .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+        .childChannelOption(
+          .recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 4096, initial: 65_536, maximum: 1 << 20)
+        )
+        .childChannelInitializer { [config, metrics] channel in
+          channel.eventLoop.makeCompletedFuture {
+            guard core.connections.count < config.maxConnections else {
+              metrics.rejected("max_connections")
+              channel.close(promise: nil)
+              return
+            }
+            let remote = channel.remoteAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "?"
+            if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
+            try channel.pipeline.syncOperations.addHandler(
+              ListenerConnection(core: core, remote: remote, secure: tls != nil))
           }
-          let remote = channel.remoteAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "?"
-          try channel.pipeline.syncOperations.addHandler(ListenerConnection(core: core, remote: remote))
         }
-      }
-    let channel: any Channel
+    }
+    var channels: [any Channel] = []
     do {
-      channel = try await bootstrap.bind(host: config.host, port: config.port).get()
+      if config.plain { channels.append(try await bootstrap(nil).bind(host: config.host, port: config.port).get()) }
+      if let tls = config.tls, let tlsContext {
+        channels.append(try await bootstrap(tlsContext).bind(host: tls.host, port: tls.port).get())
+      }
     } catch {
+      for c in channels { try? await c.close() }
       try? await group.shutdownGracefully()
-      throw ListenerError("listener \(config.name): cannot listen on \(config.host):\(config.port): \(error)")
+      throw ListenerError("listener \(config.name): cannot listen: \(error)")
     }
     let stopEarly = state.withLock { s -> Bool in
       s.group = group
-      s.channel = channel
-      s.boundPort = channel.localAddress?.port
+      s.channels = channels
+      s.boundPort = config.plain ? channels.first?.localAddress?.port : nil
+      s.boundTLSPort = config.tls != nil ? channels.last?.localAddress?.port : nil
       s.core = core
       return s.stopRequested
     }
@@ -108,7 +131,9 @@ public final class MQTTListener: Sendable {
     logger.info(
       "listener started",
       metadata: [
-        "listener": "\(config.name)", "address": "\(config.host):\(channel.localAddress?.port ?? config.port)",
+        "listener": "\(config.name)",
+        "addresses": "\(channels.map { "\($0.localAddress?.ipAddress ?? "?"):\($0.localAddress?.port ?? 0)" })",
+        "tls": "\(config.tls.map { "\($0.host):\($0.port)" } ?? "off")",
       ])
     // Acknowledgements wait for the log's flushes: wake the core whenever a partition it writes moves.
     let partitions = routedPartitions()
@@ -119,11 +144,11 @@ public final class MQTTListener: Sendable {
     let saver = loop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { _ in core.saveState() }
     core.onFailure = { error in
       failed.withLock { $0 = error }
-      channel.close(promise: nil)
+      for c in channels { c.close(promise: nil) }
     }
-    if stopEarly { channel.close(promise: nil) }
+    if stopEarly { for c in channels { c.close(promise: nil) } }
     await withTaskCancellationHandler {
-      try? await channel.closeFuture.get()
+      for c in channels { try? await c.closeFuture.get() }
     } onCancel: {
       stop()
     }
@@ -144,7 +169,7 @@ public final class MQTTListener: Sendable {
     try? await group.shutdownGracefully()
     state.withLock {
       $0.group = nil
-      $0.channel = nil
+      $0.channels = []
       $0.core = nil
     }
     logger.info("listener stopped", metadata: ["listener": "\(config.name)"])
@@ -160,11 +185,11 @@ public final class MQTTListener: Sendable {
 
   /// Stops accepting and ends ``runUntilStopped()``. Safe from any thread, any number of times.
   public func stop() {
-    let channel = state.withLock { s -> (any Channel)? in
+    let channels = state.withLock { s -> [any Channel] in
       s.stopRequested = true
-      return s.channel
+      return s.channels
     }
-    channel?.close(promise: nil)
+    for c in channels { c.close(promise: nil) }
   }
 
   /// Every partition the listener writes (the routes' topics, the catch-all, events, dead

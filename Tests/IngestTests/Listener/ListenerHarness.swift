@@ -37,9 +37,13 @@ final class ListenerHarness: @unchecked Sendable {
     try Self.script.write(toFile: directory + "/devices.py", atomically: true, encoding: .utf8)
   }
 
+  /// More directories to remove with the harness.
+  var cleanUp: [String] = []
+
   deinit {
     try? store.close()
     try? FileManager.default.removeItem(atPath: directory)
+    for d in cleanUp { try? FileManager.default.removeItem(atPath: d) }
   }
 
   func start() async throws -> Int {

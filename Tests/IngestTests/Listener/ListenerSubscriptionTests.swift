@@ -48,6 +48,8 @@ import WeirTestSupport
 
     port, version, client_id, clean, subs, expect, seconds, out_path = sys.argv[1:9]
     port, clean, expect, seconds = int(port), clean == "1", int(expect), float(seconds)
+    user = sys.argv[9] if len(sys.argv) > 10 else None
+    password = sys.argv[10] if len(sys.argv) > 10 else None
     v5 = version == "5"
     out = open(out_path, "a", buffering=1)
     got = [0]
@@ -77,6 +79,8 @@ import WeirTestSupport
     if not v5:
         kwargs["clean_session"] = clean
     c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, **kwargs)
+    if user is not None:
+        c.username_pw_set(user, password)
     c.on_message = on_message
     c.on_subscribe = on_subscribe
     c.on_connect = on_connect
@@ -99,7 +103,7 @@ import WeirTestSupport
   /// subscribing); it stops after `expect` messages or `seconds`.
   static func subscriber(
     _ h: ListenerHarness, port: Int, version: String = "3.1.1", id: String, clean: Bool = true, subs: String,
-    expect: Int, seconds: Double = 30
+    expect: Int, seconds: Double = 30, user: String? = nil, password: String? = nil
   ) throws -> Subscriber {
     let script = h.directory + "/subscriber.py"
     if !FileManager.default.fileExists(atPath: script) {
@@ -108,13 +112,16 @@ import WeirTestSupport
     let path = h.directory + "/\(id)-\(UUID().uuidString.prefix(6)).jsonl"
     let process = try ChildProcess(
       "/usr/bin/env",
-      ["python3", script, "\(port)", version, id, clean ? "1" : "0", subs, "\(expect)", "\(seconds)", path],
+      ["python3", script, "\(port)", version, id, clean ? "1" : "0", subs, "\(expect)", "\(seconds)", path]
+        + (user.map { [$0, password ?? ""] } ?? []),
       logPath: path + ".log")
     return Subscriber(process: process, path: path)
   }
 
-  static func publish(port: Int, topic: String, _ message: String, qos: Int = 1, retain: Bool = false) async throws {
-    var arguments = ["-h", "127.0.0.1", "-p", "\(port)", "-q", "\(qos)", "-t", topic, "-m", message]
+  static func publish(
+    port: Int, topic: String, _ message: String, qos: Int = 1, retain: Bool = false, extra: [String] = []
+  ) async throws {
+    var arguments = ["-h", "127.0.0.1", "-p", "\(port)", "-q", "\(qos)", "-t", topic, "-m", message] + extra
     if retain { arguments.append("-r") }
     let pub = try ChildProcess("/usr/bin/mosquitto_pub", arguments)
     guard await pub.waitForExit(timeout: 30) == 0 else { throw BrokerError("mosquitto_pub: \(pub.output)") }

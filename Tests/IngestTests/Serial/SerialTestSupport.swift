@@ -13,6 +13,9 @@ final class SerialTestLog: @unchecked Sendable {
     path = NSTemporaryDirectory() + "weir-serial-\(UUID().uuidString)"
     try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     store = try LogStore.open(directory: path + "/data")
+    // The tests read at fixed times in 1970: without age retention, no retention pass can take
+    // their records before they are read.
+    for name in ["telemetry", "deadletter"] { _ = try store.createTopic(name, config: TopicConfig(maxAgeMs: nil)) }
   }
 
   deinit {

@@ -4,14 +4,15 @@ import Foundation
   import Glibc
 #endif
 
-/// Reads the files a configuration consists of (the configuration itself, its rule files) within
-/// a size limit: a file past it is refused before it is read, so a mistaken path such as a log or
-/// a device cannot make the check slow or large.
-enum ConfigFile {
+/// Reads the files a configuration consists of (the configuration itself, its rule files, the
+/// listener's password and ACL files) within a size limit: a file past it is refused before it is
+/// read, so a mistaken path such as a log or a device cannot make the check slow or large. Holds
+/// at most `limit + 1` bytes while reading.
+public enum ConfigFile {
   /// The UTF-8 text of the regular file at `path`, at most `limit` bytes. `what` names the file
   /// in messages ("a configuration", "a rule file"). Problems that are not at a line of the file
   /// (it cannot be opened or is too large) are at line 0.
-  static func read(_ path: String, limit: Int, what: String) throws(ConfigError) -> String {
+  public static func read(_ path: String, limit: Int, what: String) throws(ConfigError) -> String {
     let name = path
     func refuse(_ line: Int, _ message: String) -> ConfigError {
       ConfigError(file: name, line: line, key: "", message)
@@ -55,7 +56,7 @@ enum ConfigFile {
   }
 
   /// `bytes` as text, or the line of the first byte that is not UTF-8.
-  static func text(_ bytes: [UInt8], file: String) throws(ConfigError) -> String {
+  public static func text(_ bytes: [UInt8], file: String) throws(ConfigError) -> String {
     if let text = String(validating: bytes, as: UTF8.self) { return text }
     var parser = Unicode.UTF8.ForwardParser()
     var iterator = bytes.makeIterator()
@@ -69,8 +70,20 @@ enum ConfigFile {
       case .emptyInput: break loop
       }
     }
-    let line = bytes.withUnsafeBufferPointer { ConfigYAML.line(atOffset: offset, in: $0) }
+    let lineNumber = bytes.withUnsafeBufferPointer { Self.line(atOffset: offset, in: $0) }
     throw ConfigError(
-      file: file, line: line, key: "", "the file is not UTF-8 text (byte \(offset) is not part of a UTF-8 character)")
+      file: file, line: lineNumber, key: "",
+      "the file is not UTF-8 text (byte \(offset) is not part of a UTF-8 character)")
+  }
+
+  /// The 1-based line holding byte `offset`, counting `\n`, `\r\n` and `\r` breaks as libyaml does.
+  public static func line(atOffset offset: Int, in bytes: UnsafeBufferPointer<UInt8>) -> Int {
+    var line = 1
+    var i = 0
+    while i < offset && i < bytes.count {
+      if bytes[i] == 0x0A || (bytes[i] == 0x0D && (i + 1 >= bytes.count || bytes[i + 1] != 0x0A)) { line += 1 }
+      i += 1
+    }
+    return line
   }
 }
