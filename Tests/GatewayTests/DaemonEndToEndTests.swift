@@ -14,6 +14,31 @@ struct DaemonEndToEndTests {
   /// Everything the fleet publishes reaches the central cluster, the failing devices are
   /// alerted on and the healthy ones are not, the CLI says what the API says, the status page
   /// renders with data, and SIGTERM exits 0.
+  /// The same fleet publishing to `weir run`'s own listener, no broker in between: every
+  /// message is in the log and the central cluster once, and local subscribers get the alerts
+  /// from the listener (served from the `alerts` topic).
+  @Test func fleetThroughTheListenerToCentral() async throws {
+    let h = try await DaemonHarness(viaListener: true)
+    try await h.startDaemon()
+    let localAlerts = try h.subscribe(port: h.devicePort, "weir/alerts/#", name: "local")
+    let (published, _) = try await h.runFleet()
+    #expect(published > 30_000)
+    _ = try await h.waitUntilDrained(records: Int64(published))
+    // The listener also writes each device's connects and disconnects (device-events): count
+    // the telemetry topic.
+    let topics = try await h.api.get(TopicsResponse.self, "api/v1/topics")
+    #expect(topics.topics.first { $0.name == "telemetry" }?.records == Int64(published))
+    #expect((topics.topics.first { $0.name == "device-events" }?.records ?? 0) >= 25)
+    let central = try await h.centralRecords("edge.telemetry")
+    #expect(central.distinct == published, "central has \(central.distinct) distinct of \(central.total)")
+    let alerts = try await h.api.get(AlertsResponse.self, "api/v1/alerts?limit=500")
+    #expect(alerts.total > 0)
+    let count = Int(alerts.total)
+    #expect(await eventually(timeout: 10) { localAlerts.output.split(separator: "\n").count >= count })
+    #expect(localAlerts.output.split(separator: "\n").allSatisfy { $0.hasPrefix("weir/alerts/") })
+    #expect(await h.stopDaemon() == 0)
+  }
+
   @Test func fleetToCentralClusterWithAlerts() async throws {
     let h = try await DaemonHarness()
     let localAlerts = try h.subscribe(h.broker, "weir/alerts/#", name: "local")

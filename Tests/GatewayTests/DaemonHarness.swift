@@ -27,7 +27,14 @@ final class DaemonHarness: @unchecked Sendable {
   var daemon: ChildProcess?
   var runs = 0
 
-  init(token: String? = nil, ruleFiles: [String]? = nil, extraConfig: String = "") async throws {
+  /// The port devices publish to: the listener's with `viaListener`, else the local mosquitto's.
+  let devicePort: Int
+
+  /// `viaListener`: the devices publish to `weir run`'s own MQTT listener (and local alert
+  /// subscribers connect there) instead of a local mosquitto that an `mqtt:` source reads.
+  init(token: String? = nil, ruleFiles: [String]? = nil, extraConfig: String = "", viaListener: Bool = false)
+    async throws
+  {
     directory = NSTemporaryDirectory() + "weir-e2e-\(UUID().uuidString)"
     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     broker = try MosquittoBroker()
@@ -40,8 +47,28 @@ final class DaemonHarness: @unchecked Sendable {
       ((try? String(contentsOfFile: bootstrapFile, encoding: .utf8)) ?? "").contains(":")
     }
     guard written else { throw BrokerError("dev-cluster did not start: \(cluster.output)") }
-    bootstrap = try String(contentsOfFile: bootstrapFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+    bootstrap = try String(contentsOfFile: bootstrapFile, encoding: .utf8).trimmingCharacters(
+      in: .whitespacesAndNewlines)
     httpPort = MosquittoBroker.freePort()
+    devicePort = viaListener ? MosquittoBroker.freePort() : broker.port
+    let ingest =
+      viaListener
+      ? """
+      listeners:
+        - name: devices
+          listen: 127.0.0.1:\(devicePort)
+          anonymous: true
+          routes:
+            - {filter: "sensors/+/telemetry", topic: telemetry, key: "{1}", format: json, time_field: ts}
+      """
+      : """
+      mqtt:
+        - name: local
+          broker: \(broker.url)
+          clean_session: false
+          subscriptions:
+            - {filter: "sensors/+/telemetry", qos: 1, topic: telemetry, key: "{1}", format: json, time_field: ts}
+      """
     configPath = directory + "/weir.yaml"
     let rules = Self.repository + "/config/rules"
     let config = """
@@ -52,12 +79,7 @@ final class DaemonHarness: @unchecked Sendable {
       topics:
         telemetry: {partitions: 6, fsync: interval, fsync_interval: 20ms, max_age: forever}
         alerts: {partitions: 1, fsync: always, max_age: forever}
-      mqtt:
-        - name: local
-          broker: \(broker.url)
-          clean_session: false
-          subscriptions:
-            - {filter: "sensors/+/telemetry", qos: 1, topic: telemetry, key: "{1}", format: json, time_field: ts}
+      \(ingest)
       uplinks:
         - name: central
           kind: kafka
@@ -89,7 +111,8 @@ final class DaemonHarness: @unchecked Sendable {
   func startDaemon(_ extra: [String] = [], environment: [String: String] = [:]) async throws {
     runs += 1
     let child = try ChildProcess(
-      Self.weir, ["run", "--config", configPath] + extra, environment: environment, logPath: directory + "/weir-\(runs).log")
+      Self.weir, ["run", "--config", configPath] + extra, environment: environment,
+      logPath: directory + "/weir-\(runs).log")
     daemon = child
     let ready = await eventually(timeout: 30) {
       guard child.isRunning else { return true }
@@ -113,7 +136,8 @@ final class DaemonHarness: @unchecked Sendable {
     let sim = try ChildProcess(
       Self.firmwareSim,
       [
-        "run", "--broker", broker.url, "--scenario", Self.repository + "/config/fleet/demo.yaml", "--speed", "\(speed)",
+        "run", "--broker", "mqtt://127.0.0.1:\(devicePort)", "--scenario", Self.repository + "/config/fleet/demo.yaml",
+        "--speed", "\(speed)",
         "--until-failures", "--start", "now", "--ground-truth", truthPath, "--quiet",
       ] + extra, logPath: directory + "/firmware-sim.log")
     guard let status = await sim.waitForExit(timeout: 300), status == 0 else {
@@ -136,7 +160,7 @@ final class DaemonHarness: @unchecked Sendable {
       let topics = try? await api.get(TopicsResponse.self, "api/v1/topics")
       let inLog = topics?.topics.first { $0.name == "telemetry" }?.records ?? 0
       return inLog >= records && s.uplinks.allSatisfy { $0.lagRecords == 0 && $0.inFlightRecords == 0 }
-        && s.rules.recordsProcessed >= s.ingest.records
+        && s.rules.recordsProcessed >= inLog
     }
     guard done, let last else { throw BrokerError("not drained: \(String(describing: last))") }
     return last
@@ -145,7 +169,8 @@ final class DaemonHarness: @unchecked Sendable {
   /// Records in the central cluster's `topic`, deduplicated by their log position headers.
   func centralRecords(_ topic: String) async throws -> (distinct: Int, total: Int) {
     let consumer = try ChildProcess(
-      Self.weir, ["dev-cluster", "consume", "--bootstrap", bootstrap, "--topic", topic, "--from-beginning", "--timeout", "3"],
+      Self.weir,
+      ["dev-cluster", "consume", "--bootstrap", bootstrap, "--topic", topic, "--from-beginning", "--timeout", "3"],
       logPath: directory + "/consume-\(topic).log")
     guard await consumer.waitForExit(timeout: 120) == 0 else { throw BrokerError("consume failed: \(consumer.output)") }
     var positions = Set<String>()
@@ -162,15 +187,21 @@ final class DaemonHarness: @unchecked Sendable {
 
   /// `mosquitto_sub` on `broker` for `filter` at QoS 1, printing `topic payload` lines.
   func subscribe(_ broker: MosquittoBroker, _ filter: String, name: String) throws -> ChildProcess {
+    try subscribe(port: broker.port, filter, name: name)
+  }
+
+  /// `mosquitto_sub` on the MQTT server at `port` (a mosquitto, or `weir run`'s listener).
+  func subscribe(port: Int, _ filter: String, name: String) throws -> ChildProcess {
     try ChildProcess(
-      "/usr/bin/mosquitto_sub", ["-h", "127.0.0.1", "-p", "\(broker.port)", "-t", filter, "-q", "1", "-v"],
+      "/usr/bin/mosquitto_sub", ["-h", "127.0.0.1", "-p", "\(port)", "-t", filter, "-q", "1", "-v"],
       logPath: directory + "/sub-\(name).log")
   }
 
   /// Runs the CLI against this daemon and returns its standard output.
   func cli(_ arguments: [String]) async throws -> String {
     let child = try ChildProcess(
-      Self.weir, arguments + ["--api", "http://127.0.0.1:\(httpPort)"], logPath: directory + "/cli-\(UUID().uuidString).log")
+      Self.weir, arguments + ["--api", "http://127.0.0.1:\(httpPort)"],
+      logPath: directory + "/cli-\(UUID().uuidString).log")
     let status = await child.waitForExit(timeout: 30)
     #expect(status == 0, "weir \(arguments.joined(separator: " ")): \(child.output)")
     return child.output
