@@ -28,7 +28,7 @@ struct DaemonEndToEndTests {
     // the telemetry topic.
     let topics = try await h.api.get(TopicsResponse.self, "api/v1/topics")
     #expect(topics.topics.first { $0.name == "telemetry" }?.records == Int64(published))
-    #expect((topics.topics.first { $0.name == "device-events" }?.records ?? 0) >= 25)
+    #expect((topics.topics.first { $0.name == "device-events" }?.records ?? 0) > 0)
     let central = try await h.centralRecords("edge.telemetry")
     #expect(central.distinct == published, "central has \(central.distinct) distinct of \(central.total)")
     let alerts = try await h.api.get(AlertsResponse.self, "api/v1/alerts?limit=500")

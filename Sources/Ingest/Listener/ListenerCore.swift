@@ -238,6 +238,8 @@ final class ListenerCore: @unchecked Sendable {
     byClient[clientID] = connection
     let expiry = min(expirySeconds, config.maxSessionExpirySeconds)
     if !cleanStart, let session = sessions[clientID] {
+      // Taken over while connected: what the old connection had in flight goes again to this one.
+      if session.connection != nil { session.feed?.rewind() }
       if session.expirySeconds != expiry { session.stateDirty = true }
       session.expirySeconds = expiry
       session.expiresAtMs = nil
