@@ -29,6 +29,7 @@ final class DaemonHarness: @unchecked Sendable {
 
   /// The port devices publish to: the listener's with `viaListener`, else the local mosquitto's.
   let devicePort: Int
+  let viaListener: Bool
 
   /// `viaListener`: the devices publish to `weir run`'s own MQTT listener (and local alert
   /// subscribers connect there) instead of a local mosquitto that an `mqtt:` source reads.
@@ -51,6 +52,7 @@ final class DaemonHarness: @unchecked Sendable {
       in: .whitespacesAndNewlines)
     httpPort = MosquittoBroker.freePort()
     devicePort = viaListener ? MosquittoBroker.freePort() : broker.port
+    self.viaListener = viaListener
     let ingest =
       viaListener
       ? """
@@ -160,7 +162,9 @@ final class DaemonHarness: @unchecked Sendable {
       let topics = try? await api.get(TopicsResponse.self, "api/v1/topics")
       let inLog = topics?.topics.first { $0.name == "telemetry" }?.records ?? 0
       return inLog >= records && s.uplinks.allSatisfy { $0.lagRecords == 0 && $0.inFlightRecords == 0 }
-        && s.rules.recordsProcessed >= inLog
+        // The rules' count and the ingest count both start at this run's start; the listener's
+        // ingest count also has its connect/disconnect events, so compare it with the log.
+        && s.rules.recordsProcessed >= (viaListener ? inLog : s.ingest.records)
     }
     guard done, let last else { throw BrokerError("not drained: \(String(describing: last))") }
     return last
