@@ -50,6 +50,22 @@ import WeirTestSupport
     #expect(events.filter { $0.value.contains("\"event\":\"disconnected\"") }.count == 4)
   }
 
+  /// The load: 100,000 QoS 1 messages from 20 paho-mqtt clients (two processes of ten),
+  /// into a 6-partition log; every acknowledged message is in the log once, in its client's order.
+  @Test func aHundredThousandMessagesFromTwentyClients() async throws {
+    let h = try ListenerHarness(partitions: 6)
+    let port = try await h.start()
+    let a = try h.devices(port: port, clients: 10, count: 5000, qos: 1, version: "3.1.1")
+    let b = try h.devices(port: port, clients: 10, count: 5000, qos: 1, version: "5")
+    try await a.finish(timeout: 300)
+    try await b.finish(timeout: 300)
+    try await h.stop()
+    let acked = a.acked + b.acked
+    #expect(acked.count == 100_000)
+    #expect(try h.records("telemetry").count == 100_000)
+    try Self.checkExactlyOnceInOrder(h, acked: acked)
+  }
+
   /// Under `fsync: always` and under `interval`, a PUBACK leaves only once the high watermark covers
   /// its record: after the test's devices finish, the log's durable end already holds all of them.
   @Test(arguments: [FsyncPolicy.always, .interval(milliseconds: 200, bytes: 64 << 20)])
