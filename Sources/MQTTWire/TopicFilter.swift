@@ -1,6 +1,8 @@
 /// An MQTT topic filter (`sensors/+/telemetry`, `plant/#`; MQTT 5.0 section 4.7), matched against
 /// topic names without allocating. A shared subscription (`$share/{group}/{filter}`, section
-/// 4.8.2) keeps its group apart and matches with the filter after it.
+/// 4.8.2) keeps its group apart and matches with the filter after it. Levels and wildcards are
+/// found by their bytes, as in the topic names they match: a `/`, `+` or `#` followed by a
+/// combining mark is one `Character` to Swift but still ends a level or is a wildcard to MQTT.
 public struct TopicFilter: Sendable, Hashable {
   /// The filter as given (with any `$share/{group}/` prefix).
   public let text: String
@@ -19,7 +21,12 @@ public struct TopicFilter: Sendable, Hashable {
     } else {
       shareGroup = nil
     }
-    levels = rest.split(separator: "/", omittingEmptySubsequences: false).map { Array($0.utf8) }
+    levels = Self.levels(rest).map { Array($0) }
+  }
+
+  /// The levels of `filter`, split at every `/` byte.
+  static func levels(_ filter: Substring) -> [Substring.UTF8View.SubSequence] {
+    filter.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
   }
 
   /// Why `filter` is not a valid topic filter, or nil: empty, `#` anywhere but as the whole last
@@ -27,31 +34,37 @@ public struct TopicFilter: Sendable, Hashable {
   public static func problem(_ filter: String) -> String? {
     if filter.isEmpty { return "a topic filter cannot be empty" }
     var levels = Substring(filter)
-    if filter.hasPrefix("$share/") {
+    if filter.utf8.starts(with: sharePrefix.utf8) {
       guard let share = shareParts(filter) else {
         return
           "a shared subscription is $share/{group}/{filter}, with a group of at least one character and no wildcards, in '\(filter)'"
       }
       levels = share.filter
     }
-    let parts = levels.split(separator: "/", omittingEmptySubsequences: false)
+    let parts = Self.levels(levels)
+    let hash = UInt8(ascii: "#")
+    let plus = UInt8(ascii: "+")
     for (i, p) in parts.enumerated() {
-      if p.contains("#") && (p != "#" || i != parts.count - 1) {
+      if p.contains(hash) && (p.count != 1 || i != parts.count - 1) {
         return "'#' must be a whole last level in '\(filter)'"
       }
-      if p.contains("+") && p != "+" { return "'+' must be a whole level in '\(filter)'" }
+      if p.contains(plus) && p.count != 1 { return "'+' must be a whole level in '\(filter)'" }
     }
     return nil
   }
 
+  static let sharePrefix = "$share/"
+
   /// `$share/{group}/{filter}` split, or nil when `text` is not a well-formed shared filter.
   static func shareParts(_ text: String) -> (group: Substring, filter: Substring)? {
-    guard text.hasPrefix("$share/") else { return nil }
-    let afterPrefix = text.dropFirst(7)
-    guard let slash = afterPrefix.firstIndex(of: "/") else { return nil }
+    guard text.utf8.starts(with: sharePrefix.utf8) else { return nil }
+    let afterPrefix = text[text.utf8.index(text.startIndex, offsetBy: sharePrefix.utf8.count)...]
+    guard let slash = afterPrefix.utf8.firstIndex(of: UInt8(ascii: "/")) else { return nil }
     let group = afterPrefix[..<slash]
-    let filter = afterPrefix[afterPrefix.index(after: slash)...]
-    guard !group.isEmpty, !group.contains("+"), !group.contains("#"), !filter.isEmpty else { return nil }
+    let filter = afterPrefix[afterPrefix.utf8.index(after: slash)...]
+    guard !group.isEmpty, !group.utf8.contains(UInt8(ascii: "+")), !group.utf8.contains(UInt8(ascii: "#")),
+      !filter.isEmpty
+    else { return nil }
     return (group, filter)
   }
 

@@ -29,6 +29,18 @@ import Testing
     #expect(TopicFilter.problem(filter) != nil, "\(filter)")
   }
 
+  /// `/`, `+` and `#` followed by a combining mark (U+0301) are one `Character` to Swift, but MQTT
+  /// reads bytes: the level still ends there and the wildcard is still a wildcard.
+  @Test func levelsAndWildcardsAreFoundByTheirBytes() {
+    #expect(TopicFilter.problem("a/#\u{301}") != nil)
+    #expect(TopicFilter.problem("a/+\u{301}") != nil)
+    #expect(TopicFilter("a/\u{301}b").levels.count == 2)
+    #expect(TopicFilter("a/\u{301}b").matches("a/\u{301}b"))
+    #expect(TopicFilter("a/+").matches("a/\u{301}b"))
+    #expect(!TopicFilter("a/\u{301}b").matches("a/b"))
+    #expect(TopicFilter("$share/g/\u{301}x").shareGroup == "g")
+  }
+
   @Test func sharedSubscriptionsKeepTheirGroup() {
     let f = TopicFilter("$share/hmi/plant/#")
     #expect(f.shareGroup == "hmi" && f.hasWildcard)

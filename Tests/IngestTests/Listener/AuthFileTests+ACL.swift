@@ -142,6 +142,17 @@ extension AuthFileTests {
       #expect(client.allowsSubscribe(filter: filter) == granted, "\(user ?? "anonymous") subscribing to \(filter)")
     }
 
+    /// A `/` followed by a combining mark still ends a level (found by the `acl-file` fuzzer: the
+    /// rule and the topic split differently, so reading and subscribing disagreed).
+    @Test func levelsEndAtEverySlashByte() {
+      let (acl, problems) = ACLFile.parse("topic read fleet/\u{6DC}x\npattern read own/%c/\u{301}\n", file: "f")
+      #expect(problems.isEmpty)
+      let client = acl.compiled(user: nil, clientID: "c")
+      #expect(client.allows(.read, topic: "fleet/\u{6DC}x") && client.allowsSubscribe(filter: "fleet/\u{6DC}x"))
+      #expect(client.allows(.read, topic: "own/c/\u{301}") && !client.allows(.read, topic: "own/c\u{301}"))
+      #expect(client.allowsSubscribe(filter: "fleet/+") && !client.allowsSubscribe(filter: "fleet"))
+    }
+
     @Test func noRuleMeansNoAccess() {
       let (acl, problems) = ACLFile.parse("# nothing\n\n", file: "f")
       #expect(problems.isEmpty)

@@ -98,7 +98,7 @@ public struct ACLFile: Sendable {
 
   /// Why `text` (the filter as checked; `written` as the file has it) cannot be an ACL rule.
   private static func filterProblem(_ text: String, as written: String) -> String? {
-    if text.hasPrefix("$share/") {
+    if text.utf8.starts(with: "$share/".utf8) {
       return
         "an ACL filter names topics, not a shared subscription: leave out $share/{group}/ in '\(written.prefix(80))'"
     }

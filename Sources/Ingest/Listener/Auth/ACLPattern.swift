@@ -16,25 +16,30 @@ struct ACLPattern: Sendable {
   let levels: [[Part]]
 
   /// The parts of `filter`, or nil when it names neither `%u` nor `%c` (a literal pattern).
+  /// Levels end at each `/` byte and `%u`/`%c` are found by scalar, as mosquitto reads them.
   init?(access: ACLRuleAccess, filter: Substring) {
-    guard filter.contains("%u") || filter.contains("%c") else { return nil }
+    let levels = filter.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).map {
+      Self.parts(Substring($0))
+    }
+    guard levels.contains(where: { $0.contains(.user) || $0.contains(.clientID) }) else { return nil }
     self.access = access
-    levels = filter.split(separator: "/", omittingEmptySubsequences: false).map(Self.parts)
+    self.levels = levels
   }
 
   private static func parts(_ level: Substring) -> [Part] {
     var parts: [Part] = []
     var literal = ""
-    var i = level.startIndex
-    while i < level.endIndex {
-      let next = level.index(after: i)
-      if level[i] == "%", next < level.endIndex, level[next] == "u" || level[next] == "c" {
+    let scalars = level.unicodeScalars
+    var i = scalars.startIndex
+    while i < scalars.endIndex {
+      let next = scalars.index(after: i)
+      if scalars[i] == "%", next < scalars.endIndex, scalars[next] == "u" || scalars[next] == "c" {
         if !literal.isEmpty { parts.append(.literal(literal)) }
         literal = ""
-        parts.append(level[next] == "u" ? .user : .clientID)
-        i = level.index(after: next)
+        parts.append(scalars[next] == "u" ? .user : .clientID)
+        i = scalars.index(after: next)
       } else {
-        literal.append(level[i])
+        literal.unicodeScalars.append(scalars[i])
         i = next
       }
     }

@@ -41,7 +41,7 @@ public enum AuthFileLines {
         continue
       }
       let line = trimmed(raw)
-      if line.isEmpty || line.hasPrefix("#") { continue }
+      if line.isEmpty || isComment(line) { continue }
       if let message = body(number, line) {
         problems.append(ConfigProblem(file: file, line: number, key: "", message: message))
       }
@@ -49,18 +49,27 @@ public enum AuthFileLines {
     return problems
   }
 
-  /// `text` without the blanks, tabs and `\r` around it.
+  /// `text` without the blanks, tabs and `\r` around it. Delimiters here and in the files' parsers
+  /// are found by Unicode scalar, not `Character`: a blank, `:` or `/` followed by a combining mark
+  /// still delimits, as it does for mosquitto, which reads bytes.
   static func trimmed(_ text: Substring) -> Substring {
-    func blank(_ c: Character) -> Bool { c == " " || c == "\t" || c == "\r" }
-    guard let first = text.firstIndex(where: { !blank($0) }), let last = text.lastIndex(where: { !blank($0) }) else {
+    func blank(_ c: Unicode.Scalar) -> Bool { c == " " || c == "\t" || c == "\r" }
+    let scalars = text.unicodeScalars
+    guard let first = scalars.firstIndex(where: { !blank($0) }), let last = scalars.lastIndex(where: { !blank($0) })
+    else {
       return text[text.endIndex...]
     }
     return text[first...last]
   }
 
+  /// Whether a trimmed line is a comment: it starts with a `#` byte.
+  static func isComment(_ line: Substring) -> Bool { line.utf8.first == UInt8(ascii: "#") }
+
   /// The first word of `text` (up to a blank or tab) and what follows it, trimmed.
   static func word(_ text: Substring) -> (word: Substring, rest: Substring) {
-    guard let end = text.firstIndex(where: { $0 == " " || $0 == "\t" }) else { return (text, text[text.endIndex...]) }
+    guard let end = text.unicodeScalars.firstIndex(where: { $0 == " " || $0 == "\t" }) else {
+      return (text, text[text.endIndex...])
+    }
     return (text[..<end], trimmed(text[end...]))
   }
 }

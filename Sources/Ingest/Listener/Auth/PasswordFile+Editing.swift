@@ -14,8 +14,9 @@ extension PasswordFile {
     var out: [Substring] = []
     for piece in lines {
       let trimmed = AuthFileLines.trimmed(piece)
+      let colon = trimmed.utf8.firstIndex(of: UInt8(ascii: ":"))
       let isUser =
-        !trimmed.hasPrefix("#") && trimmed.firstIndex(of: ":").map { trimmed[..<$0] == Substring(user) } == true
+        !AuthFileLines.isComment(trimmed) && colon.map { trimmed[..<$0].utf8.elementsEqual(user.utf8) } == true
       guard isUser else {
         out.append(piece)
         continue

@@ -51,14 +51,14 @@ public struct PasswordFile: Sendable {
     var hashes: [String: PasswordHash] = [:]
     var lines: [String: Int] = [:]
     let problems = AuthFileLines.forEach(in: text, file: file, what: "a password file") { number, line in
-      guard let colon = line.firstIndex(of: ":") else {
+      guard let colon = line.utf8.firstIndex(of: UInt8(ascii: ":")) else {
         return "expected user:hash (a line written by `weir passwd` or `mosquitto_passwd`)"
       }
       let user = String(line[..<colon])
       if let why = userProblem(user) { return why }
       if let first = lines[user] { return "user '\(user)' is already at line \(first); a user has one line" }
       do throws(PasswordHashProblem) {
-        hashes[user] = try PasswordHash(parsing: line[line.index(after: colon)...])
+        hashes[user] = try PasswordHash(parsing: line[line.utf8.index(after: colon)...])
         lines[user] = number
         return nil
       } catch {
@@ -130,7 +130,9 @@ public struct PasswordFile: Sendable {
   /// or a control character (a line break would split the line).
   public static func userProblem(_ user: String) -> String? {
     if user.isEmpty { return "the user name is empty" }
-    if user.contains(":") { return "a user name cannot contain ':' (it separates the name from the hash)" }
+    if user.utf8.contains(UInt8(ascii: ":")) {
+      return "a user name cannot contain ':' (it separates the name from the hash)"
+    }
     if user.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
       return "a user name cannot contain a control character"
     }

@@ -40,7 +40,7 @@ struct PasswordHash: Sendable {
   /// Reads `text` (`$7$...` or `$6$...`), or says what is wrong with it. The message never
   /// repeats the text: a mistaken line may hold a password in plain text.
   init(parsing text: Substring) throws(PasswordHashProblem) {
-    let fields = text.split(separator: "$", omittingEmptySubsequences: false)
+    let fields = text.utf8.split(separator: UInt8(ascii: "$"), omittingEmptySubsequences: false).map { Substring($0) }
     guard fields.count >= 2, fields[0].isEmpty, fields[1] == "6" || fields[1] == "7" else {
       throw PasswordHashProblem(
         "the password is not a $7$ (PBKDF2-SHA512) or $6$ (SHA-512) hash; a plain-text password file can be "
