@@ -10,8 +10,9 @@ import Gateway
 enum SecretPrompt {
   static let maxBytes = 65_535
 
-  /// The terminal's settings while echo is off, for the signal handler to put back.
-  nonisolated(unsafe) private static var saved = termios()
+  /// The terminal's settings while echo is off, for the signal handler to put back (a pointer,
+  /// not a variable, so the handler makes no exclusivity check that could trap mid-write).
+  nonisolated(unsafe) private static let saved = UnsafeMutablePointer<termios>.allocate(capacity: 1)
 
   static func read() throws(PasswordToolError) -> [UInt8] {
     guard isatty(STDIN_FILENO) == 1 else {
@@ -26,15 +27,15 @@ enum SecretPrompt {
 
   private static func ask(_ prompt: String) throws(PasswordToolError) -> [UInt8] {
     say(prompt)
-    guard tcgetattr(STDIN_FILENO, &saved) == 0 else {
+    guard tcgetattr(STDIN_FILENO, saved) == 0 else {
       throw PasswordToolError("cannot read the terminal's settings", errno: errno)
     }
-    var quiet = saved
+    var quiet = saved.pointee
     quiet.c_lflag &= ~tcflag_t(ECHO)
     let signals = [SIGINT, SIGTERM, SIGQUIT, SIGHUP]
     for number in signals {
       signal(number) { number in
-        tcsetattr(STDIN_FILENO, TCSAFLUSH, &SecretPrompt.saved)
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, SecretPrompt.saved)
         signal(number, SIG_DFL)
         raise(number)
       }
@@ -43,7 +44,7 @@ enum SecretPrompt {
       throw PasswordToolError("cannot turn the terminal's echo off", errno: errno)
     }
     defer {
-      tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved)
+      tcsetattr(STDIN_FILENO, TCSAFLUSH, saved)
       for number in signals { signal(number, SIG_DFL) }
       say("\n")
     }

@@ -177,7 +177,7 @@ private let testHash = Data(repeating: 9, count: 64).base64EncodedString()
     @Test func batchModeWritesAFileThatVerifiesAndDeleteRemovesTheUser() throws {
       let dir = TempDir()
       let path = dir.path + "/passwd"
-      var (status, errors) = try Self.weir(["-c", "-b", path, "sensor-1", "first pass", "--iterations", "1000"])
+      var (status, errors) = try Self.weir(["-c", "-b", path, "sensor-1", "first pass", "--iterations", "2000"])
       #expect(status == 0, "\(errors)")
       (status, errors) = try Self.weir(["-b", path, "sensor-2", "second"])
       #expect(status == 0, "\(errors)")
@@ -189,7 +189,7 @@ private let testHash = Data(repeating: 9, count: 64).base64EncodedString()
       #expect(file.verify(user: "sensor-2", password: Array("second".utf8)))
       #expect(!file.verify(user: "sensor-2", password: Array("first pass".utf8)))
       let text = try String(contentsOfFile: path, encoding: .utf8)
-      #expect(text.contains("sensor-1:$7$1000$") && text.contains("sensor-2:$7$\(PasswordFile.defaultIterations)$"))
+      #expect(text.contains("sensor-1:$7$2000$") && text.contains("sensor-2:$7$\(PasswordFile.defaultIterations)$"))
 
       // A new password from standard input (not a terminal) replaces the old one in place.
       (status, errors) = try Self.weir([path, "sensor-1"], input: "changed\n")
