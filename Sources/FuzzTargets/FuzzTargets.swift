@@ -20,6 +20,7 @@ public enum FuzzTargets {
     ("mqtt-packet", mqttPacket),
     ("password-file", passwordFile),
     ("acl-file", aclFile),
+    ("listener-state", listenerState),
   ]
 
   public static func harness(named name: String) -> Harness? { all.first { $0.name == name }?.run }

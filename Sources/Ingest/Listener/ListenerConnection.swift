@@ -129,14 +129,6 @@ final class ListenerConnection: ChannelInboundHandler {
     return context.channel.isWritable
   }
 
-  /// Writes one delivery pass's PUBLISHes.
-  func sendDeliveries(_ bytes: WeirCore.ByteBuffer) {
-    guard let context else { return }
-    var out = context.channel.allocator.buffer(capacity: bytes.count)
-    out.writeBytes(bytes.bytes)
-    context.writeAndFlush(wrapOutboundOut(out), promise: nil)
-  }
-
   func channelReadComplete(context: ChannelHandlerContext) {
     core.metrics.count(&packetCounts)
     context.flush()
@@ -337,12 +329,7 @@ final class ListenerConnection: ChannelInboundHandler {
       }
       inflight += 1
     }
-    if let acl {
-      let allowed =
-        alias.map { a in a.withUnsafeBytes { acl.allows(.write, topic: $0) } }
-        ?? acl.allows(.write, topic: publish.topic)
-      if !allowed { return denied(publish) }
-    }
+    if let acl, !withTopic(publish, alias, { acl.allows(.write, topic: $0) }) { return denied(publish) }
     if publish.qos == .exactlyOnce, session.awaitingRelease.contains(publish.packetIdentifier) {
       // Sent again before its PUBREC arrived: it is in the log already (durably, or in a commit
       // whose acknowledgement is queued): acknowledge in order, write nothing.
@@ -351,16 +338,11 @@ final class ListenerConnection: ChannelInboundHandler {
       return
     }
     session.clientIDBytes.withUnsafeBytes { origin in
-      if let alias {
-        alias.withUnsafeBytes { topic in
-          var named = publish
-          named.topic = topic
-          core.decoder.handle(named, origin: origin)
-          if publish.retain { core.retain(topic: topic, payload: publish.payload, qos: publish.qos) }
-        }
-      } else {
-        core.decoder.handle(publish, origin: origin)
-        if publish.retain { core.retain(topic: publish.topic, payload: publish.payload, qos: publish.qos) }
+      withTopic(publish, alias) { topic in
+        var named = publish
+        named.topic = topic
+        core.decoder.handle(named, origin: origin)
+        if publish.retain { core.retain(topic: topic, payload: publish.payload, qos: publish.qos) }
       }
     }
     core.requestCommit()
@@ -372,6 +354,12 @@ final class ListenerConnection: ChannelInboundHandler {
       queueAck(.pubrec, publish.packetIdentifier)
     }
     if version != .v5 && inflight >= core.config.receiveMaximum { setReading(false) }
+  }
+
+  /// Calls `body` with the PUBLISH's topic: the one its 5.0 topic alias stands for, if any.
+  private func withTopic<R>(_ publish: Publish, _ alias: [UInt8]?, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+    guard let alias else { return body(publish.topic) }
+    return alias.withUnsafeBytes(body)
   }
 
   /// A PUBLISH the ACL does not let this client make: nothing is written. 5.0 gets 0x87 (not
@@ -516,11 +504,17 @@ final class ListenerConnection: ChannelInboundHandler {
     context.close(promise: nil)
   }
 
-  private func send(_ bytes: WeirCore.ByteBuffer) {
+  /// Writes `bytes` (flushed at the end of the read pass, or at once with `flush`: a delivery
+  /// pass's PUBLISHes).
+  func send(_ bytes: WeirCore.ByteBuffer, flush: Bool = false) {
     guard let context else { return }
     var out = context.channel.allocator.buffer(capacity: bytes.count)
     out.writeBytes(bytes.bytes)
-    context.write(wrapOutboundOut(out), promise: nil)
+    if flush {
+      context.writeAndFlush(wrapOutboundOut(out), promise: nil)
+    } else {
+      context.write(wrapOutboundOut(out), promise: nil)
+    }
   }
 
   private func publishWill(

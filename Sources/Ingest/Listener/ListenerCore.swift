@@ -65,7 +65,7 @@ final class ListenerCore: @unchecked Sendable {
   let deliveryBuffer = WeirCore.ByteBuffer(capacity: ListenerCore.passBytes + (64 << 10))
   /// The subscription identifiers of one delivery (5.0 allows many; more than 32 matching
   /// filters with identifiers send the first 32).
-  var matchedIdentifiers = [(Int, UInt32)](repeating: (0, 0), count: 32)
+  var matchedIdentifiers = [UInt32](repeating: 0, count: 32)
   let retained: RetainedStore
   /// The password and ACL files, loaded at start.
   let auth: ListenerAuth
@@ -121,8 +121,10 @@ final class ListenerCore: @unchecked Sendable {
         endedSessions.append(name)
         continue
       }
+      // The saved time comes from weir.db, a file: any value, so the arithmetic saturates.
       let since = s.connected ? now : s.savedAtMs
-      let leftMs = Int64(s.expirySeconds) * 1000 - max(0, now - since)
+      let elapsed = now.subtractingReportingOverflow(since)
+      let leftMs = Int64(s.expirySeconds) * 1000 - (elapsed.overflow ? Int64.max / 2 : max(0, elapsed.partialValue))
       guard leftMs > 0, sessions.count < config.maxSessions else {
         endedSessions.append(name)
         continue
@@ -139,7 +141,7 @@ final class ListenerCore: @unchecked Sendable {
     }
     if restored > 0 { logger.info("listener sessions restored", metadata: ["sessions": "\(restored)"]) }
     metrics.sessions.record(sessions.count)
-    metrics.subscriptions.record(subscribed.values.reduce(0) { $0 + $1.subscriptions.count })
+    recordSubscriptionCount()
   }
 
   /// A feed over every delivery topic: a new one starts at the high watermarks (a subscriber gets
@@ -259,11 +261,22 @@ final class ListenerCore: @unchecked Sendable {
   /// subscriptions go, and what was saved of it goes at the next save.
   private func end(_ session: ListenerSession) {
     if sessions[session.clientID] === session { sessions[session.clientID] = nil }
+    session.subscriptions = []
+    dropFeed(session)
+  }
+
+  /// `session` has no subscriptions left (or is over): its feed goes, and what was saved of it
+  /// goes at the next save.
+  private func dropFeed(_ session: ListenerSession) {
     if subscribed[session.clientID] === session { subscribed[session.clientID] = nil }
     if session.saved { endedSessions.append(persistedName(session.clientID)) }
     session.saved = false
     session.feed = nil
-    session.subscriptions = []
+    recordSubscriptionCount()
+  }
+
+  private func recordSubscriptionCount() {
+    metrics.subscriptions.record(subscribed.values.reduce(0) { $0 + $1.subscriptions.count })
   }
 
   /// Drops sessions whose expiry passed (run every few seconds).
@@ -456,7 +469,7 @@ final class ListenerCore: @unchecked Sendable {
       subscribed[session.clientID] = session
       session.stateDirty = true
     }
-    metrics.subscriptions.record(subscribed.values.reduce(0) { $0 + $1.subscriptions.count })
+    recordSubscriptionCount()
     return reasons
   }
 
@@ -473,14 +486,8 @@ final class ListenerCore: @unchecked Sendable {
       }
     }
     session.stateDirty = true
-    if session.subscriptions.isEmpty {
-      // No feed without subscriptions: nothing would read it but it would still be read.
-      subscribed[session.clientID] = nil
-      session.feed = nil
-      if session.saved { endedSessions.append(persistedName(session.clientID)) }
-      session.saved = false
-    }
-    metrics.subscriptions.record(subscribed.values.reduce(0) { $0 + $1.subscriptions.count })
+    // No feed without subscriptions: nothing would read it but it would still be read.
+    if session.subscriptions.isEmpty { dropFeed(session) } else { recordSubscriptionCount() }
     return reasons
   }
 

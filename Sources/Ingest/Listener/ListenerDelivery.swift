@@ -50,29 +50,25 @@ extension ListenerCore {
       }
       feed.retainedQueue.removeFirst()
       let id = r.qos == .atMostOnce ? nil : feed.nextPacketID()
-      let mark = out.count
       var topic = r.topic
-      topic.withUTF8 { t in
+      let fits = topic.withUTF8 { t in
         r.message.payload.withUnsafeBytes { payload in
-          Encoder.publish(
-            out, version: version, topic: UnsafeRawBufferPointer(t), payload: payload, qos: r.qos, retain: true,
-            packetIdentifier: id ?? 0
-          ) { p in for i in r.identifiers { p.varint(PropertyID.subscriptionIdentifier, Int(i)) } }
+          r.identifiers.withUnsafeBufferPointer { ids in
+            appendPublish(
+              version: version, topic: UnsafeRawBufferPointer(t), payload: payload, qos: r.qos, retain: true,
+              dup: false, packetID: id, identifiers: ids, maxPacket: maxPacket)
+          }
         }
       }
-      if out.count - mark > maxPacket {
-        out.count = mark
-        metrics.skipped("too_large", 1)
-        continue
-      }
+      guard fits else { continue }
       feed.sent(member: -1, offset: 0, packetID: id)
       metrics.delivered[Int(r.qos.rawValue)].increment()
     }
     var delivered = (0, 0)
-    let members = feed.consumer.members
+    // Indexed, not copied: a copy of the members would be copied again by the first `seek`.
     var m = 0
-    while !full && m < members.count && out.count < Self.passBytes {
-      let partition = members[m].partition
+    while !full && m < feed.consumer.members.count && out.count < Self.passBytes {
+      let partition = feed.consumer.members[m].partition
       var position = feed.consumer.members[m].position
       reading: while position < partition.highWatermark && out.count < Self.passBytes {
         let reader = deliveryReader(partition)
@@ -82,7 +78,9 @@ extension ListenerCore {
         } catch {
           logger.warning(
             "listener: a subscriber's feed cannot read the log",
-            metadata: ["client_id": "\(session.clientID)", "topic": "\(members[m].topic)", "error": "\(error)"])
+            metadata: [
+              "client_id": "\(session.clientID)", "topic": "\(feed.consumer.members[m].topic)", "error": "\(error)",
+            ])
           break reading
         }
         switch read {
@@ -94,7 +92,7 @@ extension ListenerCore {
           logger.warning(
             "listener: a subscriber missed records the log no longer has",
             metadata: [
-              "client_id": "\(session.clientID)", "topic": "\(members[m].topic)",
+              "client_id": "\(session.clientID)", "topic": "\(feed.consumer.members[m].topic)",
               "partition": "\(partition.id)", "from": "\(from)", "to": "\(to)", "reason": "\(why)",
             ])
           position = to
@@ -105,7 +103,10 @@ extension ListenerCore {
             var records = batch.records
             while let record = records.next() {
               guard record.offset >= position else { continue }
-              switch encode(record, member: m, session: session, feed: feed, version: version, window: window) {
+              switch encode(
+                record, member: m, session: session, connection: connection, feed: feed, version: version,
+                window: window)
+              {
               case .sent(let qos):
                 if qos == .atMostOnce { delivered.0 += 1 } else { delivered.1 += 1 }
               case .skipped:
@@ -132,7 +133,7 @@ extension ListenerCore {
     }
     if delivered.0 > 0 { metrics.delivered[0].increment(by: Int64(delivered.0)) }
     if delivered.1 > 0 { metrics.delivered[1].increment(by: Int64(delivered.1)) }
-    if out.count > 0 { connection.sendDeliveries(out) }
+    if out.count > 0 { connection.send(out, flush: true) }
     // Stopped by the pass's size, not by the window or the socket: go on after others had a turn.
     if !full && out.count >= Self.passBytes { scheduleDelivery(session) }
   }
@@ -143,52 +144,61 @@ extension ListenerCore {
     case windowFull
   }
 
-  /// Encodes `record` as a PUBLISH to `session` if one of its subscriptions matches.
+  /// Encodes `record` as a PUBLISH to `session` (held by `connection`) if one of its
+  /// subscriptions matches.
   private func encode(
-    _ record: RecordView, member: Int, session: ListenerSession, feed: SessionFeed, version: ProtocolVersion,
-    window: Int
+    _ record: RecordView, member: Int, session: ListenerSession, connection: ListenerConnection, feed: SessionFeed,
+    version: ProtocolVersion, window: Int
   ) -> Encoded {
-    guard let topic = record.header("mqtt.topic") else { return .skipped }
+    let headers = MQTTRecordHeaders(record)
+    guard let topic = headers.topic else { return .skipped }
     var granted: QoS?
     var retainAsPublished = false
     var identifiers = 0
-    let origin = record.header("mqtt.client_id")
-    for (i, sub) in session.subscriptions.enumerated() where sub.filter.matches(topic) {
-      if sub.options.noLocal, let origin, origin.elementsEqual(session.clientIDBytes) { continue }
+    for sub in session.subscriptions where sub.filter.matches(topic) {
+      if sub.options.noLocal, let origin = headers.origin, origin.elementsEqual(session.clientIDBytes) { continue }
       if granted.map({ sub.options.qos.rawValue > $0.rawValue }) ?? true { granted = sub.options.qos }
       retainAsPublished = retainAsPublished || sub.options.retainAsPublished
       if sub.identifier != 0 && identifiers < matchedIdentifiers.count {
-        matchedIdentifiers[identifiers] = (i, sub.identifier)
+        matchedIdentifiers[identifiers] = sub.identifier
         identifiers += 1
       }
     }
     guard let granted else { return .skipped }
-    if let acl = session.connection?.acl, !acl.allows(.read, topic: topic) { return .skipped }
-    let published = record.publishedQoS
+    if let acl = connection.acl, !acl.allows(.read, topic: topic) { return .skipped }
     // Subscriptions are granted QoS 1 at most: what a subscriber gets is min(granted, published).
-    let qos: QoS = granted == .atMostOnce || published == .atMostOnce ? .atMostOnce : .atLeastOnce
+    let qos: QoS = granted == .atMostOnce || headers.qos == .atMostOnce ? .atMostOnce : .atLeastOnce
     let again = record.offset < feed.deliveredEnd[member]
     if again && qos == .atMostOnce { return .skipped }
     if qos != .atMostOnce && feed.inflightCount >= window { return .windowFull }
-    let retain = retainAsPublished && record.header("mqtt.retain") != nil
     let id = qos == .atMostOnce ? nil : feed.nextPacketID()
+    let fits = matchedIdentifiers.withUnsafeBufferPointer { ids in
+      appendPublish(
+        version: version, topic: topic, payload: record.value ?? UnsafeRawBufferPointer(start: nil, count: 0),
+        qos: qos, retain: retainAsPublished && headers.retained, dup: again && id != nil, packetID: id,
+        identifiers: UnsafeBufferPointer(rebasing: ids[0..<identifiers]), maxPacket: connection.clientMaximumPacket)
+    }
+    // Too large for the client: dropped for it, as if delivered (5.0 section 3.1.2.11.4).
+    feed.sent(member: member, offset: record.offset, packetID: fits ? id : nil)
+    return fits ? .sent(qos) : .skipped
+  }
+
+  /// Appends a PUBLISH to the pass's buffer; false (and nothing appended, counted as
+  /// `too_large`) when it is larger than the client's `maxPacket`.
+  private func appendPublish(
+    version: ProtocolVersion, topic: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer, qos: QoS,
+    retain: Bool, dup: Bool, packetID: UInt16?, identifiers: UnsafeBufferPointer<UInt32>, maxPacket: Int
+  ) -> Bool {
     let out = deliveryBuffer
     let mark = out.count
-    let payload = record.value ?? UnsafeRawBufferPointer(start: nil, count: 0)
     Encoder.publish(
-      out, version: version, topic: topic, payload: payload, qos: qos, retain: retain, dup: again && id != nil,
-      packetIdentifier: id ?? 0
-    ) { p in
-      for k in 0..<identifiers { p.varint(PropertyID.subscriptionIdentifier, Int(matchedIdentifiers[k].1)) }
-    }
-    if out.count - mark > (session.connection?.clientMaximumPacket ?? Int.max) {
-      out.count = mark
-      metrics.skipped("too_large", 1)
-      feed.sent(member: member, offset: record.offset, packetID: nil)
-      return .skipped
-    }
-    feed.sent(member: member, offset: record.offset, packetID: id)
-    return .sent(qos)
+      out, version: version, topic: topic, payload: payload, qos: qos, retain: retain, dup: dup,
+      packetIdentifier: packetID ?? 0
+    ) { p in for i in identifiers { p.varint(PropertyID.subscriptionIdentifier, Int(i)) } }
+    guard out.count - mark > maxPacket else { return true }
+    out.count = mark
+    metrics.skipped("too_large", 1)
+    return false
   }
 
   /// The shared reader of `partition` for feeds (one per partition, on this loop).
@@ -201,9 +211,41 @@ extension ListenerCore {
   }
 }
 
-extension RecordView {
-  /// The QoS it was published with (its `mqtt.qos` header; 0 without one).
-  var publishedQoS: QoS {
-    header("mqtt.qos").flatMap { $0.first.flatMap { QoS(rawValue: $0 &- UInt8(ascii: "0")) } } ?? .atMostOnce
+/// The MQTT headers the listener wrote on a record (``MQTTMessageDecoder``, the events
+/// writer), found in one pass over its headers instead of one lookup each.
+struct MQTTRecordHeaders {
+  /// `mqtt.topic`: records without one are not MQTT messages, and never delivered.
+  var topic: UnsafeRawBufferPointer?
+  /// `mqtt.client_id`: the publisher.
+  var origin: UnsafeRawBufferPointer?
+  /// `mqtt.qos` (0 without one).
+  var qos = QoS.atMostOnce
+  /// `mqtt.retain` is present.
+  var retained = false
+  /// `source`.
+  var source: UnsafeRawBufferPointer?
+
+  private static let topicKey = Array("mqtt.topic".utf8)
+  private static let originKey = Array("mqtt.client_id".utf8)
+  private static let qosKey = Array("mqtt.qos".utf8)
+  private static let retainKey = Array("mqtt.retain".utf8)
+  private static let sourceKey = Array("source".utf8)
+
+  init(_ record: RecordView) {
+    var it = record.headers
+    while let h = it.next() {
+      let key = h.key
+      if key.elementsEqual(Self.topicKey) {
+        topic = h.value
+      } else if key.elementsEqual(Self.originKey) {
+        origin = h.value
+      } else if key.elementsEqual(Self.qosKey) {
+        qos = h.value.flatMap { $0.first.flatMap { QoS(rawValue: $0 &- UInt8(ascii: "0")) } } ?? .atMostOnce
+      } else if key.elementsEqual(Self.retainKey) {
+        retained = true
+      } else if key.elementsEqual(Self.sourceKey) {
+        source = h.value
+      }
+    }
   }
 }

@@ -18,8 +18,8 @@ import Metrics
 ///   packet size, dropped as 5.0 section 3.1.2.11.4 says);
 /// - `weir_listener_subscriptions`, `weir_listener_retained`: gauges;
 /// - `weir_listener_retained_dropped_total`: retained PUBLISHes not retained (over `max_retained`);
-/// - `weir_listener_denied_total{action}`: PUBLISHes (`publish`), subscriptions (`subscribe`) and
-///   deliveries (`deliver`) the ACL file refused.
+/// - `weir_listener_denied_total{action}`: PUBLISHes (`publish`) and subscriptions (`subscribe`)
+///   the ACL file refused (reads are checked once, when the filter is subscribed).
 final class ListenerMetrics: Sendable {
   let connections: Gauge
   let sessions: Gauge

@@ -58,7 +58,8 @@ extension ListenerSession {
     }
     func uint(_ n: Int) -> UInt64? { take(n).map { $0.reduce(0) { $0 << 8 | UInt64($1) } } }
     guard let layout = take(1)?.first, layout == 1, let level = take(1)?.first,
-      let version = ProtocolVersion(rawValue: level), let connected = take(1)?.first, let expiry = uint(4),
+      let version = ProtocolVersion(rawValue: level), let connected = take(1)?.first, connected <= 1,
+      let expiry = uint(4),
       let saved = uint(8),
       let count = uint(2)
     else { return nil }
@@ -66,7 +67,7 @@ extension ListenerSession {
     for _ in 0..<count {
       guard let length = uint(2), let text = take(Int(length)), let options = take(1)?.first,
         let identifier = uint(4), let filter = String(validating: Array(text), as: UTF8.self),
-        TopicFilter.problem(filter) == nil,
+        TopicFilter.problem(filter) == nil, options & 0xC0 == 0, (options >> 4) & 0x03 != 3,
         let qos = QoS(rawValue: options & 0x03)
       else { return nil }
       subscriptions.append(

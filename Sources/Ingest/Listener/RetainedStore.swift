@@ -124,12 +124,10 @@ final class RetainedStore {
       case .skip(_, let to, _): position = to
       case .batches(let read):
         read.forEachRecord { record in
-          guard record.header("mqtt.retain") != nil, let topic = record.header("mqtt.topic"),
-            let from = record.header("source"), from.elementsEqual(source)
+          let headers = MQTTRecordHeaders(record)
+          guard headers.retained, let topic = headers.topic, let from = headers.source, from.elementsEqual(source)
           else { return }
-          set(
-            topic: topic, payload: record.value ?? UnsafeRawBufferPointer(start: nil, count: 0),
-            qos: record.publishedQoS)
+          set(topic: topic, payload: record.value ?? UnsafeRawBufferPointer(start: nil, count: 0), qos: headers.qos)
           count += 1
         }
         position = read.nextOffset
