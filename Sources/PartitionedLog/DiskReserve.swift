@@ -40,7 +40,7 @@ final class DiskReserve: Sendable {
       defer { Posix.close(fd) }
       do {
         try Posix.allocate(fd, bytes, path)
-        try Posix.fdatasync(fd, path)
+        try Posix.fdatasync(fd, path: path)
       } catch {
         try? Posix.ftruncate(fd, 0, path)
         throw error

@@ -60,7 +60,7 @@ final class IndexFile {
 
   func sync() throws(LogError) {
     try writePending()
-    try Posix.fdatasync(fd, path)
+    try Posix.fdatasync(fd, path: path)
   }
 
   var fileBytes: Int64 { Int64(persistedCount * entrySize) }

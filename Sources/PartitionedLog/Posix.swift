@@ -63,10 +63,29 @@ enum Posix {
     return done
   }
 
-  static func fdatasync(_ fd: Int32, _ what: @autoclosure () -> String) throws(LogError) {
+  /// fdatasyncs the regular file `path`, open as `fd`; notes it in the sync journal when that
+  /// test seam is on (see `syncJournal`).
+  static func fdatasync(_ fd: Int32, path: String) throws(LogError) {
+    // The size before the call: what was written by then is what the call makes durable (an
+    // append racing with it may or may not be).
+    let size = syncJournal >= 0 ? regularFileSize(fd) : nil
+    try datasync(fd, path)
+    if let size {
+      let line = Array("\(size)\t\(path)\n".utf8)
+      _ = line.withUnsafeBytes { Glibc.write(syncJournal, $0.baseAddress, $0.count) }
+    }
+  }
+
+  private static func regularFileSize(_ fd: Int32) -> Int64? {
+    var st = stat()
+    guard fstat(fd, &st) == 0, st.st_mode & mode_t(S_IFMT) == mode_t(S_IFREG) else { return nil }
+    return Int64(st.st_size)
+  }
+
+  private static func datasync(_ fd: Int32, _ what: String) throws(LogError) {
     while Glibc.fdatasync(fd) != 0 {
       if errno == EINTR { continue }
-      throw LogError(.io, "fsync \(what())", errno: errno)
+      throw LogError(.io, "fsync \(what)", errno: errno)
     }
   }
 
@@ -98,14 +117,19 @@ enum Posix {
   static func fsyncDirectory(_ path: String) throws(LogError) {
     let fd = try open(path, O_RDONLY | O_DIRECTORY)
     defer { close(fd) }
-    try fdatasync(fd, "directory \(path)")
+    try datasync(fd, "directory \(path)")
   }
 
+  /// Creates `path` and its missing parents; each directory made is made durable in its parent
+  /// (a new partition directory must not vanish in a power loss with its fsynced segments).
   static func mkdirs(_ path: String) throws(LogError) {
     var current = path.hasPrefix("/") ? "" : "."
     for part in path.split(separator: "/") {
+      let parent = current.isEmpty ? "/" : current
       current += "/" + part
-      if mkdir(current, 0o755) != 0 && errno != EEXIST {
+      if mkdir(current, 0o755) == 0 {
+        try fsyncDirectory(parent)
+      } else if errno != EEXIST {
         throw LogError(.io, "create directory \(current)", errno: errno)
       }
     }
@@ -136,3 +160,14 @@ enum Posix {
     return Int64(st.f_bavail) * Int64(st.f_frsize)
   }
 }
+
+/// Test seam modelling power loss: when `WEIR_TEST_SYNC_JOURNAL` names a file (read once, at the
+/// first fsync), every successful ``Posix/fdatasync(_:path:)`` appends `<size>\t<path>\n` to it,
+/// one `write(2)` a line, `<size>` being the file's size just before the call. A test that stops
+/// the process with SIGKILL and truncates every log file to its last journaled size (to zero when
+/// it was never synced) leaves what a power loss would: only what was fsynced. Directory syncs are
+/// not noted. -1 (off) outside tests, so the seam costs one check per fsync.
+private let syncJournal: Int32 = {
+  guard let path = getenv("WEIR_TEST_SYNC_JOURNAL"), path.pointee != 0 else { return -1 }
+  return Glibc.open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
+}()

@@ -72,7 +72,7 @@ final class Segment {
     do {
       try segment.offsetIndex.truncate(toEntries: 0)
       try segment.timeIndex.truncate(toEntries: 0)
-      try Posix.fdatasync(fd, path)
+      try Posix.fdatasync(fd, path: path)
       try Posix.fsyncDirectory(directory)
       return segment
     } catch {
@@ -198,7 +198,7 @@ final class Segment {
 
   /// fsyncs the log data (the indexes are rebuilt from the recovery point after a crash).
   func syncData() throws(LogError) {
-    try Posix.fdatasync(fd, logPath)
+    try Posix.fdatasync(fd, path: logPath)
   }
 
   /// Seals the segment when it is rolled: a last time index entry, then log and indexes fsynced.

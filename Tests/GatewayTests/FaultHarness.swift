@@ -1,10 +1,11 @@
 import Foundation
-#if canImport(FoundationNetworking)
-  import FoundationNetworking
-#endif
 import PartitionedLog
 import Testing
 import WeirTestSupport
+
+#if canImport(FoundationNetworking)
+  import FoundationNetworking
+#endif
 
 #if canImport(Glibc)
   import Glibc
@@ -113,7 +114,8 @@ final class FaultHarness: @unchecked Sendable {
   func http(_ path: String) async -> (status: Int, body: String) {
     var request = URLRequest(url: URL(string: "http://127.0.0.1:\(httpPort)/\(path)")!, timeoutInterval: 5)
     request.httpMethod = "GET"
-    guard let (data, response) = try? await URLSession.shared.data(for: request), let http = response as? HTTPURLResponse
+    guard let (data, response) = try? await URLSession.shared.data(for: request),
+      let http = response as? HTTPURLResponse
     else { return (0, "") }
     return (http.statusCode, String(decoding: data, as: UTF8.self))
   }
@@ -125,7 +127,8 @@ final class FaultHarness: @unchecked Sendable {
     let text = await http("metrics").body
     var total = 0.0
     for line in text.split(separator: "\n") where line.hasPrefix(name + "{") || line.hasPrefix(name + " ") {
-      guard labels.allSatisfy({ line.contains($0) }), let value = line.split(separator: " ").last.flatMap({ Double($0) })
+      guard labels.allSatisfy({ line.contains($0) }),
+        let value = line.split(separator: " ").last.flatMap({ Double($0) })
       else { continue }
       total += value
     }
@@ -173,9 +176,14 @@ final class FaultHarness: @unchecked Sendable {
     }
   }
 
-  /// Starts paho-mqtt publishing `messages` at QoS 1 (`window` in flight); returns the process.
-  /// Each sequence number the broker acknowledges goes to the publisher's `acked` file.
-  func publish(_ messages: [Message], window: Int = 100, ratePerSecond: Int = 0, port: Int? = nil) throws -> Publisher {
+  /// Starts paho-mqtt publishing `messages` at `qos` (1 or 2; `window` in flight); returns the
+  /// process. Each sequence number the broker acknowledges (QoS 2: completes) goes to the
+  /// publisher's `acked` file. `persistent`: a persistent session (clean session 0), whose
+  /// in-flight messages paho sends again with DUP (QoS 2: or their PUBREL) after a reconnect.
+  func publish(
+    _ messages: [Message], window: Int = 100, ratePerSecond: Int = 0, port: Int? = nil, qos: Int = 1,
+    persistent: Bool = false
+  ) throws -> Publisher {
     publishers += 1
     let name = "pub-\(publishers)"
     let spec = directory + "/\(name).json"
@@ -183,8 +191,9 @@ final class FaultHarness: @unchecked Sendable {
     let process = try ChildProcess(
       "/usr/bin/env",
       [
-        "python3", directory + "/publish.py", "\(port ?? broker.port)", spec, directory + "/\(name).acked", name, "\(window)",
-        "\(ratePerSecond)",
+        "python3", directory + "/publish.py", "\(port ?? broker.port)", spec, directory + "/\(name).acked", name,
+        "\(window)",
+        "\(ratePerSecond)", "\(qos)", persistent ? "1" : "0",
       ], logPath: directory + "/\(name).log")
     return Publisher(process: process, ackedPath: directory + "/\(name).acked", total: messages.count)
   }
@@ -214,7 +223,8 @@ final class FaultHarness: @unchecked Sendable {
 
   /// The records of `topic`, read from the data directory with the daemon stopped.
   func records(_ topic: String) throws -> [(value: [UInt8], headers: [String: String])] {
-    let store = try LogStore.open(directory: dataDirectory, options: LogOptions(minFreeBytes: 0, metadataReserveBytes: 0))
+    let store = try LogStore.open(
+      directory: dataDirectory, options: LogOptions(minFreeBytes: 0, metadataReserveBytes: 0))
     defer { try? store.close() }
     guard let t = store.topic(topic) else { return [] }
     return try storedRecords(t).map { ($0.value, $0.headers) }
@@ -234,6 +244,7 @@ final class FaultHarness: @unchecked Sendable {
     import paho.mqtt.client as mqtt
 
     port, spec, acked_path, name, window, rate = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), int(sys.argv[6])
+    qos, persistent = int(sys.argv[7]), sys.argv[8] == "1"
     messages = json.load(open(spec))
     lock = threading.Condition()
     pending = {}
@@ -258,7 +269,7 @@ final class FaultHarness: @unchecked Sendable {
             else:
                 early.add(mid)
 
-    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=name, clean_session=True)
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=name, clean_session=not persistent)
     client.max_inflight_messages_set(window)
     client.max_queued_messages_set(0)
     # Back quickly after the broker (or Weir's listener) restarts; paho sends what was in flight again.
@@ -278,7 +289,7 @@ final class FaultHarness: @unchecked Sendable {
             while inflight[0] >= window:
                 lock.wait(1)
             inflight[0] += 1
-        info = client.publish(m["topic"], payload, qos=1)
+        info = client.publish(m["topic"], payload, qos=qos)
         with lock:
             if info.mid in early:
                 early.discard(info.mid)

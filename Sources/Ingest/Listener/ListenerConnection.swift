@@ -21,6 +21,8 @@ final class ListenerConnection: ChannelInboundHandler {
   /// Topic aliases a 5.0 client may set.
   static let topicAliasMaximum: UInt16 = 64
 
+  /// A persistent session's PUBCOMPs waiting for the next save of its state.
+  private var pendingCompletions: [(UInt16, ReasonCode)] = []
   /// An acknowledgement waiting for its epoch to be durable (PUBCOMPs wait behind the others, to
   /// keep the order).
   struct PendingAck {
@@ -330,9 +332,12 @@ final class ListenerConnection: ChannelInboundHandler {
       inflight += 1
     }
     if let acl, !withTopic(publish, alias, { acl.allows(.write, topic: $0) }) { return denied(publish) }
-    if publish.qos == .exactlyOnce, session.awaitingRelease.contains(publish.packetIdentifier) {
+    if publish.qos == .exactlyOnce, session.awaitingRelease[publish.packetIdentifier] != nil {
       // Sent again before its PUBREC arrived: it is in the log already (durably, or in a commit
-      // whose acknowledgement is queued): acknowledge in order, write nothing.
+      // whose acknowledgement is queued): acknowledge in order, write nothing. Not only with DUP:
+      // paho-mqtt sends some again without it. A client may not reuse an identifier before its
+      // PUBCOMP, and a persistent session's PUBCOMP waits for the save that forgets it, so an
+      // identifier held here (read back after a crash too) is never a newer message's.
       queueAck(.pubrec, publish.packetIdentifier, epoch: pendingAcks.last?.epoch ?? 0)
       core.requestCommit()
       return
@@ -341,7 +346,10 @@ final class ListenerConnection: ChannelInboundHandler {
       withTopic(publish, alias) { topic in
         var named = publish
         named.topic = topic
-        core.decoder.handle(named, origin: origin)
+        // A persistent session's QoS 2 record carries its packet identifier, read back after a
+        // restart (the session's saved state may not have it yet).
+        let exactlyOnce = publish.qos == .exactlyOnce && session.expirySeconds > 0
+        core.decoder.handle(named, origin: origin, packetID: exactlyOnce ? publish.packetIdentifier : nil)
         if publish.retain { core.retain(topic: topic, payload: publish.payload, qos: publish.qos) }
       }
     }
@@ -350,7 +358,8 @@ final class ListenerConnection: ChannelInboundHandler {
     case .atMostOnce: break
     case .atLeastOnce: queueAck(.puback, publish.packetIdentifier)
     case .exactlyOnce:
-      session.awaitingRelease.insert(publish.packetIdentifier)
+      session.awaitingRelease[publish.packetIdentifier] = core.nextEpoch
+      session.stateDirty = true
       queueAck(.pubrec, publish.packetIdentifier)
     }
     if version != .v5 && inflight >= core.config.receiveMaximum { setReading(false) }
@@ -372,20 +381,49 @@ final class ListenerConnection: ChannelInboundHandler {
     case .atMostOnce: return
     case .atLeastOnce: queueAck(.puback, publish.packetIdentifier, reason: reason, epoch: pendingAcks.last?.epoch ?? 0)
     case .exactlyOnce:
-      if version != .v5 { session?.awaitingRelease.insert(publish.packetIdentifier) }
+      if version != .v5 { session?.awaitingRelease[publish.packetIdentifier] = core.nextEpoch }
       queueAck(.pubrec, publish.packetIdentifier, reason: reason, epoch: pendingAcks.last?.epoch ?? 0)
     }
     core.requestCommit()
   }
 
   private func released(_ packetIdentifier: UInt16) {
-    let known = session?.awaitingRelease.remove(packetIdentifier) != nil
+    guard let session else { return }
+    let known = session.awaitingRelease.removeValue(forKey: packetIdentifier) != nil
+    let reason: ReasonCode = known ? .success : .packetIdentifierNotFound
+    guard session.expirySeconds == 0 else {
+      // A persistent session's PUBCOMP waits for the save that forgets the identifier (see
+      // ListenerCore.saveState): after a crash it must not stand for a newer message.
+      session.stateDirty = true
+      // More than there are identifiers: the same ones released again and again.
+      guard pendingCompletions.count < 65_535 else { return close(.protocolError, "too many PUBRELs") }
+      pendingCompletions.append((packetIdentifier, reason))
+      core.awaitsSave(self)
+      return
+    }
     // A PUBCOMP needs nothing from the log; it only keeps its place behind the acknowledgements
     // queued before it.
-    queueAck(
-      .pubcomp, packetIdentifier, reason: known ? .success : .packetIdentifierNotFound,
-      epoch: pendingAcks.last?.epoch ?? 0)
+    queueAck(.pubcomp, packetIdentifier, reason: reason, epoch: pendingAcks.last?.epoch ?? 0)
     core.requestCommit()
+  }
+
+  /// Sends the PUBCOMPs waiting for a save (one made now), in one write.
+  func sendCompletions() {
+    guard let context, let version, !pendingCompletions.isEmpty else { return }
+    var out = context.channel.allocator.buffer(capacity: pendingCompletions.count * 4)
+    for (id, reason) in pendingCompletions {
+      out.writeInteger(PacketType.pubcomp.rawValue << 4)
+      if version == .v5 && reason != .success {
+        out.writeInteger(UInt8(3))
+        out.writeInteger(id)
+        out.writeInteger(reason.rawValue)
+      } else {
+        out.writeInteger(UInt8(2))
+        out.writeInteger(id)
+      }
+    }
+    pendingCompletions.removeAll(keepingCapacity: true)
+    context.writeAndFlush(wrapOutboundOut(out), promise: nil)
   }
 
   /// Queues an acknowledgement for when epoch `epoch` (by default the next commit's) is durable.

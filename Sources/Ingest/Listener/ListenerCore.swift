@@ -71,8 +71,19 @@ final class ListenerCore: @unchecked Sendable {
   let auth: ListenerAuth
   /// Persisted sessions that ended since the last save: their checkpoints and cursors go.
   private var endedSessions: [String] = []
-  private var retainedCursorSavedMs: Int64 = 0
+  /// Cursors of persistent sessions that kept going without subscriptions: they go at the next save.
+  private var droppedCursors: [String] = []
+  private var endsSavedMs: Int64 = 0
   private var saveFailing = false
+  /// The log ends of the last durable epoch, by partition: every record before them is durable,
+  /// so the state saved with them (``saveState(force:)``) has seen it.
+  private var durableEnds: [ObjectIdentifier: Int64] = [:]
+  /// QoS 2 packet identifiers read back from the log at start for clients whose session was not
+  /// saved yet (it was new since the last save): given to the client's next persistent session.
+  private var orphanReleases: [String: Set<UInt16>] = [:]
+  /// Connections with PUBCOMPs waiting for the next save, and whether one is scheduled.
+  private var awaitingSave: [ObjectIdentifier: ListenerConnection] = [:]
+  private var saveScheduled = false
 
   init(
     config: ListenerConfig, eventLoop: any EventLoop, store: LogStore, logger: Logger, clock: any WallClock,
@@ -99,9 +110,72 @@ final class ListenerCore: @unchecked Sendable {
       metrics.backPressured.record(paused ? 1 : 0)
       status.update { $0.backPressured = paused }
     }
-    try retained.load(store: store, topics: config.writtenTopics, logger: logger)
+    try retained.load(store: store)
+    let releases = try replaySinceLastSave()
     metrics.retained.record(retained.messages.count)
-    try restoreSessions()
+    try restoreSessions(releases)
+    // The ends at once: a crash before the first periodic save must find them, or this run's
+    // records would not be read back.
+    saveState(force: true)
+  }
+
+  /// The checkpoint saved with every save: the log ends it covers (those of the last durable
+  /// epoch), one `topic<TAB>partition<TAB>offset` line each. Not a cursor: it reads nothing, and
+  /// retention must not count it as a reader.
+  var endsName: String { "mqtt-listener-ends:\(config.name)" }
+
+  /// Reads what this listener wrote after the last save's ends: retained PUBLISHes go into the
+  /// retained map, persistent sessions' QoS 2 packet identifiers are returned by client
+  /// identifier (their PUBREL may not have come). A partition the save does not know is read
+  /// from its start when a save exists (it was made after it), else not at all (first start).
+  private func replaySinceLastSave() throws(LogError) -> [String: Set<UInt16>] {
+    let savedEnds = try store.metadata.loadCheckpoint(endsName)
+    var ends: [String: Int64] = [:]
+    for line in String(decoding: savedEnds ?? [], as: UTF8.self).split(separator: "\n") {
+      let f = line.split(separator: "\t")
+      if f.count == 3, let offset = Int64(f[2]) { ends["\(f[0])\t\(f[1])"] = offset }
+    }
+    let source = Array("listener:\(config.name)".utf8)
+    var releases: [String: Set<UInt16>] = [:]
+    var records = 0
+    for name in config.writtenTopics {
+      guard let topic = store.topic(name) else { continue }
+      for partition in topic.partitions {
+        let end = partition.highWatermark
+        durableEnds[ObjectIdentifier(partition)] = end
+        let start = ends["\(name)\t\(partition.id)"] ?? (savedEnds != nil ? partition.logStartOffset : end)
+        let reader = PartitionReader(partition: partition, bufferCapacity: 1 << 20)
+        var position = max(start, partition.logStartOffset)
+        reading: while position < end {
+          switch try reader.readOrSkip(from: position) {
+          case .caughtUp: break reading
+          case .skip(_, let to, _): position = to
+          case .batches(let read):
+            read.forEachRecord { record in
+              guard record.offset < end else { return }
+              let headers = MQTTRecordHeaders(record)
+              guard let from = headers.source, from.elementsEqual(source) else { return }
+              if retained.apply(headers, payload: record.value) { records += 1 }
+              if let id = headers.packetID, let origin = headers.origin {
+                releases[String(decoding: origin, as: UTF8.self), default: []].insert(id)
+                records += 1
+              }
+            }
+            position = read.nextOffset
+          }
+        }
+      }
+    }
+    retained.replayed()
+    if records > 0 {
+      logger.info(
+        "listener state recovered from the log",
+        metadata: [
+          "records": "\(records)", "retained": "\(retained.messages.count)",
+          "qos2_clients": "\(releases.count)",
+        ])
+    }
+    return releases
   }
 
   /// The name of a persistent session's checkpoint and cursor in `weir.db`.
@@ -109,13 +183,14 @@ final class ListenerCore: @unchecked Sendable {
 
   /// Brings back the persistent sessions with subscriptions saved by the last run, with their
   /// feeds at their saved cursors; drops those whose expiry passed meanwhile.
-  private func restoreSessions() throws(LogError) {
+  private func restoreSessions(_ releases: [String: Set<UInt16>]) throws(LogError) {
+    var releases = releases
     let prefix = persistedName("")
     let now = clock.nowMilliseconds()
     var restored = 0
     for (name, state) in try store.metadata.checkpoints(prefix: prefix) {
       let clientID = String(name.dropFirst(prefix.count))
-      guard let s = ListenerSession.decodeState(state), !s.subscriptions.isEmpty else {
+      guard let s = ListenerSession.decodeState(state) else {
         logger.warning(
           "listener: a saved session cannot be read; it is dropped", metadata: ["client_id": "\(clientID)"])
         endedSessions.append(name)
@@ -133,12 +208,19 @@ final class ListenerCore: @unchecked Sendable {
       session.expiresAtMs = Monotonic.milliseconds() + leftMs
       session.subscriptions = s.subscriptions
       session.saved = true
-      let feed = makeFeed(session, restoring: true)
-      session.feed = feed
+      for id in s.awaitingRelease { session.awaitingRelease[id] = 0 }
+      if let ids = releases.removeValue(forKey: clientID) {
+        for id in ids { session.awaitingRelease[id] = 0 }
+        session.stateDirty = true
+      }
+      if !s.subscriptions.isEmpty {
+        session.feed = makeFeed(session, restoring: true)
+        subscribed[clientID] = session
+      }
       sessions[clientID] = session
-      subscribed[clientID] = session
       restored += 1
     }
+    orphanReleases = releases
     if restored > 0 { logger.info("listener sessions restored", metadata: ["sessions": "\(restored)"]) }
     metrics.sessions.record(sessions.count)
     recordSubscriptionCount()
@@ -168,7 +250,10 @@ final class ListenerCore: @unchecked Sendable {
         return saved
       }
     }
-    return SessionFeed(consumer: consumer)
+    let feed = SessionFeed(consumer: consumer)
+    // A new cursor is saved at the next save; a restored one is in weir.db already.
+    feed.moved = !restoring
+    return feed
   }
 
   // MARK: Connections and sessions
@@ -195,6 +280,7 @@ final class ListenerCore: @unchecked Sendable {
     let id = ObjectIdentifier(connection)
     connections[id] = nil
     waiting[id] = nil
+    awaitingSave[id] = nil
     metrics.connections.record(connections.count)
     guard let clientID = connection.clientID, byClient[clientID] === connection else { return }
     byClient[clientID] = nil
@@ -207,7 +293,7 @@ final class ListenerCore: @unchecked Sendable {
       } else {
         session.expiresAtMs = now + Int64(session.expirySeconds) * 1000
         // Saved again now, so its expiry counts from this disconnect after a restart.
-        if session.saved || !session.subscriptions.isEmpty { session.stateDirty = true }
+        session.stateDirty = true
       }
       metrics.sessions.record(sessions.count)
     }
@@ -252,6 +338,11 @@ final class ListenerCore: @unchecked Sendable {
     if let old = sessions[clientID] { end(old) }
     let session = ListenerSession(clientID: clientID, version: version, expirySeconds: expiry)
     session.connection = connection
+    // The QoS 2 PUBLISHes the log holds from this client's session before a restart that came
+    // before its first save: its retries are not written again.
+    if let ids = orphanReleases.removeValue(forKey: clientID), !cleanStart, expiry > 0 {
+      for id in ids { session.awaitingRelease[id] = 0 }
+    }
     sessions[clientID] = session
     metrics.sessions.record(sessions.count)
     return (session, false)
@@ -263,14 +354,15 @@ final class ListenerCore: @unchecked Sendable {
     if sessions[session.clientID] === session { sessions[session.clientID] = nil }
     session.subscriptions = []
     dropFeed(session)
-  }
-
-  /// `session` has no subscriptions left (or is over): its feed goes, and what was saved of it
-  /// goes at the next save.
-  private func dropFeed(_ session: ListenerSession) {
-    if subscribed[session.clientID] === session { subscribed[session.clientID] = nil }
     if session.saved { endedSessions.append(persistedName(session.clientID)) }
     session.saved = false
+  }
+
+  /// `session` has no subscriptions left (or is over): its feed goes, and its saved cursor goes at
+  /// the next save.
+  private func dropFeed(_ session: ListenerSession) {
+    if subscribed[session.clientID] === session { subscribed[session.clientID] = nil }
+    if session.feed != nil && session.saved { droppedCursors.append(persistedName(session.clientID)) }
     session.feed = nil
     recordSubscriptionCount()
   }
@@ -373,6 +465,7 @@ final class ListenerCore: @unchecked Sendable {
   func releaseDurable() {
     while let first = undurable.first, first.ends.allSatisfy({ $0.partition.highWatermark >= $0.end }) {
       durableEpoch = first.epoch
+      for e in first.ends { durableEnds[ObjectIdentifier(e.partition)] = e.end }
       undurable.removeFirst()
     }
     if undurable.isEmpty && !commitScheduled && router.pendingRecords == 0 { durableEpoch = nextEpoch - 1 }
@@ -459,6 +552,12 @@ final class ListenerCore: @unchecked Sendable {
       // Retained messages: always (handling 0), only for a new subscription (1), or never (2).
       if options.retainHandling == 0 || (options.retainHandling == 1 && existing == nil) {
         for (topic, message) in retained.matching(filter) {
+          // At most `max_retained` queued per session: a client subscribing again and again
+          // without taking them gets the rest skipped, and counted.
+          guard feed.retainedQueue.count < config.maxRetained else {
+            metrics.skipped("retained_queue", 1)
+            continue
+          }
           let qos: QoS = granted.qos == .atMostOnce || message.qos == .atMostOnce ? .atMostOnce : .atLeastOnce
           feed.retainedQueue.append((topic, message, qos, identifier == 0 ? [] : [identifier]))
         }
@@ -493,25 +592,39 @@ final class ListenerCore: @unchecked Sendable {
 
   // MARK: Saving state
 
-  /// Saves what changed in one `weir.db` transaction: persistent sessions (their subscriptions
-  /// when changed, their cursors when moved), sessions that ended, retained messages and the
-  /// retained cursor (when they changed, else every 30 s). Runs every second and at shutdown; a
-  /// failure (a full disk) is logged and everything is saved again at the next attempt.
+  /// Saves what changed in one `weir.db` transaction: persistent sessions (their state when
+  /// changed: subscriptions, expiry, the QoS 2 identifiers awaiting release; their cursors when
+  /// moved), sessions that ended, retained messages, and the log ends all of it covers (those of
+  /// the last durable epoch: what is written after them is read back at start). Runs every
+  /// second, soon after a PUBREL of a persistent session, and at shutdown; a failure (a full
+  /// disk) is logged and everything is saved again at the next attempt.
+  ///
+  /// A persistent session's PUBCOMP leaves only after the save that forgot its identifier: until
+  /// then the client may not reuse it, so an identifier read back after a crash is never one a
+  /// newer message took.
   func saveState(force: Bool = false) {
     var batch = MetadataBatch()
     for name in endedSessions { batch.checkpoints.append((name, nil)) }
-    batch.deletedCursors = endedSessions
+    batch.deletedCursors = endedSessions + droppedCursors
     let now = clock.nowMilliseconds()
-    var savedSessions: [ListenerSession] = []
-    for session in subscribed.values where session.expirySeconds > 0 {
-      guard let feed = session.feed else { continue }
+    var savedSessions: [(session: ListenerSession, later: Bool)] = []
+    var ids: [UInt16] = []
+    for session in sessions.values where session.expirySeconds > 0 {
       let name = persistedName(session.clientID)
       if session.stateDirty || !session.saved || saveFailing {
+        // Only identifiers whose record is durable, so before the ends saved with them; a later
+        // one is after those ends, read back at start, and saved next time.
+        ids.removeAll(keepingCapacity: true)
+        var later = false
+        for (id, epoch) in session.awaitingRelease {
+          if epoch <= durableEpoch { ids.append(id) } else { later = true }
+        }
+        ids.sort()
         batch.checkpoints.append(
-          (name, session.encodedState(savedAtMs: now, connected: session.connection != nil)))
-        savedSessions.append(session)
+          (name, session.encodedState(savedAtMs: now, connected: session.connection != nil, awaitingRelease: ids)))
+        savedSessions.append((session, later))
       }
-      if feed.moved || !session.saved || saveFailing {
+      if let feed = session.feed, feed.moved || saveFailing {
         let positions = feed.commitPositions
         batch.cursors.append(
           (
@@ -523,32 +636,51 @@ final class ListenerCore: @unchecked Sendable {
         feed.moved = false
       }
     }
+    retained.save(into: &batch)
     let nowMs = Monotonic.milliseconds()
-    if retained.isDirty || force || saveFailing || nowMs - retainedCursorSavedMs >= 30_000 {
-      var ends: [(topic: String, partition: Int32, offset: Int64)] = []
+    if !batch.isEmpty || force || nowMs - endsSavedMs >= 30_000 {
+      var text = ""
       for name in config.writtenTopics {
         guard let topic = store.topic(name) else { continue }
-        for p in topic.partitions { ends.append((name, p.id, p.state.logEndOffset)) }
+        for p in topic.partitions {
+          text += "\(name)\t\(p.id)\t\(durableEnds[ObjectIdentifier(p)] ?? p.highWatermark)\n"
+        }
       }
-      retained.save(into: &batch, ends: ends)
-      retainedCursorSavedMs = nowMs
+      batch.checkpoints.append((endsName, Array(text.utf8)))
+      endsSavedMs = nowMs
     }
     metrics.retained.record(retained.messages.count)
-    guard !batch.isEmpty else { return }
-    do {
-      try store.metadata.apply(batch, now: now)
-      endedSessions.removeAll()
-      retained.didSave()
-      for s in savedSessions {
-        s.saved = true
-        s.stateDirty = false
+    if !batch.isEmpty {
+      do {
+        try store.metadata.apply(batch, now: now)
+        endedSessions.removeAll()
+        droppedCursors.removeAll()
+        retained.didSave()
+        for (s, later) in savedSessions {
+          s.saved = true
+          s.stateDirty = later
+        }
+        saveFailing = false
+      } catch {
+        if !saveFailing {
+          logger.warning("listener: cannot save sessions and retained messages", metadata: ["error": "\(error)"])
+        }
+        saveFailing = true
+        return
       }
-      saveFailing = false
-    } catch {
-      if !saveFailing {
-        logger.warning("listener: cannot save sessions and retained messages", metadata: ["error": "\(error)"])
-      }
-      saveFailing = true
+    }
+    for c in awaitingSave.values { c.sendCompletions() }
+    awaitingSave.removeAll()
+  }
+
+  /// `connection` has PUBCOMPs waiting for the next save: it comes within 20 ms.
+  func awaitsSave(_ connection: ListenerConnection) {
+    awaitingSave[ObjectIdentifier(connection)] = connection
+    guard !saveScheduled else { return }
+    saveScheduled = true
+    eventLoop.scheduleTask(in: .milliseconds(20)) { [self] in
+      saveScheduled = false
+      if !awaitingSave.isEmpty { saveState() }
     }
   }
 }
@@ -575,8 +707,9 @@ final class ListenerSession: @unchecked Sendable {
   var saved = false
   /// Monotonic milliseconds after which the session is dropped (nil while connected).
   var expiresAtMs: Int64?
-  /// QoS 2 PUBLISHes written whose PUBREL has not come (at most the 65,535 packet ids).
-  var awaitingRelease = Set<UInt16>()
+  /// QoS 2 PUBLISHes written whose PUBREL has not come (at most the 65,535 packet ids), each
+  /// with the epoch its record was committed in (0: read back at start, durable).
+  var awaitingRelease: [UInt16: UInt64] = [:]
 
   init(clientID: String, version: ProtocolVersion, expirySeconds: UInt32) {
     self.clientID = clientID

@@ -224,12 +224,26 @@ struct MQTTRecordHeaders {
   var retained = false
   /// `source`.
   var source: UnsafeRawBufferPointer?
+  /// `mqtt.packet_id`: the packet identifier of a persistent session's QoS 2 PUBLISH (decimal).
+  var packetID: UInt16?
 
   private static let topicKey = Array("mqtt.topic".utf8)
   private static let originKey = Array("mqtt.client_id".utf8)
   private static let qosKey = Array("mqtt.qos".utf8)
   private static let retainKey = Array("mqtt.retain".utf8)
   private static let sourceKey = Array("source".utf8)
+  private static let packetIDKey = Array("mqtt.packet_id".utf8)
+
+  /// A packet identifier in decimal, 1 to 65,535, or nil (a record is a file's bytes: any bytes).
+  static func packetID(_ text: UnsafeRawBufferPointer) -> UInt16? {
+    guard (1...5).contains(text.count) else { return nil }
+    var n: UInt32 = 0
+    for b in text {
+      guard b >= UInt8(ascii: "0"), b <= UInt8(ascii: "9") else { return nil }
+      n = n * 10 + UInt32(b - UInt8(ascii: "0"))
+    }
+    return n > 0 && n <= 65_535 ? UInt16(n) : nil
+  }
 
   init(_ record: RecordView) {
     var it = record.headers
@@ -245,6 +259,8 @@ struct MQTTRecordHeaders {
         retained = true
       } else if key.elementsEqual(Self.sourceKey) {
         source = h.value
+      } else if key.elementsEqual(Self.packetIDKey), let v = h.value {
+        packetID = Self.packetID(v)
       }
     }
   }

@@ -14,12 +14,13 @@ import Metrics
 /// - `weir_listener_back_pressured`: 1 while the log refuses appends and no socket is read;
 /// - `weir_listener_delivered_total{qos}`: PUBLISHes sent to subscribers, by QoS;
 /// - `weir_listener_delivery_skipped_total{reason}`: records a subscriber's feed could not get
-///   (`retention`: deleted before it read them; `damaged`; `too_large`: over the client's maximum
-///   packet size, dropped as 5.0 section 3.1.2.11.4 says);
+///   (`retention`: deleted before it read them; `corrupt`; `too_large`: over the client's maximum
+///   packet size, dropped as 5.0 section 3.1.2.11.4 says; `retained_queue`: retained messages over
+///   `max_retained` queued for one session);
 /// - `weir_listener_subscriptions`, `weir_listener_retained`: gauges;
 /// - `weir_listener_retained_dropped_total`: retained PUBLISHes not retained (over `max_retained`);
 /// - `weir_listener_denied_total{action}`: PUBLISHes (`publish`) and subscriptions (`subscribe`)
-///   the ACL file refused (reads are checked once, when the filter is subscribed).
+///   the ACL file refused (a delivery the ACL refuses to read is skipped on each record, not counted).
 final class ListenerMetrics: Sendable {
   let connections: Gauge
   let sessions: Gauge

@@ -11,9 +11,10 @@ struct ListenerSubscription: Equatable {
 
 extension ListenerSession {
   /// What a persistent session keeps across restarts of `weir run` (with its cursor, under the
-  /// same name): the protocol level, the expiry, when it was saved, and the subscriptions.
+  /// same name): the protocol level, the expiry, when it was saved, the subscriptions, and the
+  /// QoS 2 packet identifiers whose PUBLISH is durably in the log and whose PUBREL has not come.
   ///
-  ///     byte      layout version (1)
+  ///     byte      layout version (2; 1 is read too: it ends after the subscriptions)
   ///     byte      protocol level (3, 4 or 5)
   ///     byte      1 if a client was connected when saved (its expiry then counts from the restart)
   ///     uint32    session expiry interval, seconds
@@ -22,10 +23,11 @@ extension ListenerSession {
   ///       uint16 + bytes   the filter (UTF-8)
   ///       byte             the options byte, as in a 5.0 SUBSCRIBE
   ///       uint32           the subscription identifier (0: none)
+  ///     uint16    count of QoS 2 packet identifiers awaiting release, then each as a uint16
   ///
-  /// All integers big-endian.
-  func encodedState(savedAtMs: Int64, connected: Bool) -> [UInt8] {
-    var out: [UInt8] = [1, version.rawValue, connected ? 1 : 0]
+  /// All integers big-endian. `awaitingRelease`: the identifiers to write (those durable by now).
+  func encodedState(savedAtMs: Int64, connected: Bool, awaitingRelease: [UInt16]) -> [UInt8] {
+    var out: [UInt8] = [2, version.rawValue, connected ? 1 : 0]
     func u16(_ v: UInt16) { out += [UInt8(v >> 8), UInt8(v & 0xFF)] }
     func u32(_ v: UInt32) {
       for s in stride(from: 24, through: 0, by: -8) { out.append(UInt8((v >> UInt32(s)) & 0xFF)) }
@@ -41,6 +43,8 @@ extension ListenerSession {
       out.append(sub.options.byte)
       u32(sub.identifier)
     }
+    u16(UInt16(clamping: awaitingRelease.count))
+    for id in awaitingRelease.prefix(Int(UInt16.max)) { u16(id) }
     return out
   }
 
@@ -48,7 +52,7 @@ extension ListenerSession {
   /// session is dropped, and said so).
   static func decodeState(_ bytes: [UInt8]) -> (
     version: ProtocolVersion, connected: Bool, expirySeconds: UInt32, savedAtMs: Int64,
-    subscriptions: [ListenerSubscription]
+    subscriptions: [ListenerSubscription], awaitingRelease: [UInt16]
   )? {
     var i = 0
     func take(_ n: Int) -> ArraySlice<UInt8>? {
@@ -57,7 +61,7 @@ extension ListenerSession {
       return bytes[i..<i + n]
     }
     func uint(_ n: Int) -> UInt64? { take(n).map { $0.reduce(0) { $0 << 8 | UInt64($1) } } }
-    guard let layout = take(1)?.first, layout == 1, let level = take(1)?.first,
+    guard let layout = take(1)?.first, layout == 1 || layout == 2, let level = take(1)?.first,
       let version = ProtocolVersion(rawValue: level), let connected = take(1)?.first, connected <= 1,
       let expiry = uint(4),
       let saved = uint(8),
@@ -78,7 +82,15 @@ extension ListenerSession {
             retainHandling: (options >> 4) & 0x03),
           identifier: UInt32(identifier)))
     }
+    var awaitingRelease: [UInt16] = []
+    if layout == 2 {
+      guard let count = uint(2) else { return nil }
+      for _ in 0..<count {
+        guard let id = uint(2) else { return nil }
+        awaitingRelease.append(UInt16(id))
+      }
+    }
     guard i == bytes.count else { return nil }
-    return (version, connected == 1, UInt32(expiry), Int64(bitPattern: saved), subscriptions)
+    return (version, connected == 1, UInt32(expiry), Int64(bitPattern: saved), subscriptions, awaitingRelease)
   }
 }

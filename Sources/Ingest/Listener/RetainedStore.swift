@@ -9,10 +9,10 @@ import WeirCore
 /// **Durable.** Every retained PUBLISH is also an ordinary record in the log (with an
 /// `mqtt.retain` header), acknowledged only once durable like any other. The map itself is saved
 /// in `weir.db` at most once a second, one checkpoint per topic (a deletion removes it), in the
-/// same transaction as the log ends it covers (checkpoint ``endsName``; not a cursor: it reads
-/// nothing, and retention must not count it as a reader). At start the saved
-/// map is loaded and the log is read from those ends on for the retained records written
-/// after the last save, so neither `kill -9` nor power loss loses an acknowledged retained message.
+/// same transaction as the log ends it covers (the listener's ends checkpoint, see
+/// ``ListenerCore``). At start the saved map is loaded and the log is read from those ends on for
+/// the retained records written after the last save, so neither `kill -9` nor power loss loses an
+/// acknowledged retained message.
 ///
 /// Memory: at most `limit` messages, each at most the listener's `max_packet`.
 final class RetainedStore {
@@ -24,10 +24,6 @@ final class RetainedStore {
   let limit: Int
   /// Checkpoint names: this prefix and the MQTT topic.
   let prefix: String
-  /// The checkpoint saved with the map: the log ends its last save covered, one
-  /// `topic<TAB>partition<TAB>offset` line each.
-  let endsName: String
-  private let source: [UInt8]
   private(set) var messages: [String: Message] = [:]
   /// Changes since the last save (nil: deleted).
   private var changed: [String: Message?] = [:]
@@ -37,8 +33,6 @@ final class RetainedStore {
   init(listener: String, limit: Int) {
     self.limit = limit
     prefix = "mqtt-retained:\(listener):"
-    endsName = "mqtt-retained-ends:\(listener)"
-    source = Array("listener:\(listener)".utf8)
   }
 
   var isDirty: Bool { !changed.isEmpty }
@@ -67,72 +61,34 @@ final class RetainedStore {
     messages.compactMap { filter.matches($0.key) ? ($0.key, $0.value) : nil }.sorted { $0.topic < $1.topic }
   }
 
-  /// Adds the changes since the last save to `batch`, and `ends` (the log ends after the
-  /// records the changes came from).
-  func save(into batch: inout MetadataBatch, ends: [(topic: String, partition: Int32, offset: Int64)]) {
+  /// Adds the changes since the last save to `batch` (saved with the log ends they cover, see
+  /// ``ListenerCore/saveState(force:)``).
+  func save(into batch: inout MetadataBatch) {
     for (topic, message) in changed {
       batch.checkpoints.append((prefix + topic, message.map { [$0.qos.rawValue] + $0.payload }))
     }
-    let text = ends.map { "\($0.topic)\t\($0.partition)\t\($0.offset)\n" }.joined()
-    batch.checkpoints.append((endsName, Array(text.utf8)))
   }
 
-  /// The batch ``save(into:ends:)`` filled is in `weir.db` (until then the changes are kept, so
+  /// The batch ``save(into:)`` filled is in `weir.db` (until then the changes are kept, so
   /// a failed save is made again).
   func didSave() { changed.removeAll() }
 
-  /// Loads the saved map, then reads `topics` from the saved ends on for retained records this
-  /// listener wrote after that save. A partition the save does not know is read from its start
-  /// when a save exists (it was made after it), else not at all (first start).
-  func load(store: LogStore, topics: [String], logger: Logger) throws(LogError) {
+  /// Loads the saved map; the records written after its save are applied by the core's replay
+  /// (``apply(_:payload:)``).
+  func load(store: LogStore) throws(LogError) {
     for (name, state) in try store.metadata.checkpoints(prefix: prefix) {
       guard let first = state.first, let qos = QoS(rawValue: first), state.count > 1 else { continue }
       messages[String(name.dropFirst(prefix.count))] = Message(payload: Array(state.dropFirst()), qos: qos)
     }
-    let savedEnds = try store.metadata.loadCheckpoint(endsName)
-    var ends: [String: Int64] = [:]
-    for line in String(decoding: savedEnds ?? [], as: UTF8.self).split(separator: "\n") {
-      let f = line.split(separator: "\t")
-      if f.count == 3, let offset = Int64(f[2]) { ends["\(f[0])\t\(f[1])"] = offset }
-    }
-    let saved = savedEnds != nil
-    var replayed = 0
-    for name in topics {
-      guard let topic = store.topic(name) else { continue }
-      for partition in topic.partitions {
-        let start =
-          ends["\(name)\t\(partition.id)"] ?? (saved ? partition.logStartOffset : partition.state.logEndOffset)
-        replayed += try replay(partition, from: start)
-      }
-    }
-    changed.removeAll()
-    if replayed > 0 {
-      logger.info(
-        "listener retained messages recovered from the log",
-        metadata: ["records": "\(replayed)", "retained": "\(messages.count)"])
-    }
   }
 
-  /// Applies the retained records of `partition` from `offset` on; returns how many.
-  private func replay(_ partition: Partition, from offset: Int64) throws(LogError) -> Int {
-    let reader = PartitionReader(partition: partition, bufferCapacity: 1 << 20)
-    var position = max(offset, partition.logStartOffset)
-    var count = 0
-    while position < partition.highWatermark {
-      switch try reader.readOrSkip(from: position) {
-      case .caughtUp: return count
-      case .skip(_, let to, _): position = to
-      case .batches(let read):
-        read.forEachRecord { record in
-          let headers = MQTTRecordHeaders(record)
-          guard headers.retained, let topic = headers.topic, let from = headers.source, from.elementsEqual(source)
-          else { return }
-          set(topic: topic, payload: record.value ?? UnsafeRawBufferPointer(start: nil, count: 0), qos: headers.qos)
-          count += 1
-        }
-        position = read.nextOffset
-      }
-    }
-    return count
+  /// A record of this listener read back at start: applied when it is a retained PUBLISH. True when it was.
+  func apply(_ headers: MQTTRecordHeaders, payload: UnsafeRawBufferPointer?) -> Bool {
+    guard headers.retained, let topic = headers.topic else { return false }
+    set(topic: topic, payload: payload ?? UnsafeRawBufferPointer(start: nil, count: 0), qos: headers.qos)
+    return true
   }
+
+  /// What the replay changed is in the log already: only later changes need saving.
+  func replayed() { changed.removeAll() }
 }

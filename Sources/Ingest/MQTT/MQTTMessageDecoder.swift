@@ -99,6 +99,7 @@ final class MQTTMessageDecoder {
   private static let qosHeader = Array("mqtt.qos".utf8)
   private static let retainHeader = Array("mqtt.retain".utf8)
   private static let clientHeader = Array("mqtt.client_id".utf8)
+  private static let packetIDHeader = Array("mqtt.packet_id".utf8)
   private static let one = Array("1".utf8)
   /// Ingest time for records without an event-time field; set once per read pass.
   var now: Int64 = 0
@@ -136,8 +137,10 @@ final class MQTTMessageDecoder {
   /// Routes `message`; false when no route matches it (nothing was written).
   @discardableResult
   /// `origin`: the publishing client's identifier (the listener's clients), kept as the
-  /// `mqtt.client_id` header.
-  func handle(_ message: some MQTTIncoming, origin: UnsafeRawBufferPointer? = nil) -> Bool {
+  /// `mqtt.client_id` header. `packetID`: kept as the `mqtt.packet_id` header (decimal), the
+  /// listener's record of a persistent session's QoS 2 PUBLISH, read back after a restart so
+  /// the client's retry is not written twice.
+  func handle(_ message: some MQTTIncoming, origin: UnsafeRawBufferPointer? = nil, packetID: UInt16? = nil) -> Bool {
     // A message no subscription matches (an overlapping filter removed meanwhile) is not ours.
     guard let route = routes.first(where: { $0.filter.matches(message.topic) }) ?? catchAll else {
       noRoute.increment()
@@ -152,6 +155,19 @@ final class MQTTMessageDecoder {
       Self.one.withUnsafeBytes { v in Self.retainHeader.withUnsafeBytes { k in headers.add(key: k, value: v) } }
     }
     if let origin { Self.clientHeader.withUnsafeBytes { k in headers.add(key: k, value: origin) } }
+    if let packetID {
+      withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 5) { digits in
+        var n = packetID
+        var i = 5
+        repeat {
+          i -= 1
+          digits[i] = UInt8(ascii: "0") + UInt8(n % 10)
+          n /= 10
+        } while n > 0
+        let v = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(digits)[i...])
+        Self.packetIDHeader.withUnsafeBytes { k in headers.add(key: k, value: v) }
+      }
+    }
     headers.append(contentsOf: route.fixedHeaders)
     let payload = message.payload
     // User properties become headers, so they count against the limit with the payload.
