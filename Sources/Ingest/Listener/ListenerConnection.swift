@@ -59,6 +59,10 @@ final class ListenerConnection: ChannelInboundHandler {
   private(set) var deliveryWindow = 0
   /// The largest packet the client accepts (5.0's Maximum Packet Size; unlimited otherwise).
   private(set) var clientMaximumPacket = Int.max
+  /// QoS 1 deliveries in flight on this connection, by packet identifier: the session (or
+  /// shared subscription group) whose feed sent each (at most ``deliveryWindow``).
+  private(set) var outgoing: [UInt16: ListenerSession] = [:]
+  private var lastPacketID: UInt16 = 0
 
   /// Whether the connection came through the TLS port.
   let secure: Bool
@@ -121,8 +125,30 @@ final class ListenerConnection: ChannelInboundHandler {
   }
 
   func channelWritabilityChanged(context: ChannelHandlerContext) {
-    if context.channel.isWritable, let session, session.feed != nil { core.scheduleDelivery(session) }
+    if context.channel.isWritable, let session {
+      if session.feed != nil { core.scheduleDelivery(session) }
+      core.scheduleGroupDeliveries(session)
+    }
     context.fireChannelWritabilityChanged()
+  }
+
+  /// A free packet identifier for a QoS 1 delivery from `owner`'s feed (never 0; at most the
+  /// delivery window is in flight, far below the 65,535 there are).
+  func nextPacketID(for owner: ListenerSession) -> UInt16 {
+    repeat {
+      lastPacketID = lastPacketID == UInt16.max ? 1 : lastPacketID + 1
+    } while outgoing[lastPacketID] != nil
+    outgoing[lastPacketID] = owner
+    return lastPacketID
+  }
+
+  /// A delivery that did not go (too large for the client) gives its identifier back.
+  func returnPacketID(_ id: UInt16) { outgoing[id] = nil }
+
+  /// The sessions and groups with deliveries in flight here (when the connection ends).
+  var deliveringFeeds: [ListenerSession] {
+    var seen = Set<ObjectIdentifier>()
+    return outgoing.values.filter { seen.insert(ObjectIdentifier($0)).inserted }
   }
 
   /// Whether a delivery pass may write now: accepted, open, and the socket keeping up.
@@ -190,8 +216,14 @@ final class ListenerConnection: ChannelInboundHandler {
     case .publish(let publish): received(publish)
     case .ack(let ack) where ack.type == .pubrel: released(ack.packetIdentifier)
     case .ack(let ack) where ack.type == .puback:
-      if let session, let feed = session.feed, feed.acknowledged(ack.packetIdentifier) {
-        if feed.inflightCount + 1 >= deliveryWindow { core.scheduleDelivery(session) }
+      if let owner = outgoing.removeValue(forKey: ack.packetIdentifier), let feed = owner.feed,
+        feed.acknowledged(ack.packetIdentifier, connection: ObjectIdentifier(self))
+      {
+        // The window was full: whichever feed was held back may go on.
+        if outgoing.count + 1 >= deliveryWindow, let session {
+          if session.feed != nil { core.scheduleDelivery(session) }
+          core.scheduleGroupDeliveries(session)
+        }
       }
     case .ack: break  // PUBREC and PUBCOMP: deliveries are QoS 1 at most, so there are none to match
     case .pingreq:
@@ -207,6 +239,7 @@ final class ListenerConnection: ChannelInboundHandler {
       }
       send(scratch)
       if session.feed != nil { core.scheduleDelivery(session) }
+      core.scheduleGroupDeliveries(session)
     case .unsubscribe(let unsubscribe):
       guard let session else { return }
       scratch.removeAll()
@@ -297,7 +330,6 @@ final class ListenerConnection: ChannelInboundHandler {
       p.uint32(PropertyID.maximumPacketSize, UInt32(config.maxPacketBytes))
       p.uint16(PropertyID.topicAliasMaximum, Self.topicAliasMaximum)
       if config.maxRetained == 0 { p.byte(PropertyID.retainAvailable, 0) }
-      p.byte(PropertyID.sharedSubscriptionAvailable, 0)
       if keepAlive != connect.keepAliveSeconds { p.uint16(PropertyID.serverKeepAlive, keepAlive) }
       if let assigned { Array(assigned.utf8).withUnsafeBytes { p.string(PropertyID.assignedClientIdentifier, $0) } }
       if expiry > config.maxSessionExpirySeconds && expiry != UInt32.max {
@@ -308,6 +340,7 @@ final class ListenerConnection: ChannelInboundHandler {
     core.connected(self, clientID: id, version: v, remote: remote, user: user)
     // A resumed session's deliveries not acknowledged, and its backlog.
     if session.feed != nil { core.scheduleDelivery(session) }
+    core.scheduleGroupDeliveries(session)
   }
 
   private func received(_ publish: Publish) {

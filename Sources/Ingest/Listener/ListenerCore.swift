@@ -72,7 +72,9 @@ final class ListenerCore: @unchecked Sendable {
   /// Persisted sessions that ended since the last save: their checkpoints and cursors go.
   private var endedSessions: [String] = []
   /// Cursors of persistent sessions that kept going without subscriptions: they go at the next save.
-  private var droppedCursors: [String] = []
+  var droppedCursors: [String] = []
+  /// Shared subscriptions' groups, by shared filter (`$share/{group}/{filter}`).
+  var shareGroups: [String: ShareGroup] = [:]
   private var endsSavedMs: Int64 = 0
   private var saveFailing = false
   /// The log ends of the last durable epoch, by partition: every record before them is durable,
@@ -213,10 +215,11 @@ final class ListenerCore: @unchecked Sendable {
         for id in ids { session.awaitingRelease[id] = 0 }
         session.stateDirty = true
       }
-      if !s.subscriptions.isEmpty {
+      if s.subscriptions.contains(where: { $0.filter.shareGroup == nil }) {
         session.feed = makeFeed(session, restoring: true)
         subscribed[clientID] = session
       }
+      for sub in s.subscriptions where sub.filter.shareGroup != nil { join(session, sub) }
       sessions[clientID] = session
       restored += 1
     }
@@ -229,8 +232,8 @@ final class ListenerCore: @unchecked Sendable {
   /// A feed over every delivery topic: a new one starts at the high watermarks (a subscriber gets
   /// what is published from now on); a restored one at its saved cursor, and what retention
   /// deleted below it meanwhile is counted and logged.
-  func makeFeed(_ session: ListenerSession, restoring: Bool) -> SessionFeed {
-    let name = session.expirySeconds > 0 ? persistedName(session.clientID) : nil
+  func makeFeed(_ session: ListenerSession, restoring: Bool, cursorName: String? = nil) -> SessionFeed {
+    let name = cursorName ?? (session.expirySeconds > 0 ? persistedName(session.clientID) : nil)
     let consumer = LogConsumer(store: store, name: name, bufferCapacity: 4096)
     for topicName in config.deliveryTopics {
       guard let topic = store.topic(topicName) else { continue }
@@ -282,6 +285,11 @@ final class ListenerCore: @unchecked Sendable {
     waiting[id] = nil
     awaitingSave[id] = nil
     metrics.connections.record(connections.count)
+    // Shared subscriptions' deliveries it had in flight go again, to whichever member is next.
+    for owner in connection.deliveringFeeds where owner.group != nil {
+      owner.feed?.rewind()
+      scheduleDelivery(owner)
+    }
     guard let clientID = connection.clientID, byClient[clientID] === connection else { return }
     byClient[clientID] = nil
     if let session = sessions[clientID] {
@@ -352,6 +360,7 @@ final class ListenerCore: @unchecked Sendable {
   /// subscriptions go, and what was saved of it goes at the next save.
   private func end(_ session: ListenerSession) {
     if sessions[session.clientID] === session { sessions[session.clientID] = nil }
+    for sub in session.subscriptions where sub.filter.shareGroup != nil { leave(session, filter: sub.filter.text) }
     session.subscriptions = []
     dropFeed(session)
     if session.saved { endedSessions.append(persistedName(session.clientID)) }
@@ -368,7 +377,7 @@ final class ListenerCore: @unchecked Sendable {
   }
 
   private func recordSubscriptionCount() {
-    metrics.subscriptions.record(subscribed.values.reduce(0) { $0 + $1.subscriptions.count })
+    metrics.subscriptions.record(sessions.values.reduce(0) { $0 + $1.subscriptions.count })
   }
 
   /// Drops sessions whose expiry passed (run every few seconds).
@@ -522,8 +531,6 @@ final class ListenerCore: @unchecked Sendable {
   func subscribe(_ session: ListenerSession, _ subscribe: Subscribe, version: ProtocolVersion) -> [UInt8] {
     var reasons: [UInt8] = []
     let identifier = UInt32(subscribe.properties.subscriptionIdentifier ?? 0)
-    let feed = session.feed ?? makeFeed(session, restoring: false)
-    session.feed = feed
     subscribe.forEach { bytes, options in
       let refused = version == .v5 ? ReasonCode.unspecifiedError : ReasonCode(0x80)
       guard let text = String(validating: bytes, as: UTF8.self), TopicFilter.problem(text) == nil else {
@@ -531,10 +538,6 @@ final class ListenerCore: @unchecked Sendable {
         return
       }
       let filter = TopicFilter(text)
-      if filter.shareGroup != nil {
-        reasons.append((version == .v5 ? ReasonCode.sharedSubscriptionsNotSupported : refused).rawValue)
-        return
-      }
       if let acl = session.connection?.acl, !acl.allowsSubscribe(filter: text) {
         metrics.denied("subscribe")
         reasons.append((version == .v5 ? ReasonCode.notAuthorized : refused).rawValue)
@@ -549,6 +552,15 @@ final class ListenerCore: @unchecked Sendable {
       if granted.qos == .exactlyOnce { granted.qos = .atLeastOnce }
       let sub = ListenerSubscription(filter: filter, options: granted, identifier: identifier)
       if let existing { session.subscriptions[existing] = sub } else { session.subscriptions.append(sub) }
+      if filter.shareGroup != nil {
+        // Served by the group's feed; no retained messages for a shared subscription (5.0
+        // section 4.8.2).
+        join(session, sub)
+        reasons.append(granted.qos.rawValue)
+        return
+      }
+      let feed = session.feed ?? makeFeed(session, restoring: false)
+      session.feed = feed
       // Retained messages: always (handling 0), only for a new subscription (1), or never (2).
       if options.retainHandling == 0 || (options.retainHandling == 1 && existing == nil) {
         for (topic, message) in retained.matching(filter) {
@@ -564,10 +576,8 @@ final class ListenerCore: @unchecked Sendable {
       }
       reasons.append(granted.qos.rawValue)
     }
-    if !session.subscriptions.isEmpty {
-      subscribed[session.clientID] = session
-      session.stateDirty = true
-    }
+    if session.feed != nil { subscribed[session.clientID] = session }
+    session.stateDirty = true
     recordSubscriptionCount()
     return reasons
   }
@@ -578,15 +588,17 @@ final class ListenerCore: @unchecked Sendable {
     unsubscribe.forEach { bytes in
       let text = String(decoding: bytes, as: UTF8.self)
       if let i = session.subscriptions.firstIndex(where: { $0.filter.text == text }) {
-        session.subscriptions.remove(at: i)
+        let removed = session.subscriptions.remove(at: i)
+        if removed.filter.shareGroup != nil { leave(session, filter: text) }
         reasons.append(ReasonCode.success.rawValue)
       } else {
         reasons.append(ReasonCode.noSubscriptionExisted.rawValue)
       }
     }
     session.stateDirty = true
-    // No feed without subscriptions: nothing would read it but it would still be read.
-    if session.subscriptions.isEmpty { dropFeed(session) } else { recordSubscriptionCount() }
+    // No feed without (unshared) subscriptions: nothing would read it but it would still be read.
+    if !session.subscriptions.contains(where: { $0.filter.shareGroup == nil }) { dropFeed(session) }
+    recordSubscriptionCount()
     return reasons
   }
 
@@ -635,6 +647,18 @@ final class ListenerCore: @unchecked Sendable {
           ))
         feed.moved = false
       }
+    }
+    for group in shareGroups.values {
+      guard let feed = group.feedSession.feed, feed.moved || saveFailing else { continue }
+      let positions = feed.commitPositions
+      batch.cursors.append(
+        (
+          groupCursorName(group.filter),
+          feed.consumer.members.indices.map {
+            (feed.consumer.members[$0].topic, feed.consumer.members[$0].partition.id, positions[$0])
+          }
+        ))
+      feed.moved = false
     }
     retained.save(into: &batch)
     let nowMs = Monotonic.milliseconds()
@@ -698,8 +722,10 @@ final class ListenerSession: @unchecked Sendable {
   /// What it subscribed (at most `max_subscriptions`), and its place in the log.
   var subscriptions: [ListenerSubscription] = []
   var feed: SessionFeed?
-  /// The connection holding it now.
+  /// The connection holding it now (a group's feed session: the member a pass is for).
   weak var connection: ListenerConnection?
+  /// Set on a shared subscription group's feed session only.
+  weak var group: ShareGroup?
   var deliveryScheduled = false
   /// Its subscriptions or expiry changed since it was saved.
   var stateDirty = false

@@ -21,6 +21,7 @@ extension ListenerCore {
   /// Runs a pass for every connected session with subscriptions (after the high watermark moved).
   func deliverAll() {
     for session in subscribed.values where session.connection != nil { deliver(session) }
+    for group in shareGroups.values { deliver(group) }
   }
 
   /// Runs a pass for `session` at the end of this turn of the loop (once, however often asked).
@@ -29,7 +30,7 @@ extension ListenerCore {
     session.deliveryScheduled = true
     eventLoop.execute { [self] in
       session.deliveryScheduled = false
-      deliver(session)
+      if let group = session.group { deliver(group) } else { deliver(session) }
     }
   }
 
@@ -44,12 +45,12 @@ extension ListenerCore {
     let maxPacket = connection.clientMaximumPacket
     var full = false
     while let r = feed.retainedQueue.first {
-      if r.qos != .atMostOnce && feed.inflightCount >= window {
+      if r.qos != .atMostOnce && connection.outgoing.count >= window {
         full = true
         break
       }
       feed.retainedQueue.removeFirst()
-      let id = r.qos == .atMostOnce ? nil : feed.nextPacketID()
+      let id = r.qos == .atMostOnce ? nil : connection.nextPacketID(for: session)
       var topic = r.topic
       let fits = topic.withUTF8 { t in
         r.message.payload.withUnsafeBytes { payload in
@@ -60,8 +61,11 @@ extension ListenerCore {
           }
         }
       }
-      guard fits else { continue }
-      feed.sent(member: -1, offset: 0, packetID: id)
+      guard fits else {
+        if let id { connection.returnPacketID(id) }
+        continue
+      }
+      feed.sent(member: -1, offset: 0, packetID: id, connection: ObjectIdentifier(connection))
       metrics.delivered[Int(r.qos.rawValue)].increment()
     }
     var delivered = (0, 0)
@@ -155,7 +159,9 @@ extension ListenerCore {
     var granted: QoS?
     var retainAsPublished = false
     var identifiers = 0
-    for sub in session.subscriptions where sub.filter.matches(topic) {
+    // A member's shared subscriptions are served by their group's feed, not the member's own.
+    for sub in session.subscriptions
+    where (sub.filter.shareGroup == nil || session.group != nil) && sub.filter.matches(topic) {
       if sub.options.noLocal, let origin = headers.origin, origin.elementsEqual(session.clientIDBytes) { continue }
       if granted.map({ sub.options.qos.rawValue > $0.rawValue }) ?? true { granted = sub.options.qos }
       retainAsPublished = retainAsPublished || sub.options.retainAsPublished
@@ -170,8 +176,8 @@ extension ListenerCore {
     let qos: QoS = granted == .atMostOnce || headers.qos == .atMostOnce ? .atMostOnce : .atLeastOnce
     let again = record.offset < feed.deliveredEnd[member]
     if again && qos == .atMostOnce { return .skipped }
-    if qos != .atMostOnce && feed.inflightCount >= window { return .windowFull }
-    let id = qos == .atMostOnce ? nil : feed.nextPacketID()
+    if qos != .atMostOnce && connection.outgoing.count >= window { return .windowFull }
+    let id = qos == .atMostOnce ? nil : connection.nextPacketID(for: session)
     let fits = matchedIdentifiers.withUnsafeBufferPointer { ids in
       appendPublish(
         version: version, topic: topic, payload: record.value ?? UnsafeRawBufferPointer(start: nil, count: 0),
@@ -179,7 +185,9 @@ extension ListenerCore {
         identifiers: UnsafeBufferPointer(rebasing: ids[0..<identifiers]), maxPacket: connection.clientMaximumPacket)
     }
     // Too large for the client: dropped for it, as if delivered (5.0 section 3.1.2.11.4).
-    feed.sent(member: member, offset: record.offset, packetID: fits ? id : nil)
+    if !fits, let id { connection.returnPacketID(id) }
+    feed.sent(
+      member: member, offset: record.offset, packetID: fits ? id : nil, connection: ObjectIdentifier(connection))
     return fits ? .sent(qos) : .skipped
   }
 

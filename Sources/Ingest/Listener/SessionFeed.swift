@@ -12,9 +12,13 @@ import PartitionedLog
 /// offset of each partition, and a connection that ends rewinds to it, so the next connection of
 /// the session gets them again (with DUP set), as both specifications require.
 ///
+/// A shared subscription's group has one feed too (``ShareGroup``), read for whichever member
+/// is next: its deliveries in flight are those of several connections, each with its own packet
+/// identifiers, so they are kept by connection and identifier.
+///
 /// Memory: one `LogConsumer` member per partition served (no read buffer of its own: the
 /// listener's readers are shared), and at most the delivery window of packet identifiers in
-/// flight.
+/// flight per connection it delivers to.
 final class SessionFeed {
   let consumer: LogConsumer
   /// Per member: the offset after the last record sent. Below it after a rewind, a QoS 1
@@ -22,10 +26,14 @@ final class SessionFeed {
   private(set) var deliveredEnd: [Int64] = []
   /// Per member: offsets of QoS 1 deliveries not acknowledged yet, oldest first.
   private var unacked: [Deque<Int64>] = []
-  /// Packet identifier of each QoS 1 delivery in flight: its member (-1 for a retained message,
-  /// which is not from the log) and offset.
-  private var inflight: [UInt16: (member: Int, offset: Int64)] = [:]
-  private var lastPacketID: UInt16 = 0
+  /// Each QoS 1 delivery in flight, by connection and packet identifier: its member (-1 for a
+  /// retained message, which is not from the log) and offset.
+  private var inflight: [PacketKey: (member: Int, offset: Int64)] = [:]
+
+  struct PacketKey: Hashable {
+    var connection: ObjectIdentifier
+    var packetID: UInt16
+  }
   /// Retained messages for new subscriptions, sent before the log's records.
   var retainedQueue = Deque<(topic: String, message: RetainedStore.Message, qos: QoS, identifiers: [UInt32])>()
   /// The positions moved since the cursor was last saved.
@@ -44,29 +52,20 @@ final class SessionFeed {
     }
   }
 
-  var inflightCount: Int { inflight.count }
-
-  /// A free packet identifier (never 0; at most 65,535 can be in flight, and the delivery window
-  /// is far below that).
-  func nextPacketID() -> UInt16 {
-    repeat {
-      lastPacketID = lastPacketID == UInt16.max ? 1 : lastPacketID + 1
-    } while inflight[lastPacketID] != nil
-    return lastPacketID
-  }
-
-  /// A record of member `member` was sent: `offset` at QoS 1 with `packetID`, or at QoS 0.
-  func sent(member: Int, offset: Int64, packetID: UInt16?) {
+  /// A record of member `member` was sent to `connection`: `offset` at QoS 1 with `packetID`
+  /// (the connection's: ``ListenerConnection/nextPacketID(for:)``), or at QoS 0.
+  func sent(member: Int, offset: Int64, packetID: UInt16?, connection: ObjectIdentifier) {
     if let packetID {
-      inflight[packetID] = (member, offset)
+      inflight[PacketKey(connection: connection, packetID: packetID)] = (member, offset)
       if member >= 0 { unacked[member].append(offset) }
     }
     if member >= 0 { deliveredEnd[member] = max(deliveredEnd[member], offset + 1) }
   }
 
-  /// A PUBACK came for `packetID`; false when nothing was in flight under it.
-  func acknowledged(_ packetID: UInt16) -> Bool {
-    guard let (member, offset) = inflight.removeValue(forKey: packetID) else { return false }
+  /// `connection` got a PUBACK for `packetID`; false when nothing was in flight under it.
+  func acknowledged(_ packetID: UInt16, connection: ObjectIdentifier) -> Bool {
+    guard let (member, offset) = inflight.removeValue(forKey: PacketKey(connection: connection, packetID: packetID))
+    else { return false }
     if member >= 0, let i = unacked[member].firstIndex(of: offset) {
       unacked[member].remove(at: i)
       moved = true

@@ -20,6 +20,18 @@ import WeirTestSupport
       }
     }
     var messages: [[String: Any]] { lines.filter { $0["topic"] != nil } }
+    /// The `seq` of each reading got, by `device` (readings as the harness's devices publish them).
+    var sequences: [String: [Int]] {
+      var seen: [String: [Int]] = [:]
+      for m in messages {
+        guard let payload = m["payload"] as? String,
+          let json = try? JSONSerialization.jsonObject(with: Data(payload.utf8)) as? [String: Any],
+          let device = json["device"] as? String, let seq = json["seq"] as? Int
+        else { continue }
+        seen[device, default: []].append(seq)
+      }
+      return seen
+    }
     var granted: [Int]? { lines.first { $0["suback"] != nil }?["suback"] as? [Int] }
 
     /// Waits until the SUBACK came (or the session was resumed without subscribing).
@@ -199,14 +211,7 @@ import WeirTestSupport
     try await back.finish(timeout: 120)
     try await h.stop()
     #expect(back.lines.first { $0["connack"] != nil }?["session_present"] as? Int == 1)
-    var seen: [String: [Int]] = [:]
-    for m in back.messages {
-      guard let payload = m["payload"] as? String,
-        let json = try? JSONSerialization.jsonObject(with: Data(payload.utf8)) as? [String: Any],
-        let device = json["device"] as? String, let seq = json["seq"] as? Int
-      else { continue }
-      seen[device, default: []].append(seq)
-    }
+    let seen = back.sequences
     #expect(seen.values.reduce(0) { $0 + $1.count } == 50_000, "got \(back.messages.count)")
     for (device, seqs) in seen {
       #expect(seqs == Array(0..<perDevice), "\(device): \(seqs.count) messages, in order: \(seqs == seqs.sorted())")
