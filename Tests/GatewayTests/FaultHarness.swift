@@ -269,6 +269,22 @@ final class FaultHarness: @unchecked Sendable {
             else:
                 early.add(mid)
 
+    # paho-mqtt 2.2 resets its in-flight messages at every reconnect attempt, and a second reset
+    # turns a QoS 2 message waiting for its PUBCOMP (its PUBREL to be sent again) into a new
+    # PUBLISH without DUP: a client bug no server can tell from a new message. The device keeps
+    # such a message at "send the PUBREL again", as the specifications say.
+    from paho.mqtt.client import mqtt_ms_resend_pubrel, mqtt_ms_wait_for_pubcomp
+    reset_out = mqtt.Client._messages_reconnect_reset_out
+    def reset_once(self):
+        with self._out_message_mutex:
+            releasing = [m for m in self._out_messages.values()
+                         if m.qos == 2 and m.state in (mqtt_ms_resend_pubrel, mqtt_ms_wait_for_pubcomp)]
+        reset_out(self)
+        with self._out_message_mutex:
+            for m in releasing:
+                m.state = mqtt_ms_resend_pubrel
+    mqtt.Client._messages_reconnect_reset_out = reset_once
+
     client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=name, clean_session=not persistent)
     client.max_inflight_messages_set(window)
     client.max_queued_messages_set(0)

@@ -17,7 +17,7 @@ import WeirTestSupport
     let (h, port) = try ListenerCrashTests.harness(fsync: fsync)
     try await h.startJournalingSyncs()
     // Paced so that the device is still publishing at the last cut: unpaced it is done in 3 s.
-    let total = 10_000
+    let total = 6_000
     let started = Date()
     let publisher = try h.publish((0..<total).map { .reading($0) }, window: 200, ratePerSecond: 600, port: port)
     var random = SystemRandomNumberGenerator()
