@@ -3,6 +3,7 @@ import DequeModule
 import Logging
 import MQTTWire
 import NIOCore
+import NIOPosix
 import WeirCore
 
 /// One client connection of the listener: frames and decodes what the client sends (many packets
@@ -44,6 +45,9 @@ final class ListenerConnection: ChannelInboundHandler {
   private var inflight = 0
   private var reading = true
   private var closing = false
+  /// A CONNECT's password is being derived off the loop: nothing more is read or handled until
+  /// the verdict is back (at most one read's bytes wait in ``cumulation``).
+  private var authenticating = false
   private var disconnected = false
   private var will: (topic: [UInt8], payload: [UInt8], qos: QoS, retain: Bool, delaySeconds: UInt32)?
   private var aliases: [UInt16: [UInt8]] = [:]
@@ -112,6 +116,15 @@ final class ListenerConnection: ChannelInboundHandler {
   func channelRead(context: ChannelHandlerContext, data: NIOAny) {
     guard !closing else { return }
     var incoming = unwrapInboundIn(data)
+    if authenticating {
+      if var pending = cumulation {
+        pending.writeBuffer(&incoming)
+        cumulation = pending
+      } else {
+        cumulation = incoming
+      }
+      return
+    }
     lastPacketNs = Monotonic.nanoseconds()
     // The ingest time of records without an event-time field (a vDSO call, not a syscall).
     core.decoder.now = core.clock.nowMilliseconds()
@@ -167,7 +180,7 @@ final class ListenerConnection: ChannelInboundHandler {
     let maxPacket = core.config.maxPacketBytes
     let consumed = buffer.withUnsafeReadableBytes { raw -> Int in
       var offset = 0
-      while offset < raw.count && !closing {
+      while offset < raw.count && !closing && !authenticating {
         let rest = UnsafeRawBufferPointer(rebasing: raw[offset...])
         switch Frame.scan(rest, maxPacket: maxPacket) {
         case .incomplete:
@@ -200,7 +213,7 @@ final class ListenerConnection: ChannelInboundHandler {
       guard header.type == .connect else { return close(.protocolError, "the first packet is not a CONNECT") }
       do throws(WireError) {
         guard case .connect(let connect) = try Packet.decode(header, bytes, version: .v3_1_1) else { return }
-        accept(connect)
+        accept(connect, header: header, packet: bytes)
       } catch {
         refuse(error.reason, version: nil, "\(error.message)")
       }
@@ -265,7 +278,11 @@ final class ListenerConnection: ChannelInboundHandler {
     }
   }
 
-  private func accept(_ connect: Connect) {
+  /// `passwordChecked`: the verdict of a derivation made off the loop for this CONNECT (then
+  /// `packet` is a copy of it, decoded again); nil the first time.
+  private func accept(
+    _ connect: Connect, header: FixedHeader, packet: UnsafeRawBufferPointer, passwordChecked: Bool? = nil
+  ) {
     let v = connect.version
     if connect.properties.authenticationMethod != nil {
       return refuse(.badAuthenticationMethod, version: v, "extended authentication is not supported")
@@ -276,7 +293,13 @@ final class ListenerConnection: ChannelInboundHandler {
       user = name
     } else if let passwords = core.auth.passwords, let name = connect.userName {
       let userName = String(decoding: name, as: UTF8.self)
-      guard let password = connect.password, passwords.verify(user: userName, password: password) else {
+      let verdict = connect.password.flatMap {
+        passwordChecked ?? passwords.verdictWithoutDerivation(user: userName, password: $0)
+      }
+      if connect.password != nil && verdict == nil {
+        return checkPassword(passwords, user: userName, connect.password!, header: header, packet: packet, version: v)
+      }
+      guard verdict == true else {
         core.metrics.rejected("auth")
         return refuse(.badUserNameOrPassword, version: v, "wrong user name or password for '\(userName.prefix(64))'")
       }
@@ -396,6 +419,54 @@ final class ListenerConnection: ChannelInboundHandler {
       queueAck(.pubrec, publish.packetIdentifier)
     }
     if version != .v5 && inflight >= core.config.receiveMaximum { setReading(false) }
+  }
+
+  /// Derives `password` on NIO's thread pool, then handles the CONNECT again with the verdict and
+  /// goes on with what came after it. At most ``ListenerCore/maxPasswordChecks`` run at once; a
+  /// CONNECT beyond that is refused as "server busy", so a flood of wrong passwords costs the
+  /// pool's threads, never the event loop every connection shares.
+  private func checkPassword(
+    _ passwords: PasswordFile, user: String, _ password: UnsafeRawBufferPointer, header: FixedHeader,
+    packet: UnsafeRawBufferPointer, version v: ProtocolVersion
+  ) {
+    guard let context, core.passwordChecks < ListenerCore.maxPasswordChecks else {
+      core.metrics.rejected("auth")
+      return refuse(
+        v == .v5 ? .serverBusy : .serverUnavailable, version: v,
+        "\(ListenerCore.maxPasswordChecks) password checks are running already")
+    }
+    core.passwordChecks += 1
+    authenticating = true
+    setReading(false)
+    let copy = Array(packet)
+    let secret = Array(password)
+    NIOThreadPool.singleton.runIfActive(eventLoop: context.eventLoop) {
+      passwords.verify(user: user, password: secret)
+    }.assumeIsolated().whenComplete { [self] result in
+      core.passwordChecks -= 1
+      authenticating = false
+      guard !closing, self.context != nil else { return }
+      let ok = (try? result.get()) ?? false
+      copy.withUnsafeBytes { raw in
+        do throws(WireError) {
+          guard case .connect(let connect) = try Packet.decode(header, raw, version: .v3_1_1) else { return }
+          accept(connect, header: header, packet: raw, passwordChecked: ok)
+        } catch {
+          refuse(error.reason, version: nil, "\(error.message)")
+        }
+      }
+      guard !closing else {
+        self.context?.flush()
+        return
+      }
+      if var pending = cumulation {
+        cumulation = nil
+        process(&pending)
+      }
+      // Not in a read: nothing else flushes what the CONNECT's answer and the packets after it wrote.
+      self.context?.flush()
+      if inflight < core.config.receiveMaximum && !core.paused { setReading(true) }
+    }
   }
 
   /// Calls `body` with the PUBLISH's topic: the one its 5.0 topic alias stands for, if any.

@@ -85,6 +85,9 @@ final class ListenerCore: @unchecked Sendable {
   private var orphanReleases: [String: Set<UInt16>] = [:]
   /// Connections with PUBCOMPs waiting for the next save, and whether one is scheduled.
   private var awaitingSave: [ObjectIdentifier: ListenerConnection] = [:]
+  /// Password derivations running off the loop, and at most how many.
+  var passwordChecks = 0
+  static let maxPasswordChecks = 64
   private var saveScheduled = false
 
   init(

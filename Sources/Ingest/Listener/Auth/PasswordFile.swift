@@ -15,8 +15,9 @@ public import WeirCore
 /// (see ``PasswordHash``). Blank lines and `#` comments are allowed; a user name is what comes
 /// before the first `:` and may not be empty, hold a control character or appear twice.
 ///
-/// Verification runs on the listener's event loop, and a derivation at
-/// ``defaultIterations`` costs about a millisecond, so successes are remembered: for each user
+/// A derivation at ``defaultIterations`` costs about a millisecond (the listener runs it on a
+/// thread pool, not its event loop, via ``verdictWithoutDerivation(user:password:)`` first), so
+/// successes are remembered: for each user
 /// the SHA-256 of salt and password that last verified. A device reconnecting with the same
 /// password then costs one SHA-256 (about 1 µs); a wrong password always costs a full
 /// derivation. The memory held is the file's hashes plus at most one 32-byte digest a user (the
@@ -30,11 +31,11 @@ public struct PasswordFile: Sendable {
 
   /// The PBKDF2 rounds ``line(user:password:iterations:)`` uses unless told otherwise: 1,000, ten
   /// times mosquitto's 101. Each first CONNECT of a device after a start, and each wrong password,
-  /// costs one derivation on the listener's event loop. Measured here (2 vCPU AMD EPYC, release
-  /// build, `weir bench passwords`): 101 rounds take 0.07 ms, 1,000 take 1.0 ms, 10,000 take 8 ms.
-  /// At 10,000, a thousand devices reconnecting after a restart would hold the loop for 8 s, and
-  /// 125 wrong-password CONNECTs a second would saturate it; at 1,000 the figures are 1 s and 1,000
-  /// a second. The count only slows guessing from a leaked file, which random device passwords
+  /// costs one derivation (the listener runs it off its event loop, at most 64 at once).
+  /// Measured here (2 vCPU AMD EPYC, release build, `weir bench passwords`): 101 rounds take
+  /// 0.07 ms, 1,000 take 1.0 ms, 10,000 take 8 ms. At 10,000, a thousand devices reconnecting
+  /// after a restart cost 8 s of a pool thread, and 125 wrong-password CONNECTs a second keep one
+  /// busy; at 1,000 the figures are 1 s and 1,000 a second. The count only slows guessing from a leaked file, which random device passwords
   /// defeat at any count: raise it (`weir passwd --iterations`) where people choose passwords and
   /// few clients connect, and measure with `weir bench passwords` on the gateway's own CPU.
   public static let defaultIterations = 1_000
@@ -89,6 +90,16 @@ public struct PasswordFile: Sendable {
       return result
     }
     return Array(password).withUnsafeBytes { verify(user, hash, $0) }
+  }
+
+  /// The verdict on `password` when it costs no derivation: false for a user the file does not
+  /// have, the result for a `$6$` hash (one SHA-512), true for the password that last verified;
+  /// nil when a PBKDF2 derivation is needed (``verify(user:password:)``, which the listener runs
+  /// off its event loop).
+  public func verdictWithoutDerivation(user: String, password: UnsafeRawBufferPointer) -> Bool? {
+    guard let hash = hashes[user] else { return false }
+    guard case .pbkdf2SHA512 = hash.scheme else { return hash.matches(password) }
+    return verified.contains(user, VerifiedPasswords.key(hash.salt, password)) ? true : nil
   }
 
   private func verify(_ user: String, _ hash: PasswordHash, _ password: UnsafeRawBufferPointer) -> Bool {
