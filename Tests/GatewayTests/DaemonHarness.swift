@@ -132,6 +132,15 @@ final class DaemonHarness: @unchecked Sendable {
     return status
   }
 
+  /// The start of simulated time for a fleet run: now, rounded down to a quarter hour, so the
+  /// rules' 15-minute tumbling windows cut the fleet's (seeded) readings at the same places in
+  /// every run, as they do for the scenario's own start. From `now` the first window held
+  /// whatever part of the shift's ramp-up the wall clock left in it, and `current_drift` raised
+  /// on a healthy motor in some runs and not others.
+  static func alignedStart() -> Int64 {
+    Int64(Date().timeIntervalSince1970 * 1000) / 900_000 * 900_000
+  }
+
   /// Plays the demo fleet until both failures (about 37,000 messages) and returns its summary.
   func runFleet(speed: Int = 1200, extra: [String] = []) async throws -> (published: Int, truth: [[String: Any]]) {
     let truthPath = directory + "/truth.jsonl"
@@ -140,7 +149,7 @@ final class DaemonHarness: @unchecked Sendable {
       [
         "run", "--broker", "mqtt://127.0.0.1:\(devicePort)", "--scenario", Self.repository + "/config/fleet/demo.yaml",
         "--speed", "\(speed)",
-        "--until-failures", "--start", "now", "--ground-truth", truthPath, "--quiet",
+        "--until-failures", "--start", "\(Self.alignedStart())", "--ground-truth", truthPath, "--quiet",
       ] + extra, logPath: directory + "/firmware-sim.log")
     guard let status = await sim.waitForExit(timeout: 300), status == 0 else {
       throw BrokerError("firmware-sim failed: \(sim.output)")
