@@ -68,18 +68,12 @@ enum Posix {
   static func fdatasync(_ fd: Int32, path: String) throws(LogError) {
     // The size before the call: what was written by then is what the call makes durable (an
     // append racing with it may or may not be).
-    let size = syncJournal >= 0 ? regularFileSize(fd) : nil
+    let size = syncJournal >= 0 ? try? fileSize(fd, path) : nil
     try datasync(fd, path)
     if let size {
       let line = Array("\(size)\t\(path)\n".utf8)
       _ = line.withUnsafeBytes { Glibc.write(syncJournal, $0.baseAddress, $0.count) }
     }
-  }
-
-  private static func regularFileSize(_ fd: Int32) -> Int64? {
-    var st = stat()
-    guard fstat(fd, &st) == 0, st.st_mode & mode_t(S_IFMT) == mode_t(S_IFREG) else { return nil }
-    return Int64(st.st_size)
   }
 
   private static func datasync(_ fd: Int32, _ what: String) throws(LogError) {

@@ -293,13 +293,14 @@ final class ListenerConnection: ChannelInboundHandler {
       user = name
     } else if let passwords = core.auth.passwords, let name = connect.userName {
       let userName = String(decoding: name, as: UTF8.self)
-      let verdict = connect.password.flatMap {
-        passwordChecked ?? passwords.verdictWithoutDerivation(user: userName, password: $0)
+      // No password is a wrong one; a verdict that needs a derivation comes back later.
+      var verdict = false
+      if let password = connect.password {
+        guard let known = passwordChecked ?? passwords.verdictWithoutDerivation(user: userName, password: password)
+        else { return checkPassword(passwords, user: userName, password, header: header, packet: packet, version: v) }
+        verdict = known
       }
-      if connect.password != nil && verdict == nil {
-        return checkPassword(passwords, user: userName, connect.password!, header: header, packet: packet, version: v)
-      }
-      guard verdict == true else {
+      guard verdict else {
         core.metrics.rejected("auth")
         return refuse(.badUserNameOrPassword, version: v, "wrong user name or password for '\(userName.prefix(64))'")
       }
@@ -447,25 +448,19 @@ final class ListenerConnection: ChannelInboundHandler {
       authenticating = false
       guard !closing, self.context != nil else { return }
       let ok = (try? result.get()) ?? false
+      // The same bytes decoded before: they decode again.
       copy.withUnsafeBytes { raw in
-        do throws(WireError) {
-          guard case .connect(let connect) = try Packet.decode(header, raw, version: .v3_1_1) else { return }
+        if case .connect(let connect)? = try? Packet.decode(header, raw, version: .v3_1_1) {
           accept(connect, header: header, packet: raw, passwordChecked: ok)
-        } catch {
-          refuse(error.reason, version: nil, "\(error.message)")
         }
       }
-      guard !closing else {
-        self.context?.flush()
-        return
-      }
-      if var pending = cumulation {
+      if !closing, var pending = cumulation {
         cumulation = nil
         process(&pending)
       }
       // Not in a read: nothing else flushes what the CONNECT's answer and the packets after it wrote.
       self.context?.flush()
-      if inflight < core.config.receiveMaximum && !core.paused { setReading(true) }
+      if !closing && inflight < core.config.receiveMaximum && !core.paused { setReading(true) }
     }
   }
 
@@ -515,19 +510,21 @@ final class ListenerConnection: ChannelInboundHandler {
   func sendCompletions() {
     guard let context, let version, !pendingCompletions.isEmpty else { return }
     var out = context.channel.allocator.buffer(capacity: pendingCompletions.count * 4)
-    for (id, reason) in pendingCompletions {
-      out.writeInteger(PacketType.pubcomp.rawValue << 4)
-      if version == .v5 && reason != .success {
-        out.writeInteger(UInt8(3))
-        out.writeInteger(id)
-        out.writeInteger(reason.rawValue)
-      } else {
-        out.writeInteger(UInt8(2))
-        out.writeInteger(id)
-      }
-    }
+    for (id, reason) in pendingCompletions { Self.writeAck(&out, .pubcomp, id, reason: reason, version: version) }
     pendingCompletions.removeAll(keepingCapacity: true)
     context.writeAndFlush(wrapOutboundOut(out), promise: nil)
+  }
+
+  /// Writes a PUBACK, PUBREC, PUBREL or PUBCOMP straight into a channel buffer (one write for many):
+  /// 2 bytes after the fixed header, 3 with a 5.0 reason code other than success.
+  private static func writeAck(
+    _ out: inout NIOCore.ByteBuffer, _ type: PacketType, _ id: UInt16, reason: ReasonCode, version: ProtocolVersion
+  ) {
+    let long = version == .v5 && reason != .success
+    out.writeInteger(type.rawValue << 4 | (type == .pubrel ? 0b0010 : 0))
+    out.writeInteger(UInt8(long ? 3 : 2))
+    out.writeInteger(id)
+    if long { out.writeInteger(reason.rawValue) }
   }
 
   /// Queues an acknowledgement for when epoch `epoch` (by default the next commit's) is durable.
@@ -555,17 +552,7 @@ final class ListenerConnection: ChannelInboundHandler {
     var newestNs: Int64 = 0
     while let ack = pendingAcks.first, ack.epoch <= epoch {
       pendingAcks.removeFirst()
-      let flags: UInt8 = ack.type == .pubrel ? 0b0010 : 0
-      if version == .v5 && ack.reason != .success {
-        out.writeInteger(ack.type.rawValue << 4 | flags)
-        out.writeInteger(UInt8(3))
-        out.writeInteger(ack.packetIdentifier)
-        out.writeInteger(ack.reason.rawValue)
-      } else {
-        out.writeInteger(ack.type.rawValue << 4 | flags)
-        out.writeInteger(UInt8(2))
-        out.writeInteger(ack.packetIdentifier)
-      }
+      Self.writeAck(&out, ack.type, ack.packetIdentifier, reason: ack.reason, version: version)
       if ack.type != .pubcomp {
         inflight -= 1
         if oldestNs == nil { oldestNs = ack.receivedNs }

@@ -75,14 +75,13 @@ final class ListenerCore: @unchecked Sendable {
   var droppedCursors: [String] = []
   /// Shared subscriptions' groups, by shared filter (`$share/{group}/{filter}`).
   var shareGroups: [String: ShareGroup] = [:]
+  /// The subscriptions of every session (`weir_listener_subscriptions`), kept as they change.
+  private var subscriptionCount = 0
   private var endsSavedMs: Int64 = 0
   private var saveFailing = false
   /// The log ends of the last durable epoch, by partition: every record before them is durable,
   /// so the state saved with them (``saveState(force:)``) has seen it.
   private var durableEnds: [ObjectIdentifier: Int64] = [:]
-  /// QoS 2 packet identifiers read back from the log at start for clients whose session was not
-  /// saved yet (it was new since the last save): given to the client's next persistent session.
-  private var orphanReleases: [String: Set<UInt16>] = [:]
   /// Connections with PUBCOMPs waiting for the next save, and whether one is scheduled.
   private var awaitingSave: [ObjectIdentifier: ListenerConnection] = [:]
   /// Password derivations running off the loop, and at most how many.
@@ -171,7 +170,6 @@ final class ListenerCore: @unchecked Sendable {
         }
       }
     }
-    retained.replayed()
     if records > 0 {
       logger.info(
         "listener state recovered from the log",
@@ -212,6 +210,7 @@ final class ListenerCore: @unchecked Sendable {
       let session = ListenerSession(clientID: clientID, version: s.version, expirySeconds: s.expirySeconds)
       session.expiresAtMs = Monotonic.milliseconds() + leftMs
       session.subscriptions = s.subscriptions
+      subscriptionCount += s.subscriptions.count
       session.saved = true
       for id in s.awaitingRelease { session.awaitingRelease[id] = 0 }
       if let ids = releases.removeValue(forKey: clientID) {
@@ -226,7 +225,17 @@ final class ListenerCore: @unchecked Sendable {
       sessions[clientID] = session
       restored += 1
     }
-    orphanReleases = releases
+    // A client whose session was new since the last save: the log says it was persistent (only
+    // such records carry the identifiers), so it is kept (as long as any) to hold them until the
+    // client is back, and saved with the others.
+    for (clientID, ids) in releases where sessions.count < config.maxSessions {
+      let session = ListenerSession(
+        clientID: clientID, version: .v3_1_1, expirySeconds: config.maxSessionExpirySeconds)
+      session.expiresAtMs = Monotonic.milliseconds() + Int64(config.maxSessionExpirySeconds) * 1000
+      for id in ids { session.awaitingRelease[id] = 0 }
+      sessions[clientID] = session
+      restored += 1
+    }
     if restored > 0 { logger.info("listener sessions restored", metadata: ["sessions": "\(restored)"]) }
     metrics.sessions.record(sessions.count)
     recordSubscriptionCount()
@@ -349,11 +358,6 @@ final class ListenerCore: @unchecked Sendable {
     if let old = sessions[clientID] { end(old) }
     let session = ListenerSession(clientID: clientID, version: version, expirySeconds: expiry)
     session.connection = connection
-    // The QoS 2 PUBLISHes the log holds from this client's session before a restart that came
-    // before its first save: its retries are not written again.
-    if let ids = orphanReleases.removeValue(forKey: clientID), !cleanStart, expiry > 0 {
-      for id in ids { session.awaitingRelease[id] = 0 }
-    }
     sessions[clientID] = session
     metrics.sessions.record(sessions.count)
     return (session, false)
@@ -364,6 +368,7 @@ final class ListenerCore: @unchecked Sendable {
   private func end(_ session: ListenerSession) {
     if sessions[session.clientID] === session { sessions[session.clientID] = nil }
     for sub in session.subscriptions where sub.filter.shareGroup != nil { leave(session, filter: sub.filter.text) }
+    subscriptionCount -= session.subscriptions.count
     session.subscriptions = []
     dropFeed(session)
     if session.saved { endedSessions.append(persistedName(session.clientID)) }
@@ -380,7 +385,7 @@ final class ListenerCore: @unchecked Sendable {
   }
 
   private func recordSubscriptionCount() {
-    metrics.subscriptions.record(sessions.values.reduce(0) { $0 + $1.subscriptions.count })
+    metrics.subscriptions.record(subscriptionCount)
   }
 
   /// Drops sessions whose expiry passed (run every few seconds).
@@ -534,6 +539,7 @@ final class ListenerCore: @unchecked Sendable {
   func subscribe(_ session: ListenerSession, _ subscribe: Subscribe, version: ProtocolVersion) -> [UInt8] {
     var reasons: [UInt8] = []
     let identifier = UInt32(subscribe.properties.subscriptionIdentifier ?? 0)
+    let before = session.subscriptions.count
     subscribe.forEach { bytes, options in
       let refused = version == .v5 ? ReasonCode.unspecifiedError : ReasonCode(0x80)
       guard let text = String(validating: bytes, as: UTF8.self), TopicFilter.problem(text) == nil else {
@@ -581,6 +587,7 @@ final class ListenerCore: @unchecked Sendable {
     }
     if session.feed != nil { subscribed[session.clientID] = session }
     session.stateDirty = true
+    subscriptionCount += session.subscriptions.count - before
     recordSubscriptionCount()
     return reasons
   }
@@ -588,6 +595,7 @@ final class ListenerCore: @unchecked Sendable {
   /// Applies an UNSUBSCRIBE; returns its reason codes (5.0: success or no subscription existed).
   func unsubscribe(_ session: ListenerSession, _ unsubscribe: Unsubscribe) -> [UInt8] {
     var reasons: [UInt8] = []
+    let before = session.subscriptions.count
     unsubscribe.forEach { bytes in
       let text = String(decoding: bytes, as: UTF8.self)
       if let i = session.subscriptions.firstIndex(where: { $0.filter.text == text }) {
@@ -599,6 +607,7 @@ final class ListenerCore: @unchecked Sendable {
       }
     }
     session.stateDirty = true
+    subscriptionCount += session.subscriptions.count - before
     // No feed without (unshared) subscriptions: nothing would read it but it would still be read.
     if !session.subscriptions.contains(where: { $0.filter.shareGroup == nil }) { dropFeed(session) }
     recordSubscriptionCount()
@@ -640,27 +649,13 @@ final class ListenerCore: @unchecked Sendable {
         savedSessions.append((session, later))
       }
       if let feed = session.feed, feed.moved || saveFailing {
-        let positions = feed.commitPositions
-        batch.cursors.append(
-          (
-            name,
-            feed.consumer.members.indices.map {
-              (feed.consumer.members[$0].topic, feed.consumer.members[$0].partition.id, positions[$0])
-            }
-          ))
+        batch.cursors.append((name, feed.commitPositions))
         feed.moved = false
       }
     }
     for group in shareGroups.values {
       guard let feed = group.feedSession.feed, feed.moved || saveFailing else { continue }
-      let positions = feed.commitPositions
-      batch.cursors.append(
-        (
-          groupCursorName(group.filter),
-          feed.consumer.members.indices.map {
-            (feed.consumer.members[$0].topic, feed.consumer.members[$0].partition.id, positions[$0])
-          }
-        ))
+      batch.cursors.append((groupCursorName(group.filter), feed.commitPositions))
       feed.moved = false
     }
     retained.save(into: &batch)
@@ -785,11 +780,11 @@ final class EventWriter {
   func will(clientID: String, topic: [UInt8], payload: [UInt8], qos: QoS, retain: Bool, now: Int64) {
     headers.removeAll()
     headers.add("event", "will")
-    topic.withUnsafeBytes { headers.add("mqtt.topic", bytes: $0) }
-    headers.add("mqtt.qos", String(qos.rawValue))
-    if retain { headers.add("mqtt.retain", "1") }
-    headers.add("mqtt.client_id", clientID)
-    headers.add("source", source)
+    topic.withUnsafeBytes { headers.add(MQTTHeader.topic, bytes: $0) }
+    headers.add(MQTTHeader.qos, String(qos.rawValue))
+    if retain { headers.add(MQTTHeader.retain, "1") }
+    headers.add(MQTTHeader.clientID, clientID)
+    headers.add(MQTTHeader.source, source)
     headers.add("listener", listener)
     Array(clientID.utf8).withUnsafeBytes { key in
       payload.withUnsafeBytes { value in

@@ -88,7 +88,4 @@ final class RetainedStore {
     set(topic: topic, payload: payload ?? UnsafeRawBufferPointer(start: nil, count: 0), qos: headers.qos)
     return true
   }
-
-  /// What the replay changed is in the log already: only later changes need saving.
-  func replayed() { changed.removeAll() }
 }

@@ -73,9 +73,15 @@ final class SessionFeed {
     return true
   }
 
-  /// Where the cursor may stand: per member, the first unacknowledged offset, else the position.
-  var commitPositions: [Int64] {
-    consumer.members.indices.map { unacked[$0].first ?? consumer.members[$0].position }
+  /// Where the cursor may stand, as `weir.db` saves it: per member, the first unacknowledged
+  /// offset, else the position.
+  var commitPositions: [(topic: String, partition: Int32, offset: Int64)] {
+    consumer.members.indices.map {
+      (
+        consumer.members[$0].topic, consumer.members[$0].partition.id,
+        unacked[$0].first ?? consumer.members[$0].position
+      )
+    }
   }
 
   /// The connection ended: deliveries not acknowledged are sent again to the next one (from the

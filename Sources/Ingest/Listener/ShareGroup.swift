@@ -98,7 +98,12 @@ extension ListenerCore {
       let member = group.members[i]
       guard let connection = member.session.connection, connection.canDeliver else { continue }
       group.feedSession.connection = connection
-      group.feedSession.subscriptions = [member.subscription]
+      // The member's own options and identifier (no array made per pass).
+      if group.feedSession.subscriptions.isEmpty {
+        group.feedSession.subscriptions.append(member.subscription)
+      } else {
+        group.feedSession.subscriptions[0] = member.subscription
+      }
       deliver(group.feedSession)
       group.next = (i + 1) % count
     }

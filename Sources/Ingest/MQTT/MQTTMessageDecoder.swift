@@ -68,7 +68,7 @@ final class MQTTMessageDecoder {
       case .text: contentType = "text/plain; charset=utf-8"
       }
       fixedHeaders.add("content-type", contentType)
-      fixedHeaders.add("source", source)
+      fixedHeaders.add(MQTTHeader.source, source)
       for (k, v) in s.headers { fixedHeaders.add(k, v) }
       var paths: [[JSONPathComponent]] = []
       if let time = s.timeField {
@@ -95,11 +95,6 @@ final class MQTTMessageDecoder {
   private let headers = RecordHeaders()
   private let keyBuffer = ByteBuffer(capacity: 256)
   private static let qosText: [[UInt8]] = [Array("0".utf8), Array("1".utf8), Array("2".utf8)]
-  private static let topicHeader = Array("mqtt.topic".utf8)
-  private static let qosHeader = Array("mqtt.qos".utf8)
-  private static let retainHeader = Array("mqtt.retain".utf8)
-  private static let clientHeader = Array("mqtt.client_id".utf8)
-  private static let packetIDHeader = Array("mqtt.packet_id".utf8)
   private static let one = Array("1".utf8)
   /// Ingest time for records without an event-time field; set once per read pass.
   var now: Int64 = 0
@@ -147,14 +142,14 @@ final class MQTTMessageDecoder {
       return false
     }
     headers.removeAll()
-    Self.topicHeader.withUnsafeBytes { k in headers.add(key: k, value: message.topic) }
+    MQTTHeader.Bytes.topic.withUnsafeBytes { k in headers.add(key: k, value: message.topic) }
     Self.qosText[max(0, min(2, message.qosLevel))].withUnsafeBytes { v in
-      Self.qosHeader.withUnsafeBytes { k in headers.add(key: k, value: v) }
+      MQTTHeader.Bytes.qos.withUnsafeBytes { k in headers.add(key: k, value: v) }
     }
     if message.retainFlag {
-      Self.one.withUnsafeBytes { v in Self.retainHeader.withUnsafeBytes { k in headers.add(key: k, value: v) } }
+      Self.one.withUnsafeBytes { v in MQTTHeader.Bytes.retain.withUnsafeBytes { k in headers.add(key: k, value: v) } }
     }
-    if let origin { Self.clientHeader.withUnsafeBytes { k in headers.add(key: k, value: origin) } }
+    if let origin { MQTTHeader.Bytes.clientID.withUnsafeBytes { k in headers.add(key: k, value: origin) } }
     if let packetID {
       withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 5) { digits in
         var n = packetID
@@ -165,7 +160,7 @@ final class MQTTMessageDecoder {
           n /= 10
         } while n > 0
         let v = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(digits)[i...])
-        Self.packetIDHeader.withUnsafeBytes { k in headers.add(key: k, value: v) }
+        MQTTHeader.Bytes.packetID.withUnsafeBytes { k in headers.add(key: k, value: v) }
       }
     }
     headers.append(contentsOf: route.fixedHeaders)
